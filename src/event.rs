@@ -1,0 +1,275 @@
+//! A manual-reset event ([`Event`]): asyncio's `Event`.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::loom::atomic::{AtomicBool, Ordering::*};
+use crate::loom::loom_const_fn;
+use crate::wait_list::{Node, WaitList, WakeBatch};
+
+/// A waiter's record: the generation it registered in, and whether a `set()`
+/// has released it.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    generation: usize,
+    notified: bool,
+}
+
+/// A manual-reset event: [`set`](Self::set) wakes every waiter and lets later
+/// [`wait`](Self::wait)s through at once until [`clear`](Self::clear).
+///
+/// It is the "start signal" of asyncio: many tasks wait, one sets. `new` is
+/// `const`, so an event can live in a `static`, and it needs no allocator.
+///
+/// A waiter that was queued when `set()` ran completes even if `clear()`
+/// follows before it is polled again (CPython pins the same behaviour); a
+/// waiter that starts waiting after the `clear()` waits for the next `set()`.
+///
+/// # Memory ordering
+///
+/// `set()` is a release operation and a completing `wait()` an acquire of
+/// it: everything a task wrote before calling `set()` is visible to every
+/// task whose `wait()` completes because of that `set()` (or observes it
+/// through [`is_set`](Self::is_set)).
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::Event;
+///
+/// static START: Event = Event::new();
+///
+/// futures_lite::future::block_on(async {
+///     assert!(!START.is_set());
+///     START.set();
+///     START.wait().await; // ready at once
+///     START.clear();
+///     assert!(!START.is_set());
+/// });
+/// ```
+pub struct Event {
+    is_set: AtomicBool,
+    /// The list state is the current generation, bumped by every `set()`
+    /// that flips the flag.
+    waiters: WaitList<usize, Ticket>,
+}
+
+impl Event {
+    loom_const_fn! {
+        /// A new event, not set.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// assert!(!sluicegate::Event::new().is_set());
+        /// ```
+        pub const fn new() -> Event {
+            Event { is_set: AtomicBool::new(false), waiters: WaitList::new(0) }
+        }
+    }
+
+    /// Whether the event is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ev = sluicegate::Event::new();
+    /// ev.set();
+    /// assert!(ev.is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        self.is_set.load(Acquire)
+    }
+
+    /// Sets the event and wakes every task waiting on it. Setting a set
+    /// event does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ev = sluicegate::Event::new();
+    /// ev.set();
+    /// ev.set();
+    /// futures_lite::future::block_on(ev.wait());
+    /// ```
+    pub fn set(&self) {
+        if self.is_set.swap(true, AcqRel) {
+            return;
+        }
+        let mut batch = WakeBatch::new();
+        let mut generation = None;
+        loop {
+            let more = self.waiters.lock(|l| {
+                let generation = *generation.get_or_insert_with(|| {
+                    l.state = l.state.wrapping_add(1);
+                    l.state
+                });
+                if l.state != generation {
+                    // A later `set()` took over the remaining waiters.
+                    return false;
+                }
+                while !batch.is_full() {
+                    // Waiters queued after this `set()` (after a `clear()`)
+                    // carry the new generation and stay.
+                    let release = l.with_front(|t| {
+                        let older = t.generation != generation;
+                        t.notified |= older;
+                        older
+                    });
+                    match release {
+                        Some(true) => batch.push(l.pop_front().flatten()),
+                        _ => return false,
+                    }
+                }
+                true
+            });
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Resets the event; later [`wait`](Self::wait)s block until the next
+    /// [`set`](Self::set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ev = sluicegate::Event::new();
+    /// ev.set();
+    /// ev.clear();
+    /// assert!(!ev.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.is_set.store(false, Release);
+    }
+
+    /// Waits until the event is set; ready at once if it is.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped waiter leaves nothing behind, and since `set()`
+    /// wakes everyone there is no wake-up to pass on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ev = sluicegate::Event::new();
+    /// ev.set();
+    /// futures_lite::future::block_on(ev.wait());
+    /// ```
+    pub fn wait(&self) -> EventWait<'_> {
+        EventWait {
+            event: self,
+            node: Node::new(Ticket {
+                generation: 0,
+                notified: false,
+            }),
+            queued: false,
+            done: false,
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("is_set", &self.is_set())
+            .finish()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`Event::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it unregisters the waiter; nothing else is affected.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct EventWait<'a> {
+        event: &'a Event,
+        #[pin]
+        node: Node<Ticket>,
+        queued: bool,
+        done: bool,
+    }
+
+    impl PinnedDrop for EventWait<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.queued {
+                let node = this.node.into_ref();
+                // SAFETY: the node is used with `event.waiters` only.
+                this.event.waiters.lock(|l| unsafe { l.remove(node) });
+            }
+        }
+    }
+}
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        assert!(!*this.done, "`EventWait` polled after completion");
+        let node = this.node.into_ref();
+        let event = *this.event;
+        let ready = if *this.queued {
+            event.waiters.lock(|l| {
+                // SAFETY: the node is used with `event.waiters` only.
+                unsafe {
+                    let notified = l.with_node(node, |t, _| t.notified);
+                    if !notified {
+                        l.set_waker(node, cx.waker());
+                    }
+                    notified
+                }
+            })
+        } else if event.is_set.load(Acquire) {
+            true
+        } else {
+            event.waiters.lock(|l| {
+                // Re-check under the lock: `set()` flips the flag before it
+                // takes the lock, so either we see it or it sees us.
+                if event.is_set.load(Acquire) {
+                    return true;
+                }
+                let ticket = Ticket {
+                    generation: l.state,
+                    notified: false,
+                };
+                // SAFETY: the node is used with `event.waiters` only, and
+                // our drop unlinks it.
+                unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                *this.queued = true;
+                false
+            })
+        };
+        if ready {
+            *this.queued = false;
+            *this.done = true;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait")
+            .field("queued", &self.queued)
+            .finish()
+    }
+}

@@ -1,0 +1,84 @@
+//! The one place that imports shared-memory primitives.
+//!
+//! Every atomic, cell, spin hint and mutex used in `src/` comes from here, so
+//! that a loom build sees every shared-memory access of the crate.
+//!
+//! # The switch
+//!
+//! loom is selected with `RUSTFLAGS="--cfg loom"` (as tokio does), not with a
+//! cargo feature: a feature would be unified into every build of a workspace
+//! and could switch a user's release build to loom's types. Under `cfg(loom)`
+//! the `loom` crate is a (target-specific) dependency and this module
+//! re-exports its types; otherwise it re-exports `core`'s atomics, or
+//! `portable-atomic`'s with the `portable-atomic` feature.
+//!
+//! `event-listener` and `async-lock` have their own `loom` *features* rather
+//! than honouring `cfg(loom)`. The `loom-tests` crate turns those features on
+//! in its own manifest when it models a primitive built on them, so that their
+//! atomics are modelled too; this crate never enables them itself.
+//!
+//! `Arc` is deliberately not shimmed: it appears in public signatures
+//! (`self: Arc<Self>` receivers), which loom's `Arc` cannot serve, and its
+//! reference count is not part of any protocol this crate models.
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) mod atomic {
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    }
+    pub(crate) use loom::sync::Mutex;
+}
+
+#[cfg(not(loom))]
+mod imp {
+    #[cfg(not(any(feature = "std", feature = "critical-section")))]
+    pub(crate) use core::hint::spin_loop;
+
+    pub(crate) mod atomic {
+        #[cfg(not(feature = "portable-atomic"))]
+        pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        #[cfg(feature = "portable-atomic")]
+        pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
+    }
+
+    #[cfg(all(feature = "std", not(feature = "critical-section")))]
+    pub(crate) use std::sync::Mutex;
+
+    /// `core::cell::UnsafeCell` with loom's closure-based access API, so the
+    /// same code compiles against both.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(core::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+pub(crate) use imp::*;
+
+/// Declares a `const fn` that is a plain `fn` under loom, whose types have no
+/// `const` constructors.
+macro_rules! loom_const_fn {
+    (
+        $(#[$meta:meta])*
+        $vis:vis const fn $name:ident($($arg:ident: $T:ty),* $(,)?) -> $Ret:ty $body:block
+    ) => {
+        $(#[$meta])*
+        #[cfg(not(loom))]
+        $vis const fn $name($($arg: $T),*) -> $Ret $body
+
+        $(#[$meta])*
+        #[cfg(loom)]
+        $vis fn $name($($arg: $T),*) -> $Ret $body
+    };
+}
+pub(crate) use loom_const_fn;

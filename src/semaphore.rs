@@ -1,0 +1,934 @@
+//! A fair, counting async semaphore ([`Semaphore`]).
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+use alloc::sync::Arc;
+
+use pin_project_lite::pin_project;
+
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::loom_const_fn;
+use crate::wait_list::{Node, WaitList, WakeBatch};
+
+// The state word: the available permits shifted left by `SHIFT`, plus flags.
+const CLOSED: usize = 0b01;
+/// Set exactly while the wait list is non-empty (changed only under its
+/// lock). While it is set the permit count is zero and the lock-free paths
+/// stay out, so every permit goes to the queue first.
+const WAITERS: usize = 0b10;
+const SHIFT: u32 = 2;
+
+/// A fair counting semaphore: asyncio's `Semaphore` and `BoundedSemaphore`.
+///
+/// A semaphore holds a number of permits. [`acquire`](Self::acquire) waits
+/// until a permit is available and returns it as a [`SemaphorePermit`]; the
+/// permit goes back to the semaphore when that guard is dropped. Because
+/// permits are returned by `Drop` and not by a `release()` call, the
+/// "released too many times" error of Python's `BoundedSemaphore` cannot
+/// happen: code that wants more permits calls
+/// [`add_permits`](Self::add_permits) explicitly, and
+/// [`SemaphorePermit::forget`] removes them.
+///
+/// `Semaphore::new` is `const`, so a semaphore can live in a `static`; it
+/// needs no allocator (waiters live inside the waiting futures). With the
+/// `alloc` feature, [`acquire_owned`](Self::acquire_owned) and friends work
+/// on an `Arc<Semaphore>` and return `'static` permits.
+///
+/// # Fairness
+///
+/// Waiters are served strictly in FIFO order, including requests for many
+/// permits: released permits are handed to the longest waiter until it has
+/// all it asked for, even if a later waiter asks for fewer. The lock-free
+/// fast path only takes permits when nobody is queued, so a new caller never
+/// barges past a waiter. [`try_acquire`](Self::try_acquire) fails while
+/// anyone waits, even if permits are being handed over.
+///
+/// # Memory ordering
+///
+/// Returning a permit (dropping the guard, or `add_permits`) *happens
+/// before* the acquisition that receives it completes: whatever a task wrote
+/// before releasing is visible to the task that acquires next.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::Semaphore;
+///
+/// static LIMIT: Semaphore = Semaphore::new(2);
+///
+/// futures_lite::future::block_on(async {
+///     let a = LIMIT.acquire().await.unwrap();
+///     let _b = LIMIT.acquire().await.unwrap();
+///     assert_eq!(LIMIT.available_permits(), 0);
+///     assert!(LIMIT.try_acquire().is_err());
+///     drop(a);
+///     assert_eq!(LIMIT.available_permits(), 1);
+/// });
+/// ```
+pub struct Semaphore {
+    state: AtomicUsize,
+    /// Each node's data is the number of permits it still needs.
+    waiters: WaitList<(), usize>,
+}
+
+/// Error from [`Semaphore::acquire`]: the semaphore was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcquireError(());
+
+/// Error from [`Semaphore::try_acquire`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// Not enough permits are available right now, or other tasks are
+    /// waiting for them.
+    NoPermits,
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("semaphore closed")
+    }
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("semaphore closed"),
+            Self::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl core::error::Error for AcquireError {}
+impl core::error::Error for TryAcquireError {}
+
+#[inline]
+fn check_request(n: usize) {
+    assert!(
+        n <= Semaphore::MAX_PERMITS,
+        "requested {n} permits, more than Semaphore::MAX_PERMITS ({})",
+        Semaphore::MAX_PERMITS
+    );
+}
+
+impl Semaphore {
+    /// The most permits a semaphore can hold: `usize::MAX >> 3`.
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
+    loom_const_fn! {
+        /// A semaphore with `permits` permits.
+        ///
+        /// # Panics
+        ///
+        /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let sem = sluicegate::Semaphore::new(3);
+        /// assert_eq!(sem.available_permits(), 3);
+        /// ```
+        pub const fn new(permits: usize) -> Semaphore {
+            assert!(permits <= Semaphore::MAX_PERMITS, "permits exceed Semaphore::MAX_PERMITS");
+            Semaphore { state: AtomicUsize::new(permits << SHIFT), waiters: WaitList::new(()) }
+        }
+    }
+
+    /// The number of permits that can be acquired right now.
+    ///
+    /// Permits already handed to a queued waiter that still needs more are
+    /// not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(2);
+    /// let _p = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn available_permits(&self) -> usize {
+        self.state.load(Acquire) >> SHIFT
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(1);
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed before a permit is handed
+    /// over.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, and fair: dropping the future gives back any permits it
+    /// was handed (and passes the wake-up on to the next waiter), and it
+    /// keeps the caller's place in the queue until it is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(1);
+    /// futures_lite::future::block_on(async {
+    ///     let permit = sem.acquire().await.unwrap();
+    ///     assert_eq!(permit.num_permits(), 1);
+    /// });
+    /// ```
+    pub fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits, all at once. `acquire_many(0)` is ready at once.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed before all `n` permits are
+    /// handed over.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`] (such a request could never
+    /// complete).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire): permits handed to a dropped future,
+    /// wholly or in part, go on to the next waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(5);
+    /// futures_lite::future::block_on(async {
+    ///     let permits = sem.acquire_many(3).await.unwrap();
+    ///     assert_eq!(sem.available_permits(), 2);
+    ///     drop(permits);
+    ///     assert_eq!(sem.available_permits(), 5);
+    /// });
+    /// ```
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        check_request(n);
+        Acquire {
+            sem: self,
+            raw: RawAcquire::new(n),
+        }
+    }
+
+    /// Takes one permit if one is available and nobody is waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::Closed`] if closed, [`TryAcquireError::NoPermits`]
+    /// if no permit is free or other tasks are queued for permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::{Semaphore, TryAcquireError};
+    /// let sem = Semaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    /// ```
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are available and nobody is waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(4);
+    /// let p = sem.try_acquire_many(3).unwrap();
+    /// assert!(sem.try_acquire_many(2).is_err());
+    /// ```
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        check_request(n);
+        self.try_take(n).map(|()| SemaphorePermit {
+            sem: self,
+            permits: n,
+        })
+    }
+
+    /// Adds `n` permits, handing them to queued waiters first (FIFO).
+    ///
+    /// # Panics
+    ///
+    /// If the available permits would exceed [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    pub fn add_permits(&self, n: usize) {
+        check_request(n);
+        self.release(n);
+    }
+
+    /// Closes the semaphore: every queued acquire fails with
+    /// [`AcquireError`], and so does every later one. Permits already held
+    /// stay valid and are returned as usual.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(0);
+    /// sem.close();
+    /// assert!(futures_lite::future::block_on(sem.acquire()).is_err());
+    /// ```
+    pub fn close(&self) {
+        self.state.fetch_or(CLOSED, AcqRel);
+        let mut batch = WakeBatch::new();
+        loop {
+            let more = self.waiters.lock(|l| {
+                while !batch.is_full() {
+                    match l.pop_front() {
+                        Some(waker) => batch.push(waker),
+                        None => {
+                            self.state.fetch_and(!WAITERS, AcqRel);
+                            return false;
+                        }
+                    }
+                }
+                true
+            });
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Lock-free attempt to take `n` permits; never barges past waiters.
+    #[inline]
+    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut cur = self.state.load(Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if n > 0 && (cur & WAITERS != 0 || (cur >> SHIFT) < n) {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self
+                .state
+                .compare_exchange_weak(cur, cur - (n << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Returns `n` permits: lock-free when nobody waits, else through the
+    /// queue.
+    #[inline]
+    fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut cur = self.state.load(Acquire);
+        while cur & WAITERS == 0 {
+            let new = Self::checked_add(cur, n);
+            match self.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.release_slow(n);
+    }
+
+    fn checked_add(state: usize, n: usize) -> usize {
+        let available = state >> SHIFT;
+        assert!(
+            n <= Self::MAX_PERMITS - available.min(Self::MAX_PERMITS),
+            "adding {n} permits to {available} would exceed Semaphore::MAX_PERMITS ({})",
+            Self::MAX_PERMITS
+        );
+        state + (n << SHIFT)
+    }
+
+    #[cold]
+    fn release_slow(&self, mut n: usize) {
+        let mut batch = WakeBatch::new();
+        loop {
+            let more = self.waiters.lock(|l| {
+                while n > 0 && !batch.is_full() {
+                    let Some(satisfied) = l.with_front(|need| {
+                        let take = n.min(*need);
+                        *need -= take;
+                        n -= take;
+                        *need == 0
+                    }) else {
+                        break;
+                    };
+                    if satisfied {
+                        batch.push(l.pop_front().flatten());
+                    }
+                }
+                if l.is_empty() {
+                    // Nobody left to hand permits to: clear WAITERS and put
+                    // the rest into the counter in one step.
+                    let mut cur = self.state.load(Acquire);
+                    loop {
+                        let new = Self::checked_add(cur & !WAITERS, n);
+                        match self.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                            Ok(_) => break,
+                            Err(actual) => cur = actual,
+                        }
+                    }
+                    n = 0;
+                }
+                n > 0
+            });
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Called under the lock after a node was unlinked by its owner.
+    fn after_remove(&self, list_empty: bool) {
+        if list_empty {
+            self.state.fetch_and(!WAITERS, AcqRel);
+        }
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Relaxed);
+        f.debug_struct("Semaphore")
+            .field("available_permits", &(state >> SHIFT))
+            .field("closed", &(state & CLOSED != 0))
+            .field("waiters", &(state & WAITERS != 0))
+            .finish()
+    }
+}
+
+impl Default for Semaphore {
+    /// A semaphore with no permits.
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The acquire state machine, shared by the borrowed and the owned future.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Queued,
+    Done,
+}
+
+pin_project! {
+    /// The state of one acquisition, driven against a `&Semaphore` that its
+    /// owner supplies on every call (always the same one).
+    struct RawAcquire {
+        #[pin]
+        node: Node<usize>,
+        n: usize,
+        phase: Phase,
+    }
+}
+
+impl RawAcquire {
+    fn new(n: usize) -> Self {
+        Self {
+            node: Node::new(n),
+            n,
+            phase: Phase::Start,
+        }
+    }
+
+    fn poll_acquire(
+        self: Pin<&mut Self>,
+        sem: &Semaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let this = self.project();
+        let node = this.node.into_ref();
+        let n = *this.n;
+        match *this.phase {
+            Phase::Start => {
+                match sem.try_take(n) {
+                    Ok(()) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(TryAcquireError::Closed) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Err(AcquireError(())));
+                    }
+                    Err(TryAcquireError::NoPermits) => {}
+                }
+                let res = sem.waiters.lock(|l| {
+                    // Take what is there and announce a waiter in one step;
+                    // releases that raced us are in `cur`.
+                    let mut cur = sem.state.load(Acquire);
+                    loop {
+                        if cur & CLOSED != 0 {
+                            return Poll::Ready(Err(AcquireError(())));
+                        }
+                        let take = (cur >> SHIFT).min(n);
+                        let new = if take == n {
+                            cur - (n << SHIFT)
+                        } else {
+                            (cur - (take << SHIFT)) | WAITERS
+                        };
+                        match sem.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                            Ok(_) if take == n => return Poll::Ready(Ok(())),
+                            Ok(_) => {
+                                // SAFETY: the node is used with `sem.waiters`
+                                // only; `Acquire*`'s drop unlinks it.
+                                unsafe { l.push_back(node, n - take, cx.waker().clone()) };
+                                return Poll::Pending;
+                            }
+                            Err(actual) => cur = actual,
+                        }
+                    }
+                });
+                *this.phase = if res.is_pending() {
+                    Phase::Queued
+                } else {
+                    Phase::Done
+                };
+                res
+            }
+            Phase::Queued => {
+                let (res, give_back) = sem.waiters.lock(|l| {
+                    // SAFETY: the node is used with `sem.waiters` only.
+                    let (need, linked) =
+                        unsafe { l.with_node(node, |need, linked| (*need, linked)) };
+                    if need == 0 {
+                        debug_assert!(!linked);
+                        return (Poll::Ready(Ok(())), 0);
+                    }
+                    if sem.state.load(Acquire) & CLOSED != 0 {
+                        // SAFETY: as above.
+                        if unsafe { l.remove(node) } {
+                            sem.after_remove(l.is_empty());
+                        }
+                        return (Poll::Ready(Err(AcquireError(()))), n - need);
+                    }
+                    // SAFETY: as above.
+                    unsafe { l.set_waker(node, cx.waker()) };
+                    (Poll::Pending, 0)
+                });
+                if res.is_ready() {
+                    *this.phase = Phase::Done;
+                }
+                sem.release(give_back);
+                res
+            }
+            Phase::Done => panic!("`Acquire` polled after completion"),
+        }
+    }
+
+    /// Gives back whatever a queued acquisition was handed; used by `Drop`.
+    fn cancel(self: Pin<&mut Self>, sem: &Semaphore) {
+        let this = self.project();
+        if *this.phase != Phase::Queued {
+            return;
+        }
+        *this.phase = Phase::Done;
+        let node = this.node.into_ref();
+        let n = *this.n;
+        let assigned = sem.waiters.lock(|l| {
+            // SAFETY: the node is used with `sem.waiters` only.
+            unsafe {
+                if l.remove(node) {
+                    sem.after_remove(l.is_empty());
+                }
+                l.with_node(node, |need, _| n - *need)
+            }
+        });
+        // Whole or partial hand-offs go on to the next waiters.
+        sem.release(assigned);
+    }
+}
+
+pin_project! {
+    /// The future returned by [`Semaphore::acquire`] and
+    /// [`Semaphore::acquire_many`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it gives back every permit it was handed, wholly or in part,
+    /// to the next waiters, and wakes them.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Acquire<'a> {
+        sem: &'a Semaphore,
+        #[pin]
+        raw: RawAcquire,
+    }
+
+    impl PinnedDrop for Acquire<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.sem);
+        }
+    }
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let sem = *this.sem;
+        let n = this.raw.n;
+        this.raw
+            .poll_acquire(sem, cx)
+            .map(|res| res.map(|()| SemaphorePermit { sem, permits: n }))
+    }
+}
+
+impl fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire")
+            .field("permits", &self.raw.n)
+            .field("phase", &self.raw.phase)
+            .finish()
+    }
+}
+
+/// Permits borrowed from a [`Semaphore`]; returned to it on drop.
+///
+/// # Examples
+///
+/// ```
+/// let sem = sluicegate::Semaphore::new(3);
+/// let mut p = sem.try_acquire_many(3).unwrap();
+/// let one = p.split(1).unwrap();
+/// assert_eq!((p.num_permits(), one.num_permits()), (2, 1));
+/// drop(one);
+/// assert_eq!(sem.available_permits(), 1);
+/// p.forget();
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
+#[must_use = "dropping the permit returns it to the semaphore at once"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+}
+
+impl<'a> SemaphorePermit<'a> {
+    /// How many permits this guard holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits belong to.
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.sem
+    }
+
+    /// Drops the guard without returning its permits: the semaphore has that
+    /// many fewer from now on.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// Splits `n` permits off into a new guard; `None` if this one holds
+    /// fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(Self {
+            sem: self.sem,
+            permits: n,
+        })
+    }
+
+    /// Moves `other`'s permits into this guard.
+    ///
+    /// # Panics
+    ///
+    /// If `other` belongs to a different semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(
+            core::ptr::eq(self.sem, other.sem),
+            "merging permits from different semaphores"
+        );
+        self.permits += core::mem::take(&mut other.permits);
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Owned forms.
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+mod owned {
+    use super::*;
+
+    impl Semaphore {
+        /// [`acquire`](Self::acquire) on an `Arc`, returning a `'static`
+        /// permit that keeps the semaphore alive.
+        ///
+        /// # Errors
+        ///
+        /// [`AcquireError`] if the semaphore is closed first.
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`acquire`](Self::acquire).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(1));
+        /// let permit = futures_lite::future::block_on(sem.clone().acquire_owned()).unwrap();
+        /// assert_eq!(sem.available_permits(), 0);
+        /// drop(permit);
+        /// assert_eq!(sem.available_permits(), 1);
+        /// ```
+        pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+            self.acquire_many_owned(1)
+        }
+
+        /// [`acquire_many`](Self::acquire_many) on an `Arc`.
+        ///
+        /// # Errors
+        ///
+        /// [`AcquireError`] if the semaphore is closed first.
+        ///
+        /// # Panics
+        ///
+        /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`acquire`](Self::acquire).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(3));
+        /// let p = futures_lite::future::block_on(sem.clone().acquire_many_owned(2)).unwrap();
+        /// assert_eq!(p.num_permits(), 2);
+        /// ```
+        pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+            check_request(n);
+            AcquireOwned {
+                sem: self,
+                raw: RawAcquire::new(n),
+            }
+        }
+
+        /// [`try_acquire`](Self::try_acquire) on an `Arc`.
+        ///
+        /// # Errors
+        ///
+        /// As [`try_acquire`](Self::try_acquire).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(1));
+        /// let p = sem.clone().try_acquire_owned().unwrap();
+        /// assert!(sem.clone().try_acquire_owned().is_err());
+        /// ```
+        pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+            self.try_acquire_many_owned(1)
+        }
+
+        /// [`try_acquire_many`](Self::try_acquire_many) on an `Arc`.
+        ///
+        /// # Errors
+        ///
+        /// As [`try_acquire`](Self::try_acquire).
+        ///
+        /// # Panics
+        ///
+        /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(2));
+        /// assert_eq!(sem.clone().try_acquire_many_owned(2).unwrap().num_permits(), 2);
+        /// ```
+        pub fn try_acquire_many_owned(
+            self: Arc<Self>,
+            n: usize,
+        ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+            check_request(n);
+            self.try_take(n)?;
+            Ok(OwnedSemaphorePermit {
+                sem: self,
+                permits: n,
+            })
+        }
+    }
+
+    pin_project! {
+        /// The future returned by [`Semaphore::acquire_owned`] and
+        /// [`Semaphore::acquire_many_owned`].
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`Acquire`].
+        #[must_use = "futures do nothing unless polled"]
+        pub struct AcquireOwned {
+            sem: Arc<Semaphore>,
+            #[pin]
+            raw: RawAcquire,
+        }
+
+        impl PinnedDrop for AcquireOwned {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.raw.cancel(this.sem);
+            }
+        }
+    }
+
+    impl Future for AcquireOwned {
+        type Output = Result<OwnedSemaphorePermit, AcquireError>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            let n = this.raw.n;
+            match this.raw.poll_acquire(this.sem, cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(OwnedSemaphorePermit {
+                    sem: this.sem.clone(),
+                    permits: n,
+                })),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        }
+    }
+
+    impl fmt::Debug for AcquireOwned {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("AcquireOwned")
+                .field("permits", &self.raw.n)
+                .field("phase", &self.raw.phase)
+                .finish()
+        }
+    }
+
+    /// Permits owned through an `Arc<Semaphore>`; returned to it on drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(sluicegate::Semaphore::new(2));
+    /// let mut p = sem.clone().try_acquire_many_owned(2).unwrap();
+    /// let q = p.split(1).unwrap();
+    /// p.merge(q);
+    /// assert_eq!(p.num_permits(), 2);
+    /// ```
+    #[must_use = "dropping the permit returns it to the semaphore at once"]
+    pub struct OwnedSemaphorePermit {
+        sem: Arc<Semaphore>,
+        permits: usize,
+    }
+
+    impl OwnedSemaphorePermit {
+        /// How many permits this guard holds.
+        pub fn num_permits(&self) -> usize {
+            self.permits
+        }
+
+        /// The semaphore the permits belong to.
+        pub fn semaphore(&self) -> &Arc<Semaphore> {
+            &self.sem
+        }
+
+        /// Drops the guard without returning its permits.
+        pub fn forget(mut self) {
+            self.permits = 0;
+        }
+
+        /// Splits `n` permits off into a new guard; `None` if this one holds
+        /// fewer than `n`.
+        pub fn split(&mut self, n: usize) -> Option<Self> {
+            self.permits = self.permits.checked_sub(n)?;
+            Some(Self {
+                sem: self.sem.clone(),
+                permits: n,
+            })
+        }
+
+        /// Moves `other`'s permits into this guard.
+        ///
+        /// # Panics
+        ///
+        /// If `other` belongs to a different semaphore.
+        pub fn merge(&mut self, mut other: Self) {
+            assert!(
+                Arc::ptr_eq(&self.sem, &other.sem),
+                "merging permits from different semaphores"
+            );
+            self.permits += core::mem::take(&mut other.permits);
+        }
+    }
+
+    impl Drop for OwnedSemaphorePermit {
+        fn drop(&mut self) {
+            self.sem.release(self.permits);
+        }
+    }
+
+    impl fmt::Debug for OwnedSemaphorePermit {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("OwnedSemaphorePermit")
+                .field("permits", &self.permits)
+                .finish()
+        }
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub use owned::{AcquireOwned, OwnedSemaphorePermit};

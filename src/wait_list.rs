@@ -1,0 +1,378 @@
+//! The one intrusive FIFO wait list behind every primitive that hands
+//! something to one specific waiter.
+//!
+//! A waiting future embeds a [`Node`]; while it waits, the node is linked into
+//! the primitive's [`WaitList`]. No allocation happens per wait, so the list
+//! works without an allocator. The list, the primitive's own locked state `S`
+//! and every linked node are guarded by one short critical section
+//! ([`Lock`]); wakers are collected under it into a [`WakeBatch`] and called
+//! after it is released.
+
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::Waker;
+
+use crate::lock::Lock;
+use crate::loom::UnsafeCell;
+
+type Link<T> = Option<NonNull<Node<T>>>;
+
+/// A lock-guarded FIFO of [`Node`]s plus the primitive's locked state `S`.
+///
+/// # Invariants
+///
+/// - Every node reachable from `head` is alive and pinned: it is linked only
+///   through [`List::push_back`], whose contract makes the node's owner
+///   unlink it (with [`List::remove`]) before the node is dropped, and
+///   pinning forbids moving it in between.
+/// - A node is linked into at most one list, and only ever used with that
+///   list (the contract of every `unsafe fn` here that takes a node).
+/// - Every field of a node (links, waker, data) is read or written only while
+///   this list's lock is held. The lock therefore orders all accesses, which
+///   is what makes the raw pointers sound to follow.
+/// - `NodeInner::linked` is true exactly when the node is reachable from
+///   `head`; `head` and `tail` are both `None` or both `Some`.
+pub(crate) struct WaitList<S, T> {
+    lock: Lock<List<S, T>>,
+}
+
+/// The locked contents of a [`WaitList`]; only reachable inside
+/// [`WaitList::lock`].
+pub(crate) struct List<S, T> {
+    /// The primitive's own state, guarded by the same lock as the list.
+    pub(crate) state: S,
+    head: Link<T>,
+    tail: Link<T>,
+}
+
+// SAFETY: the raw pointers in a `List` point at nodes that are only touched
+// while the list's lock is held (see `WaitList`'s invariants), so moving the
+// list between threads is as safe as moving the `T`s and wakers it reaches.
+unsafe impl<S: Send, T: Send> Send for List<S, T> {}
+
+/// A waiter's slot in a [`WaitList`], embedded in the waiting future.
+///
+/// `!Unpin`: once linked, its address is held by the list.
+pub(crate) struct Node<T> {
+    /// Only accessed while the lock of the list this node is used with is held.
+    inner: UnsafeCell<NodeInner<T>>,
+    _pin: PhantomPinned,
+}
+
+struct NodeInner<T> {
+    prev: Link<T>,
+    next: Link<T>,
+    linked: bool,
+    waker: Option<Waker>,
+    data: T,
+}
+
+// SAFETY: a node's contents are only accessed under its list's lock, from
+// whichever thread holds it; `T: Send` (and `Waker: Send`) make that sound.
+unsafe impl<T: Send> Send for Node<T> {}
+// SAFETY: `&Node` exposes nothing without the list's lock (all accessors are
+// on the locked `List`), so shared references across threads are harmless.
+unsafe impl<T: Send> Sync for Node<T> {}
+
+impl<T> Node<T> {
+    pub(crate) fn new(data: T) -> Self {
+        Self {
+            inner: UnsafeCell::new(NodeInner {
+                prev: None,
+                next: None,
+                linked: false,
+                waker: None,
+                data,
+            }),
+            _pin: PhantomPinned,
+        }
+    }
+}
+
+/// Runs `f` on the node behind `ptr`.
+///
+/// # Safety
+///
+/// `ptr` points at a live node, and the lock of the list it is used with is
+/// held by the caller.
+unsafe fn with_inner<T, R>(ptr: NonNull<Node<T>>, f: impl FnOnce(&mut NodeInner<T>) -> R) -> R {
+    // SAFETY: the node is alive (caller), and the held lock makes this the
+    // only access to its cell.
+    unsafe { ptr.as_ref().inner.with_mut(|inner| f(&mut *inner)) }
+}
+
+impl<S, T> WaitList<S, T> {
+    crate::loom::loom_const_fn! {
+        pub(crate) const fn new(state: S) -> WaitList<S, T> {
+            WaitList { lock: Lock::new(List { state, head: None, tail: None }) }
+        }
+    }
+
+    /// Runs `f` with the list locked.
+    #[inline]
+    pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> R {
+        self.lock.with(f)
+    }
+}
+
+impl<S, T> List<S, T> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Links `node` at the back with `data` and `waker`.
+    ///
+    /// # Safety
+    ///
+    /// `node` is used with this list only, is not linked, and its owner
+    /// calls [`List::remove`] (under this lock) before the node is dropped.
+    pub(crate) unsafe fn push_back(&mut self, node: Pin<&Node<T>>, data: T, waker: Waker) {
+        let ptr = NonNull::from(node.get_ref());
+        let tail = self.tail;
+        // SAFETY: `node` is alive (we hold a reference) and we hold the lock.
+        unsafe {
+            with_inner(ptr, |n| {
+                debug_assert!(!n.linked, "node linked twice");
+                n.prev = tail;
+                n.next = None;
+                n.linked = true;
+                n.waker = Some(waker);
+                n.data = data;
+            });
+        }
+        match tail {
+            // SAFETY: `tail` is linked, hence alive (type invariant); lock held.
+            Some(t) => unsafe { with_inner(t, |t| t.next = Some(ptr)) },
+            None => self.head = Some(ptr),
+        }
+        self.tail = Some(ptr);
+    }
+
+    /// Unlinks `ptr`, which must be linked into this list.
+    fn unlink(&mut self, ptr: NonNull<Node<T>>) {
+        // SAFETY: `ptr` is linked into this list, so it is alive, and we hold
+        // the lock (type invariants); likewise its neighbours.
+        unsafe {
+            let (prev, next) = with_inner(ptr, |n| {
+                n.linked = false;
+                (n.prev.take(), n.next.take())
+            });
+            match prev {
+                Some(p) => with_inner(p, |p| p.next = next),
+                None => self.head = next,
+            }
+            match next {
+                Some(nx) => with_inner(nx, |nx| nx.prev = prev),
+                None => self.tail = prev,
+            }
+        }
+    }
+
+    /// Unlinks `node` if it is linked; returns whether it was.
+    ///
+    /// # Safety
+    ///
+    /// `node` is used with this list only.
+    pub(crate) unsafe fn remove(&mut self, node: Pin<&Node<T>>) -> bool {
+        let ptr = NonNull::from(node.get_ref());
+        // SAFETY: alive (we hold a reference); lock held; used with this list.
+        let linked = unsafe { with_inner(ptr, |n| n.linked) };
+        if linked {
+            self.unlink(ptr);
+        }
+        linked
+    }
+
+    /// Runs `f` on `node`'s data; `f` also learns whether it is linked.
+    ///
+    /// # Safety
+    ///
+    /// `node` is used with this list only.
+    pub(crate) unsafe fn with_node<R>(
+        &mut self,
+        node: Pin<&Node<T>>,
+        f: impl FnOnce(&mut T, bool) -> R,
+    ) -> R {
+        // SAFETY: alive (we hold a reference); lock held; used with this list.
+        unsafe { with_inner(NonNull::from(node.get_ref()), |n| f(&mut n.data, n.linked)) }
+    }
+
+    /// Stores `waker` in a linked `node` unless it would wake the same task.
+    ///
+    /// # Safety
+    ///
+    /// `node` is used with this list only.
+    pub(crate) unsafe fn set_waker(&mut self, node: Pin<&Node<T>>, waker: &Waker) {
+        // SAFETY: alive (we hold a reference); lock held; used with this list.
+        unsafe {
+            with_inner(NonNull::from(node.get_ref()), |n| match &mut n.waker {
+                Some(w) if w.will_wake(waker) => {}
+                slot => *slot = Some(waker.clone()),
+            });
+        }
+    }
+
+    /// Runs `f` on the data of the first waiter, if any.
+    pub(crate) fn with_front<R>(&mut self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let head = self.head?;
+        // SAFETY: `head` is linked, hence alive; lock held (type invariants).
+        Some(unsafe { with_inner(head, |n| f(&mut n.data)) })
+    }
+
+    /// Unlinks the first waiter and returns its waker; `None` when empty.
+    pub(crate) fn pop_front(&mut self) -> Option<Option<Waker>> {
+        let head = self.head?;
+        self.unlink(head);
+        // SAFETY: `head` was linked a moment ago, so its owner has not dropped
+        // it (it would have had to take this lock to unlink it); lock held.
+        Some(unsafe { with_inner(head, |n| n.waker.take()) })
+    }
+}
+
+impl<S, T> Drop for List<S, T> {
+    fn drop(&mut self) {
+        // A waiting future borrows (or owns an `Arc` of) the primitive, so the
+        // primitive cannot be dropped while a node is linked.
+        debug_assert!(self.head.is_none(), "wait list dropped with linked waiters");
+    }
+}
+
+impl<S: core::fmt::Debug, T> core::fmt::Debug for WaitList<S, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WaitList").finish_non_exhaustive()
+    }
+}
+
+/// Wakers collected under the lock, to be woken after it is released.
+pub(crate) struct WakeBatch {
+    wakers: [Option<Waker>; WakeBatch::CAPACITY],
+    len: usize,
+}
+
+impl WakeBatch {
+    pub(crate) const CAPACITY: usize = 16;
+
+    pub(crate) const fn new() -> Self {
+        Self {
+            wakers: [const { None }; Self::CAPACITY],
+            len: 0,
+        }
+    }
+
+    /// Adds a waker; the caller checks [`WakeBatch::is_full`] before pushing.
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        debug_assert!(!self.is_full());
+        if let Some(waker) = waker {
+            self.wakers[self.len] = Some(waker);
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.len == Self::CAPACITY
+    }
+
+    /// Wakes every collected waker; call it with no lock held.
+    pub(crate) fn wake_all(&mut self) {
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        self.len = 0;
+    }
+}
+
+impl Drop for WakeBatch {
+    fn drop(&mut self) {
+        // A batch dropped by a panic still passes its wake-ups on.
+        self.wake_all();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use core::pin::pin;
+
+    fn noop() -> Waker {
+        Waker::noop().clone()
+    }
+
+    fn order(list: &WaitList<(), u32>) -> Vec<u32> {
+        let mut out = Vec::new();
+        list.lock(|l| {
+            let mut cur = l.head;
+            while let Some(p) = cur {
+                // SAFETY: linked nodes are alive and we hold the lock.
+                cur = unsafe {
+                    with_inner(p, |n| {
+                        out.push(n.data);
+                        n.next
+                    })
+                };
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn push_pop_remove_keep_fifo_order() {
+        let list: WaitList<(), u32> = WaitList::new(());
+        let a = pin!(Node::new(0));
+        let b = pin!(Node::new(0));
+        let c = pin!(Node::new(0));
+        // SAFETY: each node is used with `list` only and removed before the end.
+        unsafe {
+            list.lock(|l| {
+                l.push_back(a.as_ref(), 1, noop());
+                l.push_back(b.as_ref(), 2, noop());
+                l.push_back(c.as_ref(), 3, noop());
+            });
+        }
+        assert_eq!(order(&list), [1, 2, 3]);
+        // SAFETY: `b` is used with `list` only.
+        assert!(unsafe { list.lock(|l| l.remove(b.as_ref())) });
+        assert_eq!(order(&list), [1, 3]);
+        // SAFETY: as above; a second removal is a no-op.
+        assert!(!unsafe { list.lock(|l| l.remove(b.as_ref())) });
+        assert_eq!(list.lock(|l| l.with_front(|d| *d)), Some(1));
+        assert!(list.lock(|l| l.pop_front()).is_some());
+        assert_eq!(order(&list), [3]);
+        // SAFETY: `c` is used with `list` only.
+        unsafe {
+            assert!(list.lock(|l| l.with_node(c.as_ref(), |d, linked| {
+                *d = 7;
+                linked
+            })));
+            assert!(list.lock(|l| l.remove(c.as_ref())));
+            // SAFETY: `a` was popped; removing it again is a no-op.
+            assert!(!list.lock(|l| l.remove(a.as_ref())));
+        }
+        assert!(list.lock(|l| l.is_empty()));
+        assert!(list.lock(|l| l.pop_front()).is_none());
+    }
+
+    #[test]
+    fn wake_batch_wakes_everything_it_holds() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let mut batch = WakeBatch::new();
+        while !batch.is_full() {
+            batch.push(Some(Waker::from(count.clone())));
+        }
+        batch.wake_all();
+        assert_eq!(count.0.load(Ordering::SeqCst), WakeBatch::CAPACITY);
+        batch.push(Some(Waker::from(count.clone())));
+        drop(batch);
+        assert_eq!(count.0.load(Ordering::SeqCst), WakeBatch::CAPACITY + 1);
+    }
+}
