@@ -46,6 +46,7 @@
     clippy::alloc_instead_of_core,
     clippy::undocumented_unsafe_blocks
 )]
+#![cfg_attr(test, allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

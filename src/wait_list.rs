@@ -295,6 +295,7 @@ impl Drop for WakeBatch {
 mod tests {
     use super::*;
     use core::pin::pin;
+    use std::vec::Vec;
 
     fn noop() -> Waker {
         Waker::noop().clone()
