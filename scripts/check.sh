@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (`.ci/run`) and what the README shows.
+# Installs what it needs (rustup targets and components); a step whose
+# install is refused prints SKIPPED and why, and the rest still runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+failed=()
+skipped=()
+step() { printf '\n=== %s\n' "$1"; }
+run() { # run NAME CMD...: run a step, record failure, keep going
+    local name=$1; shift
+    step "$name"
+    local t0=$SECONDS
+    if "$@"; then
+        echo "--- $name: ok ($((SECONDS - t0)) s)"
+    else
+        echo "--- $name: FAILED ($((SECONDS - t0)) s)"
+        failed+=("$name")
+    fi
+}
+skip() { echo "SKIPPED: $1"; skipped+=("$1"); }
+
+NIGHTLY=${SLUICEGATE_NIGHTLY:-nightly}
+MSRV=1.85
+
+step "install"
+rustup component add clippy rustfmt >/dev/null 2>&1 || echo "note: clippy/rustfmt install refused; using what is there"
+have_thumb=1
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null 2>&1 || have_thumb=0
+have_miri=1
+rustup toolchain install "$NIGHTLY" --profile minimal >/dev/null 2>&1 &&
+    rustup component add miri rust-src --toolchain "$NIGHTLY" >/dev/null 2>&1 || have_miri=0
+have_msrv=1
+rustup toolchain install "$MSRV" --profile minimal >/dev/null 2>&1 || have_msrv=0
+
+run "fmt" cargo fmt --all -- --check
+run "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnings
+run "doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --all-features
+
+# The full suite with std's mutex guarding the wait lists (the default), then
+# the other two lock implementations over the deterministic tests.
+# Unit, integration and doc tests (benches are compiled by clippy above).
+run "test (default features)" cargo test --workspace
+HAND_POLLED=$(ls tests/*_hand_polled.rs 2>/dev/null | sed 's#tests/\(.*\)\.rs#--test \1#' | tr '\n' ' ')
+# shellcheck disable=SC2086
+run "test (spin lock, no std feature)" cargo test --no-default-features --features alloc --lib $HAND_POLLED
+# shellcheck disable=SC2086
+run "test (critical-section lock)" cargo test --features critical-section --lib $HAND_POLLED
+
+run "loom models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+    cargo test -p sluicegate-loom-tests --release --target-dir target/loom
+
+no_executor_deps() {
+    local bad
+    bad=$(cargo tree -e normal --no-default-features --features alloc |
+        grep -oE '(tokio|smol|async-io|async-std|async-executor|embassy-executor|embassy-time)( v[0-9.]+)' || true)
+    [ -z "$bad" ] || { echo "executor crates in the no_std tree: $bad"; return 1; }
+}
+run "no executor in the no-default-features tree" no_executor_deps
+
+if [ $have_thumb = 1 ]; then
+    run "no_std thumbv7em (no features)" cargo build --lib --no-default-features --target thumbv7em-none-eabihf
+    run "no_std thumbv7em (alloc)" cargo build --lib --no-default-features --features alloc --target thumbv7em-none-eabihf
+    # thumbv6m has no CAS: portable-atomic provides it; the check, not the
+    # library, picks how (single-core assumption, or a critical section).
+    run "no_std thumbv6m (portable-atomic, single-core)" env \
+        RUSTFLAGS="--cfg portable_atomic_unsafe_assume_single_core" \
+        cargo build --lib --no-default-features --features portable-atomic,alloc \
+        --target thumbv6m-none-eabi --target-dir target/thumbv6m-single-core
+    run "no_std thumbv6m (portable-atomic, critical-section)" \
+        cargo build --lib --no-default-features --features portable-atomic,critical-section,alloc \
+        --target thumbv6m-none-eabi
+else
+    skip "no_std builds: rustup refused to add the thumbv7em/thumbv6m targets"
+fi
+
+if [ $have_msrv = 1 ]; then
+    run "MSRV $MSRV (library)" cargo "+$MSRV" check --lib --all-features --target-dir target/msrv
+else
+    skip "MSRV check: rustup refused to install $MSRV"
+fi
+
+if [ $have_miri = 1 ]; then
+    # shellcheck disable=SC2086
+    run "miri (stacked borrows, strict provenance)" env \
+        MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check" \
+        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED
+    # shellcheck disable=SC2086
+    run "miri (tree borrows)" env \
+        MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-tree-borrows" \
+        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED
+else
+    skip "miri: rustup refused to install $NIGHTLY with miri and rust-src"
+fi
+
+run "example: patterns" cargo run --quiet --example patterns
+
+printf '\n=== summary (%d s)\n' "$SECONDS"
+[ ${#skipped[@]} = 0 ] || printf 'SKIPPED: %s\n' "${skipped[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+    printf 'FAILED: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all checks passed"
