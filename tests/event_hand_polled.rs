@@ -376,3 +376,29 @@ fn waiter_dropped_in_the_middle_of_set_is_skipped() {
         w.ready();
     }
 }
+
+#[test]
+fn panicking_waker_clone_leaves_the_event_consistent() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("waker clone failed")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer, and `clone`
+    // never returns, so no `RawWaker` is ever built from a bad pointer.
+    let bad = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let ev = Event::new();
+    let mut other = polled(ev.wait());
+    other.pending();
+    let mut fut = Box::pin(ev.wait());
+    let poll = catch_unwind(AssertUnwindSafe(|| {
+        fut.as_mut().poll(&mut Context::from_waker(&bad))
+    }));
+    assert!(poll.is_err());
+    drop(fut);
+    ev.set();
+    assert_eq!(other.wakes(), 1);
+    other.ready();
+}

@@ -1028,3 +1028,61 @@ fn owned_acquire_debug_names_the_future() {
     let fut = sem.acquire_many_owned(2);
     assert!(format!("{fut:?}").contains("AcquireOwned"));
 }
+
+// ---------------------------------------------------------------------------
+// A misbehaving waker.
+
+/// A waker whose `clone` panics: the one user callback that runs while a
+/// primitive holds its lock.
+fn panicking_clone_waker() -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("waker clone failed")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer, and `clone`
+    // never returns, so no `RawWaker` is ever built from a bad pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+#[test]
+fn panicking_waker_clone_loses_no_permits() {
+    let sem = Semaphore::new(1);
+    let waker = panicking_clone_waker();
+    let mut fut = Box::pin(sem.acquire_many(2));
+    let poll = catch_unwind(AssertUnwindSafe(|| {
+        fut.as_mut().poll(&mut Context::from_waker(&waker))
+    }));
+    assert!(poll.is_err(), "the clone panic propagates");
+    drop(fut);
+    assert_eq!(
+        sem.available_permits(),
+        1,
+        "the permit found at first poll was lost"
+    );
+    assert!(sem.try_acquire().is_ok(), "the semaphore still works");
+}
+
+#[test]
+fn panicking_waker_clone_on_repoll_loses_no_permits() {
+    let sem = Semaphore::new(1);
+    let mut fut = Box::pin(sem.acquire_many(3));
+    let mut next = polled(sem.acquire());
+    let good = Waker::noop();
+    assert!(fut
+        .as_mut()
+        .poll(&mut Context::from_waker(good))
+        .is_pending());
+    next.pending();
+    sem.add_permits(1); // `fut` now holds two of its three
+    let bad = panicking_clone_waker();
+    let poll = catch_unwind(AssertUnwindSafe(|| {
+        fut.as_mut().poll(&mut Context::from_waker(&bad))
+    }));
+    assert!(poll.is_err());
+    drop(fut);
+    assert_eq!(next.wakes(), 1, "the wake-up was not passed on");
+    drop(next.ready().unwrap());
+    assert_eq!(sem.available_permits(), 2);
+}
