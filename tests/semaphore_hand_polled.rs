@@ -691,6 +691,39 @@ fn close_between_two_release_batches_fails_the_unserved_waiters() {
     assert_eq!(SEM.available_permits(), MANY);
 }
 
+#[test]
+fn waiter_dropped_between_two_close_batches_is_skipped() {
+    static SEM: Semaphore = Semaphore::new(0);
+    let victim = Arc::new(Mutex::new(None::<common::poll::Polled<Acquire<'static>>>));
+    let victim_in_hook = victim.clone();
+    let late_result = Arc::new(Mutex::new(None));
+    let late_in_hook = late_result.clone();
+    let mut first = Hooked::new(SEM.acquire(), move || {
+        drop(victim_in_hook.lock().unwrap().take());
+        // A new acquire during the close fails at once.
+        *late_in_hook.lock().unwrap() = Some(polled(SEM.acquire()).ready().is_err());
+    });
+    first.pending();
+    let mut rest: Vec<_> = (2..MANY).map(|_| polled(SEM.acquire_many(2))).collect();
+    for w in &mut rest {
+        w.pending();
+    }
+    let mut v = polled(SEM.acquire());
+    v.pending();
+    *victim.lock().unwrap() = Some(v);
+    SEM.close();
+    assert!(first.hook_ran());
+    assert!(victim.lock().unwrap().is_none());
+    assert_eq!(late_result.lock().unwrap().take(), Some(true));
+    assert_eq!(first.wakes(), 1);
+    assert!(first.ready().is_err());
+    for w in &mut rest {
+        assert_eq!(w.wakes(), 1);
+        assert!(w.ready().is_err());
+    }
+    assert_eq!(SEM.available_permits(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Limits.
 
