@@ -97,17 +97,27 @@ impl Event {
     /// futures_lite::future::block_on(ev.wait());
     /// ```
     pub fn set(&self) {
-        if self.is_set.swap(true, AcqRel) {
+        if self.is_set.load(Acquire) {
             return;
         }
         let mut batch = WakeBatch::new();
         let mut generation = None;
         loop {
             let more = self.waiters.lock(|l| {
-                let generation = *generation.get_or_insert_with(|| {
-                    l.state = l.state.wrapping_add(1);
-                    l.state
-                });
+                let generation = match generation {
+                    Some(generation) => generation,
+                    // Flip the flag and open a generation in one critical
+                    // section: a waiter that registers in between (after a
+                    // `clear()` undid the flag) would otherwise carry the
+                    // old generation and be released by this `set()`.
+                    None => {
+                        if self.is_set.swap(true, AcqRel) {
+                            return false;
+                        }
+                        l.state = l.state.wrapping_add(1);
+                        *generation.insert(l.state)
+                    }
+                };
                 if l.state != generation {
                     // A later `set()` took over the remaining waiters.
                     return false;

@@ -492,6 +492,9 @@ impl RawAcquire {
                     }
                     Err(TryAcquireError::NoPermits) => {}
                 }
+                // Cloned before the lock: a panicking clone between taking
+                // permits and linking the node would lose those permits.
+                let waker = cx.waker().clone();
                 let res = sem.waiters.lock(|l| {
                     // Take what is there and announce a waiter in one step;
                     // releases that raced us are in `cur`.
@@ -511,7 +514,7 @@ impl RawAcquire {
                             Ok(_) => {
                                 // SAFETY: the node is used with `sem.waiters`
                                 // only; `Acquire*`'s drop unlinks it.
-                                unsafe { l.push_back(node, n - take, cx.waker().clone()) };
+                                unsafe { l.push_back(node, n - take, waker) };
                                 return Poll::Pending;
                             }
                             Err(actual) => cur = actual,

@@ -6,9 +6,11 @@
 //!   `futures::executor::block_on`, with a watchdog so a hang fails the test
 //!   (naming the executor) instead of stalling the suite.
 //! - [`Exec::spawn`] spawns onto whichever executor runs the body.
-//! - [`poll`] has a counting waker for deterministic, hand-polled tests.
+//! - [`poll`] has a counting waker for deterministic, hand-polled tests;
+//!   [`hook`] a waker that runs code between two wake batches.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod hook;
 pub mod poll;
 
 use std::future::Future;
