@@ -79,7 +79,10 @@ async fn bounded_semaphore() -> Row {
         pattern: "3 BoundedSemaphore",
         sluicegate: "SemaphorePermit (RAII)",
         parameters: "2 permits, acquire/split/drop".into(),
-        result: format!("{} permits after every guard dropped (never more)", sem.available_permits()),
+        result: format!(
+            "{} permits after every guard dropped (never more)",
+            sem.available_permits()
+        ),
         elapsed: start.elapsed(),
     }
 }
@@ -121,7 +124,11 @@ async fn start_signal(ex: &smol::Executor<'static>) -> Row {
 fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
     let rows = smol::block_on(ex.run(async {
-        vec![bounded_concurrency(ex).await, bounded_semaphore().await, start_signal(ex).await]
+        vec![
+            bounded_concurrency(ex).await,
+            bounded_semaphore().await,
+            start_signal(ex).await,
+        ]
     }));
 
     let w = [36, 24, 34, 56];

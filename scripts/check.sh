@@ -85,11 +85,11 @@ if [ $have_miri = 1 ]; then
     # shellcheck disable=SC2086
     run "miri (stacked borrows, strict provenance)" env \
         MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check" \
-        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED
+        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED --test no_alloc
     # shellcheck disable=SC2086
     run "miri (tree borrows)" env \
         MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-tree-borrows" \
-        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED
+        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED --test no_alloc
 else
     skip "miri: rustup refused to install $NIGHTLY with miri and rust-src"
 fi
