@@ -451,7 +451,9 @@ enum Phase {
     Queued,
     /// Notified; re-acquiring the mutex. `forward` if the notification is a
     /// unit to pass on when dropped.
-    Relocking { forward: bool },
+    Relocking {
+        forward: bool,
+    },
     Done,
 }
 
@@ -527,7 +529,8 @@ impl<G: ConditionGuard> Future for Wait<'_, G> {
                 let notified = cond.waiters.lock(|l| {
                     // SAFETY: the node is used with `cond.waiters` only.
                     unsafe {
-                        let (notified, linked) = l.with_node(node, |t, linked| (t.notified, linked));
+                        let (notified, linked) =
+                            l.with_node(node, |t, linked| (t.notified, linked));
                         debug_assert_eq!(linked, notified == Notified::No);
                         if linked {
                             l.set_waker(node, cx.waker());

@@ -68,18 +68,18 @@ pub mod condition;
 pub mod event;
 pub mod semaphore;
 
-#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-#[doc(inline)]
-pub use condition::{Condition, ConditionGuard};
 /// The lock family comes from `async-lock`, re-exported so one import serves
 /// [`Condition`] and the locks it works with.
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(no_inline)]
 pub use async_lock::{
     Barrier, BarrierWaitResult, Mutex, MutexGuard, MutexGuardArc, RwLock, RwLockReadGuard,
-    RwLockReadGuardArc, RwLockUpgradableReadGuard, RwLockUpgradableReadGuardArc,
-    RwLockWriteGuard, RwLockWriteGuardArc,
+    RwLockReadGuardArc, RwLockUpgradableReadGuard, RwLockUpgradableReadGuardArc, RwLockWriteGuard,
+    RwLockWriteGuardArc,
 };
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use condition::{Condition, ConditionGuard};
 
 #[doc(inline)]
 pub use event::Event;

@@ -59,7 +59,10 @@ fn wait_returns_holding_the_lock_after_a_notify_made_while_another_task_held_it(
     waiter.pending();
     let wakes = waiter.wakes();
     drop(holder);
-    assert!(waiter.wakes() > wakes, "unlocking wakes the relocking waiter");
+    assert!(
+        waiter.wakes() > wakes,
+        "unlocking wakes the relocking waiter"
+    );
     let guard = waiter.ready();
     assert!(m.try_lock().is_none(), "the returned guard holds the mutex");
     drop(guard);
@@ -92,9 +95,15 @@ fn notify_n_wakes_the_n_longest_waiters_in_fifo_order() {
         w.push(f);
     }
     assert_eq!(cond.notify(2), 2);
-    assert_eq!(w.iter().map(|f| f.wakes()).collect::<Vec<_>>(), [1, 1, 0, 0]);
+    assert_eq!(
+        w.iter().map(|f| f.wakes()).collect::<Vec<_>>(),
+        [1, 1, 0, 0]
+    );
     assert!(cond.notify_one());
-    assert_eq!(w.iter().map(|f| f.wakes()).collect::<Vec<_>>(), [1, 1, 1, 0]);
+    assert_eq!(
+        w.iter().map(|f| f.wakes()).collect::<Vec<_>>(),
+        [1, 1, 1, 0]
+    );
     // The notified ones complete one after the other; the last still waits.
     for f in &mut w[..3] {
         drop(f.ready());
@@ -115,7 +124,11 @@ fn notify_with_nobody_waiting_is_not_stored() {
     let mut late = polled(cond.wait(m.try_lock().unwrap()));
     late.pending();
     late.pending();
-    assert_eq!(late.wakes(), 0, "no earlier notify lets a later wait through");
+    assert_eq!(
+        late.wakes(),
+        0,
+        "no earlier notify lets a later wait through"
+    );
     assert!(cond.notify_one());
     drop(late.ready());
 }
@@ -364,13 +377,19 @@ fn waiters_with_a_late_arrival(
     cond: &'static Condition,
     m: &'static Mutex<()>,
     n: usize,
-) -> (Vec<common::poll::Polled<impl Future>>, Arc<StdMutex<Option<Late>>>) {
+) -> (
+    Vec<common::poll::Polled<impl Future>>,
+    Arc<StdMutex<Option<Late>>>,
+) {
     let late: Arc<StdMutex<Option<Late>>> = Arc::default();
     let slot = late.clone();
     let on_wake = Arc::new(OnWake(StdMutex::new(Some(Box::new(move || {
         let mut fut: Late = Box::pin(cond.wait(m.try_lock().unwrap()));
         let waker = Waker::noop();
-        assert!(fut.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(waker))
+            .is_pending());
         *slot.lock().unwrap() = Some(fut);
     })))));
     // The first waiter is polled with the special waker.
@@ -398,8 +417,15 @@ fn notify_all_spanning_several_batches_skips_a_waiter_that_arrives_meanwhile() {
     static COND: Condition = Condition::new();
     let n = 40; // more than one wake batch
     let (mut rest, late) = waiters_with_a_late_arrival(&COND, &M, n);
-    assert_eq!(COND.notify_all(), n, "exactly the waiters queued at the call");
-    assert!(late.lock().unwrap().is_some(), "the late waiter registered mid-call");
+    assert_eq!(
+        COND.notify_all(),
+        n,
+        "exactly the waiters queued at the call"
+    );
+    assert!(
+        late.lock().unwrap().is_some(),
+        "the late waiter registered mid-call"
+    );
     assert!(rest.iter().all(|w| w.wakes() == 1));
     for w in &mut rest {
         drop(w.ready());
