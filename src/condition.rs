@@ -231,9 +231,8 @@ impl Condition {
         F: FnMut(&mut G::Target) -> bool,
     {
         WaitWhile {
-            cond: self,
-            wait: None,
-            guard: Some(guard),
+            wait: self.wait(guard),
+            checked: false,
             condition,
             until: false,
         }
@@ -278,9 +277,8 @@ impl Condition {
     {
         WaitUntil {
             inner: WaitWhile {
-                cond: self,
-                wait: None,
-                guard: Some(guard),
+                wait: self.wait(guard),
+                checked: false,
                 condition: predicate,
                 until: true,
             },
@@ -403,6 +401,7 @@ mod sealed {
         type Relock: Future<Output = Self>;
 
         fn source(&self) -> Self::Source;
+        fn try_relock(source: &Self::Source) -> Option<Self>;
         fn relock(source: &Self::Source) -> Self::Relock;
     }
 }
@@ -421,6 +420,10 @@ impl<'a, T: ?Sized> sealed::Relock for MutexGuard<'a, T> {
         MutexGuard::source(self)
     }
 
+    fn try_relock(source: &&'a Mutex<T>) -> Option<Self> {
+        source.try_lock()
+    }
+
     fn relock(source: &&'a Mutex<T>) -> Self::Relock {
         source.lock()
     }
@@ -434,6 +437,10 @@ impl<T: ?Sized + Send> sealed::Relock for MutexGuardArc<T> {
 
     fn source(&self) -> Arc<Mutex<T>> {
         MutexGuardArc::source(self).clone()
+    }
+
+    fn try_relock(source: &Arc<Mutex<T>>) -> Option<Self> {
+        source.try_lock_arc()
     }
 
     fn relock(source: &Arc<Mutex<T>>) -> Self::Relock {
@@ -500,6 +507,17 @@ pin_project! {
     }
 }
 
+impl<G: ConditionGuard> Wait<'_, G> {
+    /// Makes a completed wait wait again with `guard`, a guard of the same
+    /// mutex (its source is kept).
+    fn rearm(self: Pin<&mut Self>, guard: G) {
+        let this = self.project();
+        debug_assert_eq!(*this.phase, Phase::Done);
+        *this.guard = Some(guard);
+        *this.phase = Phase::Start;
+    }
+}
+
 impl<G: ConditionGuard> Future for Wait<'_, G> {
     type Output = G;
 
@@ -541,6 +559,11 @@ impl<G: ConditionGuard> Future for Wait<'_, G> {
                 if notified == Notified::No {
                     return Poll::Pending;
                 }
+                // Uncontended, the mutex is taken without a lock future.
+                if let Some(guard) = G::try_relock(this.source) {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(guard);
+                }
                 *this.phase = Phase::Relocking {
                     forward: notified == Notified::One,
                 };
@@ -571,10 +594,12 @@ pin_project! {
     /// As [`Wait`].
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitWhile<'a, G: ConditionGuard, F> {
-        cond: &'a Condition,
+        // Re-armed with the returned guard after each wake-up, so one pinned
+        // node serves every round.
         #[pin]
-        wait: Option<Wait<'a, G>>,
-        guard: Option<G>,
+        wait: Wait<'a, G>,
+        // Whether `condition` already ran on the guard `wait` holds.
+        checked: bool,
         condition: F,
         // `wait_until`: stop when `condition` is true instead.
         until: bool,
@@ -591,19 +616,21 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
         let mut this = self.project();
         loop {
-            if let Some(wait) = this.wait.as_mut().as_pin_mut() {
-                let guard = core::task::ready!(wait.poll(cx));
-                this.wait.set(None);
-                *this.guard = Some(guard);
+            if !*this.checked {
+                let wait = this.wait.as_mut().project();
+                let guard = wait
+                    .guard
+                    .as_mut()
+                    .expect("`WaitWhile`/`WaitUntil` polled after completion");
+                if (this.condition)(guard) == *this.until {
+                    *wait.phase = Phase::Done;
+                    return Poll::Ready(wait.guard.take().expect("checked above"));
+                }
+                *this.checked = true;
             }
-            let mut guard = this
-                .guard
-                .take()
-                .expect("`WaitWhile`/`WaitUntil` polled after completion");
-            if (this.condition)(&mut guard) == *this.until {
-                return Poll::Ready(guard);
-            }
-            this.wait.set(Some(this.cond.wait(guard)));
+            let guard = core::task::ready!(this.wait.as_mut().poll(cx));
+            this.wait.as_mut().rearm(guard);
+            *this.checked = false;
         }
     }
 }
