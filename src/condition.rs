@@ -456,11 +456,8 @@ enum Phase {
     Start,
     /// Registered (the node may already be popped and marked notified).
     Queued,
-    /// Notified; re-acquiring the mutex. `forward` if the notification is a
-    /// unit to pass on when dropped.
-    Relocking {
-        forward: bool,
-    },
+    /// Notified (popped); re-acquiring the mutex.
+    Relocking,
     Done,
 }
 
@@ -491,13 +488,13 @@ pin_project! {
             let node = this.node.into_ref();
             let forward = match *this.phase {
                 Phase::Start | Phase::Done => false,
-                Phase::Queued => this.cond.waiters.lock(|l| {
+                // Still queued (then it just leaves), or popped: read how.
+                Phase::Queued | Phase::Relocking => this.cond.waiters.lock(|l| {
                     // SAFETY: the node is used with `cond.waiters` only.
                     unsafe {
                         !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One
                     }
                 }),
-                Phase::Relocking { forward } => forward,
             };
             *this.phase = Phase::Done;
             if forward {
@@ -544,32 +541,34 @@ impl<G: ConditionGuard> Future for Wait<'_, G> {
                 return Poll::Pending;
             }
             Phase::Queued => {
-                let notified = cond.waiters.lock(|l| {
-                    // SAFETY: the node is used with `cond.waiters` only.
-                    unsafe {
-                        let (notified, linked) =
-                            l.with_node(node, |t, linked| (t.notified, linked));
-                        debug_assert_eq!(linked, notified == Notified::No);
-                        if linked {
-                            l.set_waker(node, cx.waker());
+                // A notifier pops the node before waking us; seeing that
+                // needs no lock, so the usual wake-up skips the list lock.
+                if !node.popped() {
+                    let linked = cond.waiters.lock(|l| {
+                        // SAFETY: the node is used with `cond.waiters` only.
+                        unsafe {
+                            let (notified, linked) =
+                                l.with_node(node, |t, linked| (t.notified, linked));
+                            debug_assert_eq!(linked, notified == Notified::No);
+                            if linked {
+                                l.set_waker(node, cx.waker());
+                            }
+                            linked
                         }
-                        notified
+                    });
+                    if linked {
+                        return Poll::Pending;
                     }
-                });
-                if notified == Notified::No {
-                    return Poll::Pending;
                 }
                 // Uncontended, the mutex is taken without a lock future.
                 if let Some(guard) = G::try_relock(this.source) {
                     *this.phase = Phase::Done;
                     return Poll::Ready(guard);
                 }
-                *this.phase = Phase::Relocking {
-                    forward: notified == Notified::One,
-                };
+                *this.phase = Phase::Relocking;
                 this.relock.set(Some(G::relock(this.source)));
             }
-            Phase::Relocking { .. } => {}
+            Phase::Relocking => {}
             Phase::Done => panic!("`Wait` polled after completion"),
         }
         let relock = this.relock.as_mut().as_pin_mut();
