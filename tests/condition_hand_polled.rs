@@ -378,6 +378,7 @@ fn waiters_with_a_late_arrival(
     m: &'static Mutex<()>,
     n: usize,
 ) -> (
+    Late,
     Vec<common::poll::Polled<impl Future>>,
     Arc<StdMutex<Option<Late>>>,
 ) {
@@ -393,7 +394,7 @@ fn waiters_with_a_late_arrival(
         *slot.lock().unwrap() = Some(fut);
     })))));
     // The first waiter is polled with the special waker.
-    let mut first = Box::pin(cond.wait(m.try_lock().unwrap()));
+    let mut first: Late = Box::pin(cond.wait(m.try_lock().unwrap()));
     let waker = Waker::from(on_wake);
     assert!(first
         .as_mut()
@@ -406,9 +407,8 @@ fn waiters_with_a_late_arrival(
         rest.push(w);
     }
     // `first` stays registered (its node is pinned in the box); it is woken
-    // through `on_wake`. Leak it: its guard type borrows 'static data.
-    Box::leak(Box::new(first));
-    (rest, late)
+    // through `on_wake`.
+    (first, rest, late)
 }
 
 #[test]
@@ -416,7 +416,7 @@ fn notify_all_spanning_several_batches_skips_a_waiter_that_arrives_meanwhile() {
     static M: Mutex<()> = Mutex::new(());
     static COND: Condition = Condition::new();
     let n = 40; // more than one wake batch
-    let (mut rest, late) = waiters_with_a_late_arrival(&COND, &M, n);
+    let (first, mut rest, late) = waiters_with_a_late_arrival(&COND, &M, n);
     assert_eq!(
         COND.notify_all(),
         n,
@@ -430,6 +430,7 @@ fn notify_all_spanning_several_batches_skips_a_waiter_that_arrives_meanwhile() {
     for w in &mut rest {
         drop(w.ready());
     }
+    drop(first); // woken by notify_all: passes nothing on
     assert_eq!(COND.notify_all(), 1, "only the late waiter is left");
     drop(late.lock().unwrap().take());
 }
@@ -439,7 +440,7 @@ fn notify_n_spanning_several_batches_counts_only_waiters_queued_at_the_call() {
     static M: Mutex<()> = Mutex::new(());
     static COND: Condition = Condition::new();
     let n = 40;
-    let (mut rest, late) = waiters_with_a_late_arrival(&COND, &M, n);
+    let (first, mut rest, late) = waiters_with_a_late_arrival(&COND, &M, n);
     assert_eq!(COND.notify(usize::MAX), n);
     assert!(late.lock().unwrap().is_some());
     for w in &mut rest {
@@ -447,6 +448,7 @@ fn notify_n_spanning_several_batches_counts_only_waiters_queued_at_the_call() {
     }
     assert!(COND.notify_one(), "the late waiter is still queued");
     drop(late.lock().unwrap().take());
+    drop(first); // notified by `notify`: forwards, but nobody is left
 }
 
 #[test]
