@@ -24,7 +24,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `std` | yes | wait lists are guarded by `std::sync::Mutex`; implies `alloc` |
-//! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …) |
+//! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …); the lock family (async-lock's `Mutex`, `RwLock`, `Barrier`, re-exported) and `Condition`, on targets with pointer-sized CAS |
 //! | `portable-atomic` | no | atomics from `portable-atomic`, for targets without CAS such as `thumbv6m-none-eabi`; the binary chooses how portable-atomic provides CAS (a critical-section implementation or `unsafe-assume-single-core`) |
 //! | `critical-section` | no | wait lists are guarded by a critical section (interrupt safe); takes precedence over `std`. Without `std` or `critical-section`, a spin lock is used |
 //!

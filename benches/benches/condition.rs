@@ -1,12 +1,16 @@
 //! Notify/wait ping-pong between two tasks on tokio's current-thread
 //! runtime: sluicegate's `Condition` (over async-lock's `Mutex`) against
 //! tokio's `Notify`, maitake-sync's `WaitQueue` and a hand-built
-//! `event_listener::Event` + flag.
+//! `event_listener::Event` + flag; and, for scale, the same turn flag under
+//! async-lock's `Mutex` signalled with `Notify` (what one writes without a
+//! condition variable).
 //!
 //! One iteration is one round trip: the pinger signals the ponger, the
 //! ponger signals back. The `Condition` version also does what a condition
 //! variable is for: each side re-checks a turn flag under the mutex, so it
-//! pays two lock/unlock pairs per round trip that the others do not.
+//! pays two mutex lock/unlock pairs per round trip that the bare signals
+//! (`Notify`, `WaitQueue`, `Event` + flag) do not; `Notify` + `Mutex` pays
+//! three.
 //!
 //! `cargo bench -p sluicegate-benches --bench condition`
 
@@ -90,6 +94,43 @@ fn tokio_notify(rt: &Runtime, iters: u64) -> Duration {
     round_trips(rt, ping, pong)
 }
 
+/// What one writes without a condition variable: the same turn flag under
+/// async-lock's `Mutex`, signalled with tokio's permit-storing `Notify`.
+fn tokio_notify_and_mutex(rt: &Runtime, iters: u64) -> Duration {
+    let turn = Arc::new(sluicegate::Mutex::new(false));
+    let (a, b) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let (turn2, a2, b2) = (turn.clone(), a.clone(), b.clone());
+    let pong = async move {
+        for _ in 0..iters {
+            loop {
+                b2.notified().await;
+                let mut pong_turn = turn2.lock().await;
+                if *pong_turn {
+                    *pong_turn = false;
+                    break;
+                }
+            }
+            a2.notify_one();
+        }
+    };
+    let ping = async move {
+        for _ in 0..iters {
+            *turn.lock().await = true;
+            b.notify_one();
+            loop {
+                a.notified().await;
+                if !*turn.lock().await {
+                    break;
+                }
+            }
+        }
+    };
+    round_trips(rt, ping, pong)
+}
+
 fn maitake_wait_queue(rt: &Runtime, iters: u64) -> Duration {
     let (a, b) = (
         Arc::new(maitake_sync::WaitQueue::new()),
@@ -160,9 +201,10 @@ fn ping_pong(c: &mut Criterion) {
     let rt = Builder::new_current_thread().build().unwrap();
     let mut group = c.benchmark_group("condition_ping_pong");
     group.throughput(Throughput::Elements(1));
-    let peers: [(&str, RoundTrips); 4] = [
+    let peers: [(&str, RoundTrips); 5] = [
         ("sluicegate_Condition", sluicegate_condition),
         ("tokio_Notify", tokio_notify),
+        ("tokio_Notify_and_Mutex", tokio_notify_and_mutex),
         ("maitake_WaitQueue", maitake_wait_queue),
         ("event_listener_Event_flag", event_listener_flag),
     ];
