@@ -103,6 +103,11 @@ impl<T> Node<T> {
     /// to the node under the lock (the data it wrote, taking the waker)
     /// happens before a load that sees it: from then on, no other thread
     /// touches the node, and its owner may drop it without taking the lock.
+    // Used by `Condition`, which needs `alloc`.
+    #[cfg_attr(
+        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        allow(dead_code)
+    )]
     pub(crate) fn popped(&self) -> bool {
         self.popped.load(Ordering::Acquire)
     }
