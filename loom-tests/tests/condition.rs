@@ -160,3 +160,34 @@ fn notify_all_versus_a_late_waiter() {
         assert!(late.poll().is_ready());
     });
 }
+
+/// Two waiting threads and one producer: each `notify_one` after adding a
+/// token reaches a waiter that still needs one, so both finish.
+#[test]
+fn each_notify_one_reaches_a_waiter_that_needs_it() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0u32));
+        let cond = Arc::new(Condition::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (m, cond) = (m.clone(), cond.clone());
+                thread::spawn(move || {
+                    block_on(async {
+                        let mut tokens = cond.wait_until(m.lock().await, |t| *t > 0).await;
+                        *tokens -= 1;
+                    })
+                })
+            })
+            .collect();
+        block_on(async {
+            for _ in 0..2 {
+                *m.lock().await += 1;
+                cond.notify_one();
+            }
+        });
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(*m.try_lock().unwrap(), 0);
+    });
+}
