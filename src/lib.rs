@@ -13,13 +13,18 @@
 //! | `asyncio.Semaphore(n)`, `async with sem:` | [`Semaphore::new`], `let _permit = sem.acquire().await?;` |
 //! | `asyncio.BoundedSemaphore(n)` | [`Semaphore`]: permits are RAII guards, so over-release cannot happen |
 //! | `asyncio.Event()`: `set`/`clear`/`is_set`/`wait` | [`Event`]: the same four |
+//! | `asyncio.Lock()`, `async with lock:` | `Mutex::new(value)`, `let guard = lock.lock().await;` (async-lock's, re-exported; the data lives inside) |
+//! | `asyncio.Condition(lock)`: `async with cond: await cond.wait()` | [`Condition`] with a [`Mutex`]: `guard = cond.wait(guard).await;` |
+//! | `await cond.wait_for(pred)` | `cond.wait_until(guard, pred).await` (or `wait_while`) |
+//! | `cond.notify(n)`, `cond.notify_all()` | [`Condition::notify`], [`Condition::notify_all`] (also `notify_one`) |
+//! | `asyncio.Barrier(n)`: `await barrier.wait()` | `Barrier::new(n)`, `barrier.wait().await.is_leader()` (async-lock's, re-exported; no `abort`/`reset`) |
 //!
 //! # Features
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `std` | yes | wait lists are guarded by `std::sync::Mutex`; implies `alloc` |
-//! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …) |
+//! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …); the lock family (async-lock's `Mutex`, `RwLock`, `Barrier`, re-exported) and `Condition`, on targets with pointer-sized CAS |
 //! | `portable-atomic` | no | atomics from `portable-atomic`, for targets without CAS such as `thumbv6m-none-eabi`; the binary chooses how portable-atomic provides CAS (a critical-section implementation or `unsafe-assume-single-core`) |
 //! | `critical-section` | no | wait lists are guarded by a critical section (interrupt safe); takes precedence over `std`. Without `std` or `critical-section`, a spin lock is used |
 //!
@@ -58,8 +63,23 @@ mod lock;
 mod loom;
 mod wait_list;
 
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub mod condition;
 pub mod event;
 pub mod semaphore;
+
+/// The lock family comes from `async-lock`, re-exported so one import serves
+/// [`Condition`] and the locks it works with.
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(no_inline)]
+pub use async_lock::{
+    Barrier, BarrierWaitResult, Mutex, MutexGuard, MutexGuardArc, RwLock, RwLockReadGuard,
+    RwLockReadGuardArc, RwLockUpgradableReadGuard, RwLockUpgradableReadGuardArc, RwLockWriteGuard,
+    RwLockWriteGuardArc,
+};
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use condition::{Condition, ConditionGuard};
 
 #[doc(inline)]
 pub use event::Event;
@@ -71,6 +91,8 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
 pub mod futures {
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::condition::{Wait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

@@ -14,6 +14,7 @@ use core::ptr::NonNull;
 use core::task::Waker;
 
 use crate::lock::Lock;
+use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::UnsafeCell;
 
 type Link<T> = Option<NonNull<Node<T>>>;
@@ -57,6 +58,10 @@ unsafe impl<S: Send, T: Send> Send for List<S, T> {}
 pub(crate) struct Node<T> {
     /// Only accessed while the lock of the list this node is used with is held.
     inner: UnsafeCell<NodeInner<T>>,
+    /// Cleared by [`List::push_back`]; set by [`List::pop_front`] as its very
+    /// last access to the node. The owner may read it without the lock
+    /// ([`Node::popped`]).
+    popped: AtomicBool,
     _pin: PhantomPinned,
 }
 
@@ -85,8 +90,26 @@ impl<T> Node<T> {
                 waker: None,
                 data,
             }),
+            popped: AtomicBool::new(false),
             _pin: PhantomPinned,
         }
+    }
+
+    /// Whether [`List::pop_front`] unlinked this node since it was last
+    /// pushed; needs no lock, so a woken waiter can learn it was popped
+    /// without contending for the list.
+    ///
+    /// `true` stays true until the next push, and everything the popper did
+    /// to the node under the lock (the data it wrote, taking the waker)
+    /// happens before a load that sees it: from then on, no other thread
+    /// touches the node, and its owner may drop it without taking the lock.
+    // Used by `Condition`, which needs `alloc`.
+    #[cfg_attr(
+        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        allow(dead_code)
+    )]
+    pub(crate) fn popped(&self) -> bool {
+        self.popped.load(Ordering::Acquire)
     }
 }
 
@@ -130,6 +153,8 @@ impl<S, T> List<S, T> {
     pub(crate) unsafe fn push_back(&mut self, node: Pin<&Node<T>>, data: T, waker: Waker) {
         let ptr = NonNull::from(node.get_ref());
         let tail = self.tail;
+        // Only the owner reads it, and the owner is the one pushing.
+        node.popped.store(false, Ordering::Relaxed);
         // SAFETY: `node` is alive (we hold a reference) and we hold the lock.
         unsafe {
             with_inner(ptr, |n| {
@@ -221,12 +246,18 @@ impl<S, T> List<S, T> {
     }
 
     /// Unlinks the first waiter and returns its waker; `None` when empty.
+    /// Marks the node [`Node::popped`].
     pub(crate) fn pop_front(&mut self) -> Option<Option<Waker>> {
         let head = self.head?;
         self.unlink(head);
         // SAFETY: `head` was linked a moment ago, so its owner has not dropped
-        // it (it would have had to take this lock to unlink it); lock held.
-        Some(unsafe { with_inner(head, |n| n.waker.take()) })
+        // it (it would have had to take this lock to unlink it, or to see
+        // `popped`, set only below); lock held.
+        let waker = unsafe { with_inner(head, |n| n.waker.take()) };
+        // SAFETY: alive, as above. This store is our last access to the node:
+        // once its owner sees it, the owner may drop the node without the lock.
+        unsafe { head.as_ref().popped.store(true, Ordering::Release) };
+        Some(waker)
     }
 }
 
@@ -353,6 +384,31 @@ mod tests {
         }
         assert!(list.lock(|l| l.is_empty()));
         assert!(list.lock(|l| l.pop_front()).is_none());
+    }
+
+    #[test]
+    fn popped_is_set_by_pop_front_only_and_cleared_by_push() {
+        let list: WaitList<(), u32> = WaitList::new(());
+        let a = pin!(Node::new(0));
+        let b = pin!(Node::new(0));
+        // SAFETY: each node is used with `list` only and removed before the end.
+        unsafe {
+            list.lock(|l| {
+                l.push_back(a.as_ref(), 1, noop());
+                l.push_back(b.as_ref(), 2, noop());
+            });
+            assert!(list.lock(|l| l.remove(b.as_ref())));
+        }
+        assert!(!b.popped(), "a removed node is not popped");
+        assert!(!a.popped());
+        assert!(list.lock(|l| l.pop_front()).is_some());
+        assert!(a.popped());
+        // SAFETY: as above; `a` is unlinked and pushed again.
+        unsafe {
+            list.lock(|l| l.push_back(a.as_ref(), 3, noop()));
+            assert!(!a.popped(), "a push clears it");
+            assert!(list.lock(|l| l.remove(a.as_ref())));
+        }
     }
 
     #[test]

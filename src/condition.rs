@@ -1,0 +1,676 @@
+//! A condition variable ([`Condition`]) for async-lock's [`Mutex`]:
+//! asyncio's `Condition`.
+//!
+//! Needs the `alloc` feature and a target with pointer-sized CAS (as
+//! async-lock does).
+
+use core::fmt;
+use core::future::Future;
+use core::ops::DerefMut;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use alloc::sync::Arc;
+use async_lock::{Mutex, MutexGuard, MutexGuardArc};
+use pin_project_lite::pin_project;
+
+use crate::loom::loom_const_fn;
+use crate::wait_list::{List, Node, WaitList, WakeBatch};
+
+/// How a waiter was released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notified {
+    No,
+    /// By `notify(n)` (or a forwarded notification): a unit owed to one
+    /// waiter, passed on if this one is dropped before it returns.
+    One,
+    /// By `notify_all`: everyone registered was released, so there is
+    /// nobody to pass it to.
+    All,
+}
+
+/// A waiter's record.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    /// The list's generation when it registered.
+    generation: u64,
+    notified: Notified,
+}
+
+/// The list state is a generation counter, bumped by a notify that has to
+/// release the list lock half-way (more than a [`WakeBatch`] of waiters):
+/// the waiters queued at its first pass have a generation at most the one it
+/// noted, later ones a greater one. 64 bits never wrap in practice.
+type Waiters = WaitList<u64, Ticket>;
+
+/// A condition variable for async-lock's [`Mutex`] (re-exported as
+/// [`sluicegate::Mutex`](crate::Mutex)): asyncio's `Condition`.
+///
+/// A task holding the mutex calls [`wait`](Self::wait) with its guard: the
+/// mutex is released while the task waits, and re-acquired before `wait`
+/// returns the guard. Another task changes the shared state under the mutex
+/// and calls [`notify_one`](Self::notify_one), [`notify`](Self::notify) or
+/// [`notify_all`](Self::notify_all). As with every condition variable, the
+/// waiter re-checks its predicate after waking, which
+/// [`wait_while`](Self::wait_while) and [`wait_until`](Self::wait_until)
+/// (asyncio's `wait_for`) do in a loop.
+///
+/// `Condition::new` is `const` and a condition needs no allocator of its own
+/// (waiters live inside the waiting futures). It is not tied to one mutex,
+/// but is normally used with one. `wait` accepts both the borrowed
+/// [`MutexGuard`] and the owned [`MutexGuardArc`].
+///
+/// # Notifications are not stored
+///
+/// A notify reaches only the tasks waiting at that moment; with nobody
+/// waiting it does nothing, exactly as in asyncio and `std::sync::Condvar`.
+/// That is what a condition variable needs: the state lives under the mutex,
+/// and a waiter that arrives later sees the changed state before it waits. A
+/// permit-storing notify (tokio's `Notify::notify_one`) would instead let the
+/// next `wait` through at once, even when the state it checks was consumed
+/// meanwhile.
+///
+/// No wake-up is lost between the predicate check and the wait: the waiter
+/// is registered (on the future's first poll) *before* its guard is
+/// released, so any notify issued by a later holder of the mutex reaches it.
+///
+/// # Fairness
+///
+/// Waiters are notified in FIFO order: `notify(n)` releases the `n` tasks
+/// that have waited longest. A notify counts the waiters queued when it
+/// starts; `notify_all` releases exactly those, never a task that starts
+/// waiting later. Re-acquiring the mutex afterwards follows async-lock's
+/// `Mutex`, which is not strictly FIFO.
+///
+/// # Cancel safety
+///
+/// Dropping a [`Wait`] never loses a notification: a waiter that was
+/// released by `notify_one`/`notify(n)` and is dropped before it returns
+/// (still queued for its re-poll, or while re-acquiring the mutex) passes its
+/// notification on to the longest-waiting task, if any. A notification from
+/// `notify_all` is not passed on: everyone waiting at the time got one.
+///
+/// # Memory ordering
+///
+/// The mutex orders the shared state. A notify *happens before* the wake-up
+/// it causes.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::{Condition, Mutex};
+///
+/// static READY: Mutex<bool> = Mutex::new(false);
+/// static COND: Condition = Condition::new();
+///
+/// futures_lite::future::block_on(async {
+///     let waiter = async {
+///         let ready = COND.wait_until(READY.lock().await, |ready| *ready).await;
+///         assert!(*ready);
+///     };
+///     let setter = async {
+///         *READY.lock().await = true;
+///         COND.notify_all();
+///     };
+///     futures_lite::future::zip(waiter, setter).await;
+/// });
+/// ```
+pub struct Condition {
+    waiters: Waiters,
+}
+
+impl Condition {
+    loom_const_fn! {
+        /// A new condition variable with no waiters.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static COND: sluicegate::Condition = sluicegate::Condition::new();
+        /// assert_eq!(COND.notify_all(), 0);
+        /// ```
+        pub const fn new() -> Condition {
+            Condition { waiters: WaitList::new(0) }
+        }
+    }
+
+    /// Releases the mutex behind `guard`, waits for a notification, and
+    /// re-acquires the same mutex; the future's output is the new guard.
+    ///
+    /// The task is registered as a waiter on the future's first poll, before
+    /// the guard is released, so no notify from a later holder of the mutex
+    /// can be missed. Like any condition variable, re-check the predicate
+    /// afterwards (or use [`wait_while`](Self::wait_while)).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe. Dropped before its first poll, it just drops the guard.
+    /// Dropped while queued, it leaves the queue. Dropped after it was
+    /// released by [`notify_one`](Self::notify_one) or
+    /// [`notify`](Self::notify) but before it returned (waiting for its
+    /// re-poll or re-acquiring the mutex), it passes that notification on to
+    /// the longest waiter. It never holds the mutex except in the guard it
+    /// returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let jobs = Mutex::new(Vec::new());
+    /// let cond = Condition::new();
+    /// futures_lite::future::block_on(async {
+    ///     let consumer = async {
+    ///         let mut guard = jobs.lock().await;
+    ///         while guard.is_empty() {
+    ///             guard = cond.wait(guard).await;
+    ///         }
+    ///         guard.pop().unwrap()
+    ///     };
+    ///     let producer = async {
+    ///         jobs.lock().await.push(7);
+    ///         cond.notify_one();
+    ///     };
+    ///     let (job, ()) = futures_lite::future::zip(consumer, producer).await;
+    ///     assert_eq!(job, 7);
+    /// });
+    /// ```
+    pub fn wait<G: ConditionGuard>(&self, guard: G) -> Wait<'_, G> {
+        Wait {
+            cond: self,
+            node: Node::new(Ticket {
+                generation: 0,
+                notified: Notified::No,
+            }),
+            source: guard.source(),
+            guard: Some(guard),
+            relock: None,
+            phase: Phase::Start,
+        }
+    }
+
+    /// Waits while `condition` returns `true` for the guarded value, and
+    /// returns the guard once it returns `false` (std's
+    /// `Condvar::wait_while`).
+    ///
+    /// `condition` runs with the mutex held: first on the future's first
+    /// poll, then after every wake-up.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Self::wait): a notification it was handed goes on to the
+    /// next waiter if the future is dropped before it returns.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `condition` propagates; the guard is dropped, releasing the
+    /// mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let count = Mutex::new(0);
+    /// let cond = Condition::new();
+    /// futures_lite::future::block_on(async {
+    ///     let waiter = cond.wait_while(count.lock().await, |n| *n < 3);
+    ///     let bumper = async {
+    ///         for _ in 0..3 {
+    ///             *count.lock().await += 1;
+    ///             cond.notify_all();
+    ///         }
+    ///     };
+    ///     let (n, ()) = futures_lite::future::zip(waiter, bumper).await;
+    ///     assert_eq!(*n, 3);
+    /// });
+    /// ```
+    pub fn wait_while<G, F>(&self, guard: G, condition: F) -> WaitWhile<'_, G, F>
+    where
+        G: ConditionGuard,
+        F: FnMut(&mut G::Target) -> bool,
+    {
+        WaitWhile {
+            wait: self.wait(guard),
+            checked: false,
+            condition,
+            until: false,
+        }
+    }
+
+    /// Waits until `predicate` returns `true` for the guarded value, and
+    /// returns the guard (asyncio's `Condition.wait_for`).
+    ///
+    /// `predicate` runs with the mutex held: first on the future's first
+    /// poll, then after every wake-up.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Self::wait).
+    ///
+    /// # Panics
+    ///
+    /// A panic in `predicate` propagates; the guard is dropped, releasing the
+    /// mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let state = Mutex::new("starting");
+    /// let cond = Condition::new();
+    /// futures_lite::future::block_on(async {
+    ///     let waiter = cond.wait_until(state.lock().await, |s| *s == "running");
+    ///     let starter = async {
+    ///         *state.lock().await = "running";
+    ///         cond.notify_one();
+    ///     };
+    ///     let (s, ()) = futures_lite::future::zip(waiter, starter).await;
+    ///     assert_eq!(*s, "running");
+    /// });
+    /// ```
+    pub fn wait_until<G, F>(&self, guard: G, predicate: F) -> WaitUntil<'_, G, F>
+    where
+        G: ConditionGuard,
+        F: FnMut(&mut G::Target) -> bool,
+    {
+        WaitUntil {
+            inner: WaitWhile {
+                wait: self.wait(guard),
+                checked: false,
+                condition: predicate,
+                until: true,
+            },
+        }
+    }
+
+    /// Wakes the longest-waiting task, if any; returns whether there was one.
+    ///
+    /// With nobody waiting it does nothing: the notification is not stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = sluicegate::Condition::new();
+    /// assert!(!cond.notify_one()); // nobody waits: nothing is stored
+    /// ```
+    pub fn notify_one(&self) -> bool {
+        let waker = self.waiters.lock(|l| pop_notified(l, Notified::One));
+        match waker {
+            Some(waker) => {
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes the `n` longest-waiting tasks (fewer if fewer wait); returns how
+    /// many it woke.
+    ///
+    /// Only tasks already waiting when it is called count; the notification
+    /// is not stored for later waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = sluicegate::Condition::new();
+    /// assert_eq!(cond.notify(3), 0);
+    /// ```
+    pub fn notify(&self, n: usize) -> usize {
+        self.notify_queued(n, Notified::One)
+    }
+
+    /// Wakes every task waiting right now; returns how many it woke.
+    ///
+    /// Tasks that start waiting after the call has begun are not woken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = sluicegate::Condition::new();
+    /// assert_eq!(cond.notify_all(), 0);
+    /// ```
+    pub fn notify_all(&self) -> usize {
+        self.notify_queued(usize::MAX, Notified::All)
+    }
+
+    /// Releases up to `n` of the waiters queued when it starts, in batches.
+    fn notify_queued(&self, n: usize, how: Notified) -> usize {
+        let mut batch = WakeBatch::new();
+        let mut woken = 0;
+        // Set when the first batch fills: waiters queued later are newer.
+        let mut cutoff: Option<u64> = None;
+        while woken < n {
+            let more = self.waiters.lock(|l| {
+                while woken < n {
+                    if batch.is_full() {
+                        if cutoff.is_none() {
+                            cutoff = Some(l.state);
+                            l.state += 1;
+                        }
+                        return true;
+                    }
+                    let older = l.with_front(|t| cutoff.is_none_or(|c| t.generation <= c));
+                    if older != Some(true) {
+                        return false;
+                    }
+                    batch.push(pop_notified(l, how).flatten());
+                    woken += 1;
+                }
+                false
+            });
+            batch.wake_all();
+            if !more {
+                break;
+            }
+        }
+        woken
+    }
+}
+
+/// Pops the longest waiter and marks it notified; `None` when nobody waits.
+fn pop_notified(l: &mut List<u64, Ticket>, how: Notified) -> Option<Option<Waker>> {
+    l.with_front(|t| t.notified = how)?;
+    l.pop_front()
+}
+
+impl Default for Condition {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition").finish_non_exhaustive()
+    }
+}
+
+mod sealed {
+    use super::*;
+
+    /// What [`Wait`] needs from a guard: its mutex, and how to lock it again.
+    pub trait Relock: Sized {
+        /// What re-locks the mutex without the guard (`&Mutex` or `Arc`).
+        type Source;
+        /// The future re-acquiring the mutex.
+        type Relock: Future<Output = Self>;
+
+        fn source(&self) -> Self::Source;
+        fn try_relock(source: &Self::Source) -> Option<Self>;
+        fn relock(source: &Self::Source) -> Self::Relock;
+    }
+}
+
+/// A mutex guard that [`Condition::wait`] can release and re-acquire:
+/// async-lock's [`MutexGuard`] and [`MutexGuardArc`].
+///
+/// The trait is sealed; it exists so that one `wait` serves both guards.
+pub trait ConditionGuard: sealed::Relock + DerefMut {}
+
+impl<'a, T: ?Sized> sealed::Relock for MutexGuard<'a, T> {
+    type Source = &'a Mutex<T>;
+    type Relock = async_lock::futures::Lock<'a, T>;
+
+    fn source(&self) -> &'a Mutex<T> {
+        MutexGuard::source(self)
+    }
+
+    fn try_relock(source: &&'a Mutex<T>) -> Option<Self> {
+        source.try_lock()
+    }
+
+    fn relock(source: &&'a Mutex<T>) -> Self::Relock {
+        source.lock()
+    }
+}
+
+impl<T: ?Sized> ConditionGuard for MutexGuard<'_, T> {}
+
+impl<T: ?Sized + Send> sealed::Relock for MutexGuardArc<T> {
+    type Source = Arc<Mutex<T>>;
+    type Relock = async_lock::futures::LockArc<T>;
+
+    fn source(&self) -> Arc<Mutex<T>> {
+        MutexGuardArc::source(self).clone()
+    }
+
+    fn try_relock(source: &Arc<Mutex<T>>) -> Option<Self> {
+        source.try_lock_arc()
+    }
+
+    fn relock(source: &Arc<Mutex<T>>) -> Self::Relock {
+        source.lock_arc()
+    }
+}
+
+impl<T: ?Sized + Send> ConditionGuard for MutexGuardArc<T> {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Holding the guard; not registered yet.
+    Start,
+    /// Registered (the node may already be popped and marked notified).
+    Queued,
+    /// Notified (popped); re-acquiring the mutex.
+    Relocking,
+    Done,
+}
+
+pin_project! {
+    /// The future returned by [`Condition::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it never loses a notification: one handed to it by
+    /// `notify_one`/`notify(n)` before it returned goes on to the
+    /// longest-waiting task. It holds the mutex only in the guard it
+    /// returns, so dropping it while re-acquiring releases nothing.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Wait<'a, G: ConditionGuard> {
+        cond: &'a Condition,
+        #[pin]
+        node: Node<Ticket>,
+        source: G::Source,
+        guard: Option<G>,
+        #[pin]
+        relock: Option<G::Relock>,
+        phase: Phase,
+    }
+
+    impl<G: ConditionGuard> PinnedDrop for Wait<'_, G> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let node = this.node.into_ref();
+            let forward = match *this.phase {
+                Phase::Start | Phase::Done => false,
+                // Still queued (then it just leaves), or popped: read how.
+                Phase::Queued | Phase::Relocking => this.cond.waiters.lock(|l| {
+                    // SAFETY: the node is used with `cond.waiters` only.
+                    unsafe {
+                        !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One
+                    }
+                }),
+            };
+            *this.phase = Phase::Done;
+            if forward {
+                this.cond.notify_one();
+            }
+        }
+    }
+}
+
+impl<G: ConditionGuard> Wait<'_, G> {
+    /// Makes a completed wait wait again with `guard`, a guard of the same
+    /// mutex (its source is kept).
+    fn rearm(self: Pin<&mut Self>, guard: G) {
+        let this = self.project();
+        debug_assert_eq!(*this.phase, Phase::Done);
+        *this.guard = Some(guard);
+        *this.phase = Phase::Start;
+    }
+}
+
+impl<G: ConditionGuard> Future for Wait<'_, G> {
+    type Output = G;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
+        let mut this = self.project();
+        let node = this.node.into_ref();
+        let cond = *this.cond;
+        match *this.phase {
+            Phase::Start => {
+                let guard = this.guard.take();
+                cond.waiters.lock(|l| {
+                    let ticket = Ticket {
+                        generation: l.state,
+                        notified: Notified::No,
+                    };
+                    // SAFETY: the node is used with `cond.waiters` only, and
+                    // our drop unlinks it.
+                    unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                });
+                *this.phase = Phase::Queued;
+                // Released only now that we are queued: a notify from the
+                // next holder of the mutex finds us.
+                drop(guard);
+                return Poll::Pending;
+            }
+            Phase::Queued => {
+                // A notifier pops the node before waking us; seeing that
+                // needs no lock, so the usual wake-up skips the list lock.
+                if !node.popped() {
+                    let linked = cond.waiters.lock(|l| {
+                        // SAFETY: the node is used with `cond.waiters` only.
+                        unsafe {
+                            let (notified, linked) =
+                                l.with_node(node, |t, linked| (t.notified, linked));
+                            debug_assert_eq!(linked, notified == Notified::No);
+                            if linked {
+                                l.set_waker(node, cx.waker());
+                            }
+                            linked
+                        }
+                    });
+                    if linked {
+                        return Poll::Pending;
+                    }
+                }
+                // Uncontended, the mutex is taken without a lock future.
+                if let Some(guard) = G::try_relock(this.source) {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(guard);
+                }
+                *this.phase = Phase::Relocking;
+                this.relock.set(Some(G::relock(this.source)));
+            }
+            Phase::Relocking => {}
+            Phase::Done => panic!("`Wait` polled after completion"),
+        }
+        let relock = this.relock.as_mut().as_pin_mut();
+        let guard = core::task::ready!(relock.expect("relocking").poll(cx));
+        *this.phase = Phase::Done;
+        this.relock.set(None);
+        Poll::Ready(guard)
+    }
+}
+
+impl<G: ConditionGuard> fmt::Debug for Wait<'_, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait").field("phase", &self.phase).finish()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`Condition::wait_while`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Wait`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WaitWhile<'a, G: ConditionGuard, F> {
+        // Re-armed with the returned guard after each wake-up, so one pinned
+        // node serves every round.
+        #[pin]
+        wait: Wait<'a, G>,
+        // Whether `condition` already ran on the guard `wait` holds.
+        checked: bool,
+        condition: F,
+        // `wait_until`: stop when `condition` is true instead.
+        until: bool,
+    }
+}
+
+impl<G, F> Future for WaitWhile<'_, G, F>
+where
+    G: ConditionGuard,
+    F: FnMut(&mut G::Target) -> bool,
+{
+    type Output = G;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
+        let mut this = self.project();
+        loop {
+            if !*this.checked {
+                let wait = this.wait.as_mut().project();
+                let guard = wait
+                    .guard
+                    .as_mut()
+                    .expect("`WaitWhile`/`WaitUntil` polled after completion");
+                if (this.condition)(guard) == *this.until {
+                    *wait.phase = Phase::Done;
+                    return Poll::Ready(wait.guard.take().expect("checked above"));
+                }
+                *this.checked = true;
+            }
+            let guard = core::task::ready!(this.wait.as_mut().poll(cx));
+            this.wait.as_mut().rearm(guard);
+            *this.checked = false;
+        }
+    }
+}
+
+impl<G: ConditionGuard, F> fmt::Debug for WaitWhile<'_, G, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitWhile")
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`Condition::wait_until`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Wait`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WaitUntil<'a, G: ConditionGuard, F> {
+        #[pin]
+        inner: WaitWhile<'a, G, F>,
+    }
+}
+
+impl<G, F> Future for WaitUntil<'_, G, F>
+where
+    G: ConditionGuard,
+    F: FnMut(&mut G::Target) -> bool,
+{
+    type Output = G;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<G: ConditionGuard, F> fmt::Debug for WaitUntil<'_, G, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitUntil")
+            .field("wait", &self.inner.wait)
+            .finish_non_exhaustive()
+    }
+}
