@@ -30,8 +30,10 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     futures_lite::future::block_on(f)
 }
 
-/// A waker that only counts its wake-ups. Its counter is a plain std atomic:
-/// models read it after joining threads, never spin on it.
+/// A waker that only counts its wake-ups. Its counter is a plain std atomic,
+/// which loom cannot see: read it only after joining the threads that may
+/// wake it. A model that reads it earlier to learn how far another thread
+/// got lets loom skip the interleavings that matter; use a loom atomic there.
 #[derive(Default)]
 pub struct Counter(AtomicUsize);
 
