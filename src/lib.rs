@@ -60,6 +60,7 @@ mod wait_list;
 
 pub mod event;
 pub mod semaphore;
+pub mod time;
 
 #[doc(inline)]
 pub use event::Event;
