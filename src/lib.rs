@@ -59,6 +59,7 @@ mod loom;
 mod wait_list;
 
 pub mod event;
+pub mod retry;
 pub mod semaphore;
 pub mod time;
 
