@@ -58,11 +58,14 @@ mod lock;
 mod loom;
 mod wait_list;
 
+pub mod breaker;
 pub mod event;
 pub mod retry;
 pub mod semaphore;
 pub mod time;
 
+#[doc(inline)]
+pub use breaker::CircuitBreaker;
 #[doc(inline)]
 pub use event::Event;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
@@ -73,8 +76,11 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
 pub mod futures {
+    pub use crate::breaker::Call;
     pub use crate::event::EventWait;
+    pub use crate::retry::RetryFuture;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;
+    pub use crate::time::{Tick, Timeout};
 }

@@ -31,6 +31,7 @@ use crate::loom::atomic::{AtomicBool, Ordering::*};
 /// # Examples
 ///
 /// ```
+/// use std::future::Future;
 /// use std::time::Duration;
 /// use sluicegate::time::{ManualClock, Timer};
 ///
@@ -137,6 +138,7 @@ impl ManualClock {
     ///
     /// ```
     /// # use std::time::Duration;
+    /// use std::future::Future;
     /// use sluicegate::time::{ManualClock, Timer};
     /// let clock = ManualClock::new();
     /// assert_eq!(clock.advance_to_next_deadline(), None);

@@ -8,9 +8,10 @@ use super::{Clock, Timer, Timestamp};
 /// `tokio::time::Instant` (so paused test time, `tokio::time::pause`, is
 /// honoured).
 ///
-/// Feature `tokio`. Its sleeps must be polled inside a tokio runtime with
-/// the time driver enabled (`enable_time`/`enable_all`); otherwise tokio
-/// panics.
+/// Feature `tokio`. As with `tokio::time` itself, its sleeps (and so
+/// [`timeout`](super::timeout)s on it) must be created and polled inside a
+/// tokio runtime with the time driver enabled (`enable_time`/`enable_all`);
+/// otherwise tokio panics.
 ///
 /// # Examples
 ///
@@ -23,7 +24,9 @@ use super::{Clock, Timer, Timestamp};
 ///     .start_paused(true)
 ///     .build()
 ///     .unwrap();
-/// let r = rt.block_on(timeout(&TokioTimer, Duration::from_secs(5), std::future::pending::<()>()));
+/// let r = rt.block_on(async {
+///     timeout(&TokioTimer, Duration::from_secs(5), std::future::pending::<()>()).await
+/// });
 /// assert!(r.is_err()); // paused time jumps ahead; no real wait
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
