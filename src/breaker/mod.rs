@@ -204,21 +204,24 @@ impl<F: Fn(StateChange)> StateChangeHook for F {
 
 /// A snapshot of a breaker's counters; see [`CircuitBreaker::metrics`].
 ///
-/// Counters wrap on overflow. Calls that were admitted but have not
-/// reported (in flight, or dropped) are `calls - successes - failures`.
+/// Calls are counted when they finish, so a call still in flight is in no
+/// counter yet; `calls == successes + failures + cancelled`. Counters wrap
+/// on overflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct BreakerMetrics {
     /// The state (an open breaker past its recovery timeout reads
     /// half-open).
     pub state: State,
-    /// Calls admitted (the operation ran or is running).
+    /// Admitted calls that have finished: succeeded, failed or were dropped.
     pub calls: usize,
     /// Admitted calls that succeeded (or failed with an error the
     /// classifier does not count).
     pub successes: usize,
     /// Admitted calls that failed.
     pub failures: usize,
+    /// Admitted calls dropped before they reported (cancelled).
+    pub cancelled: usize,
     /// Calls rejected without running.
     pub rejections: usize,
 }
@@ -235,7 +238,7 @@ pub struct BreakerMetrics {
 ///
 /// In the closed state, with no failure counted and no failure-rate window,
 /// admitting a call and recording its success take no lock and read no
-/// clock: a few atomic loads and two counter increments. Failures,
+/// clock: two atomic loads and one counter increment. Failures,
 /// half-open trials, the open state and the failure-rate window go through
 /// the [`StateMachine`] under a short lock (no user code runs under it; the
 /// state-change hook runs after it is released).
@@ -278,9 +281,9 @@ pub struct CircuitBreaker<C: Clock, B = FixedRecovery, H = NoHook> {
     machine: Lock<StateMachine<C::Instant, B>>,
     clock: C,
     hook: H,
-    calls: AtomicUsize,
     successes: AtomicUsize,
     failures: AtomicUsize,
+    cancelled: AtomicUsize,
     rejections: AtomicUsize,
 }
 
@@ -332,9 +335,9 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
             machine: Lock::new(machine),
             clock,
             hook: NoHook,
-            calls: AtomicUsize::new(0),
             successes: AtomicUsize::new(0),
             failures: AtomicUsize::new(0),
+            cancelled: AtomicUsize::new(0),
             rejections: AtomicUsize::new(0),
         }
     }
@@ -364,9 +367,9 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
             machine: self.machine,
             clock: self.clock,
             hook,
-            calls: self.calls,
             successes: self.successes,
             failures: self.failures,
+            cancelled: self.cancelled,
             rejections: self.rejections,
         }
     }
@@ -421,6 +424,7 @@ where
     /// # Examples
     ///
     /// See [`CircuitBreaker`].
+    #[inline]
     pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
         let word = self.word.load(Acquire);
         let ticket = if word & TAG_MASK <= CLOSED_DIRTY {
@@ -430,22 +434,26 @@ where
                 trial: false,
             }
         } else {
-            let now = self.clock.now();
-            match self.with_machine(|m| m.on_request(now)) {
-                Ok(ticket) => ticket,
-                Err(rejected) => {
-                    self.rejections.fetch_add(1, Relaxed);
-                    return Err(rejected);
-                }
-            }
+            self.acquire_slow()?
         };
-        self.calls.fetch_add(1, Relaxed);
         Ok(BreakerPermit {
             breaker: self,
             ticket: Some(ticket),
         })
     }
 
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(&self) -> Result<Ticket, Rejected> {
+        let now = self.clock.now();
+        let result = self.with_machine(|m| m.on_request(now));
+        if result.is_err() {
+            self.rejections.fetch_add(1, Relaxed);
+        }
+        result
+    }
+
+    #[inline]
     fn report_success(&self, ticket: Ticket) {
         self.successes.fetch_add(1, Relaxed);
         if !ticket.trial {
@@ -456,9 +464,17 @@ where
                 return;
             }
         }
+        self.success_slow(ticket);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn success_slow(&self, ticket: Ticket) {
         self.with_machine(|m| m.on_success(ticket));
     }
 
+    #[cold]
+    #[inline(never)]
     fn report_failure(&self, ticket: Ticket) {
         self.failures.fetch_add(1, Relaxed);
         if !ticket.trial && generation_of(self.word.load(Acquire)) != ticket.generation {
@@ -468,7 +484,10 @@ where
         self.with_machine(|m| m.on_failure(ticket, now));
     }
 
+    #[cold]
+    #[inline(never)]
     fn report_cancel(&self, ticket: Ticket) {
+        self.cancelled.fetch_add(1, Relaxed);
         // Only a trial holds anything (its slot).
         if ticket.trial {
             self.with_machine(|m| m.on_cancel(ticket));
@@ -580,11 +599,15 @@ where
     /// assert_eq!(m.state, State::Open);
     /// ```
     pub fn metrics(&self) -> BreakerMetrics {
+        let successes = self.successes.load(Relaxed);
+        let failures = self.failures.load(Relaxed);
+        let cancelled = self.cancelled.load(Relaxed);
         BreakerMetrics {
             state: self.state(),
-            calls: self.calls.load(Relaxed),
-            successes: self.successes.load(Relaxed),
-            failures: self.failures.load(Relaxed),
+            calls: successes.wrapping_add(failures).wrapping_add(cancelled),
+            successes,
+            failures,
+            cancelled,
             rejections: self.rejections.load(Relaxed),
         }
     }
@@ -648,7 +671,8 @@ impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
         f.debug_struct("CircuitBreaker")
             .field("state", &state)
             .field("clock", &self.clock)
-            .field("calls", &self.calls.load(Relaxed))
+            .field("successes", &self.successes.load(Relaxed))
+            .field("failures", &self.failures.load(Relaxed))
             .field("rejections", &self.rejections.load(Relaxed))
             .finish_non_exhaustive()
     }
@@ -681,6 +705,7 @@ where
     /// # Examples
     ///
     /// See [`CircuitBreaker`].
+    #[inline]
     pub fn success(mut self) {
         if let Some(ticket) = self.ticket.take() {
             self.breaker.report_success(ticket);
@@ -719,6 +744,7 @@ where
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
 {
+    #[inline]
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket.take() {
             self.breaker.report_cancel(ticket);
