@@ -126,7 +126,7 @@ fn entropy() -> u64 {
 
 #[cfg(not(feature = "std"))]
 fn entropy() -> u64 {
-    0x5EED_0F_5EED_u64
+    0x5EED_5EED_5EED_5EED
 }
 
 impl Default for DefaultRng {

@@ -16,9 +16,9 @@
 //!
 //! | runtime | timer | feature |
 //! |---|---|---|
-//! | tokio | [`TokioTimer`] (`tokio::time`) | `tokio` |
-//! | smol / async-io | [`AsyncIoTimer`] (async-io's `Timer`) | `smol` |
-//! | embassy | [`EmbassyTimer`] (embassy-time) | `embassy` |
+//! | tokio | `TokioTimer` (`tokio::time`) | `tokio` |
+//! | smol / async-io | `AsyncIoTimer` (async-io's `Timer`) | `smol` |
+//! | embassy | `EmbassyTimer` (embassy-time) | `embassy` |
 //! | tests, simulations | [`ManualClock`] | `alloc` |
 //! | anything else | a closure `\|d\| my_runtime::sleep(d)`, plus [`WithClock`] for a clock | — |
 //!
