@@ -559,7 +559,6 @@ where
             breaker: self,
             future: future.into_future(),
             classifier,
-            permit: None,
             phase: Phase::Start,
         }
     }
@@ -788,15 +787,31 @@ pin_project! {
         #[pin]
         future: F,
         classifier: P,
-        permit: Option<BreakerPermit<'a, C, B, H>>,
         phase: Phase,
+    }
+
+    impl<C, B, H, F, P> PinnedDrop for Call<'_, C, B, H, F, P>
+    where
+        C: Clock,
+        B: Iterator<Item = Duration>,
+        B: Clone,
+        H: StateChangeHook,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) {
+                this.breaker.report_cancel(ticket);
+            }
+        }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a [`Call`] is: not yet admitted, running with its ticket (the
+/// permit, without a second copy of the breaker reference), or finished.
+#[derive(Debug)]
 enum Phase {
     Start,
-    Running,
+    Running(Ticket),
     Done,
 }
 
@@ -813,36 +828,38 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        match *this.phase {
-            Phase::Running => {}
-            Phase::Start => match this.breaker.try_acquire() {
-                Ok(permit) => {
-                    *this.permit = Some(permit);
-                    *this.phase = Phase::Running;
+        if let Phase::Start = this.phase {
+            match this.breaker.try_acquire() {
+                Ok(mut permit) => {
+                    let ticket = permit.ticket.take().expect("a new permit holds its ticket");
+                    *this.phase = Phase::Running(ticket);
                 }
                 Err(rejected) => {
                     *this.phase = Phase::Done;
                     return Poll::Ready(Err(rejected.into()));
                 }
-            },
-            Phase::Done => panic!("`Call` polled after completion"),
+            }
+        }
+        if let Phase::Done = this.phase {
+            panic!("`Call` polled after completion");
         }
         let result = match this.future.poll(cx) {
             Poll::Ready(r) => r,
             Poll::Pending => return Poll::Pending,
         };
-        *this.phase = Phase::Done;
-        let permit = this.permit.take().expect("held while running");
+        let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) else {
+            unreachable!("checked above");
+        };
         Poll::Ready(match result {
             Ok(value) => {
-                permit.success();
+                this.breaker.report_success(ticket);
                 Ok(value)
             }
             Err(e) => {
                 if this.classifier.is_failure(&e) {
-                    permit.failure();
+                    this.breaker.report_failure(ticket);
                 } else {
-                    permit.success();
+                    this.breaker.report_success(ticket);
                 }
                 Err(BreakerError::Inner(e))
             }
@@ -859,7 +876,6 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("phase", &self.phase)
-            .field("permit", &self.permit)
             .finish_non_exhaustive()
     }
 }
