@@ -62,7 +62,12 @@ impl fmt::Display for StateChange {
 
 /// Tripping on the failure rate over the last calls: open when, among the
 /// last `window` outcomes recorded in the closed state (once there are at
-/// least `min_calls` of them), at least `percent` % are failures.
+/// least `min_calls` of them), at least `percent` % are failures. Set it
+/// with [`BreakerConfig::failure_rate`].
+///
+/// # Examples
+///
+/// See [`BreakerConfig::failure_rate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FailureRate {
     percent: u8,
@@ -396,6 +401,13 @@ enum Inner<I> {
 const GENERATION_MASK: usize = usize::MAX >> 2;
 
 /// The recovery schedule of a breaker with a fixed recovery timeout.
+///
+/// # Examples
+///
+/// ```
+/// let fixed: sluicegate::breaker::FixedRecovery = core::iter::repeat(std::time::Duration::from_secs(60));
+/// # drop(fixed);
+/// ```
 pub type FixedRecovery = core::iter::Repeat<Duration>;
 
 /// A circuit breaker as a pure state machine: it is told the time and the

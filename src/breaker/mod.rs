@@ -154,6 +154,16 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
 /// service; see [`CircuitBreaker::call_with`]. Errors that do not count
 /// are recorded as successes: the service answered. Implemented by
 /// `FnMut(&E) -> bool` closures and [`AllErrors`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{AllErrors, FailureClassifier};
+/// let mut server_errors = |status: &u16| *status >= 500;
+/// assert!(server_errors.is_failure(&503));
+/// assert!(!server_errors.is_failure(&404));
+/// assert!(AllErrors.is_failure(&404));
+/// ```
 pub trait FailureClassifier<E> {
     /// `true` if `error` counts as a failure.
     fn is_failure(&mut self, error: &E) -> bool;
@@ -161,6 +171,10 @@ pub trait FailureClassifier<E> {
 
 /// Every error counts as a failure: the classifier of
 /// [`CircuitBreaker::call`].
+///
+/// # Examples
+///
+/// See [`FailureClassifier`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AllErrors;
 
@@ -181,12 +195,27 @@ impl<E, F: FnMut(&E) -> bool> FailureClassifier<E> for F {
 /// Called on every change of state; see
 /// [`CircuitBreaker::on_state_change`]. Implemented by `Fn(StateChange)`
 /// closures and [`NoHook`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{State, StateChange, StateChangeHook};
+/// let hook = |c: StateChange| assert_eq!(c.to, State::Open);
+/// hook.on_state_change(StateChange { from: State::Closed, to: State::Open });
+/// ```
 pub trait StateChangeHook {
     /// The breaker went from `change.from` to `change.to`.
     fn on_state_change(&self, change: StateChange);
 }
 
 /// Does nothing: the default [`StateChangeHook`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{NoHook, State, StateChange, StateChangeHook};
+/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
 
@@ -207,6 +236,10 @@ impl<F: Fn(StateChange)> StateChangeHook for F {
 /// Calls are counted when they finish, so a call still in flight is in no
 /// counter yet; `calls == successes + failures + cancelled`. Counters wrap
 /// on overflow.
+///
+/// # Examples
+///
+/// See [`CircuitBreaker::metrics`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct BreakerMetrics {

@@ -298,12 +298,26 @@ impl<E: core::error::Error + 'static> core::error::Error for RetryError<E> {
 
 /// Decides whether an error is worth retrying; see [`Retry::retry_if`].
 /// Implemented by `FnMut(&E) -> bool` closures and [`AnyError`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::retry::{AnyError, RetryIf};
+/// let mut transient = |code: &u16| *code == 503;
+/// assert!(transient.should_retry(&503));
+/// assert!(!transient.should_retry(&404));
+/// assert!(AnyError.should_retry(&404));
+/// ```
 pub trait RetryIf<E> {
     /// `true` to retry after `error`.
     fn should_retry(&mut self, error: &E) -> bool;
 }
 
 /// Retries every error: the default [`RetryIf`].
+///
+/// # Examples
+///
+/// See [`RetryIf`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyError;
 
@@ -323,6 +337,17 @@ impl<E, F: FnMut(&E) -> bool> RetryIf<E> for F {
 
 /// Observes each retry before its backoff wait; see [`Retry::on_retry`].
 /// Implemented by `FnMut(u32, &E, Duration)` closures and [`NoHook`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::retry::OnRetry;
+/// let mut log = Vec::new();
+/// let mut hook = |attempt: u32, e: &&str, delay: Duration| log.push(format!("{attempt}: {e}, {delay:?}"));
+/// hook.on_retry(1, &"timeout", Duration::from_millis(100));
+/// assert_eq!(log, ["1: timeout, 100ms"]);
+/// ```
 pub trait OnRetry<E> {
     /// Attempt `attempt` (1 = the first call) failed with `error`; the next
     /// attempt starts after `delay`.
@@ -330,6 +355,13 @@ pub trait OnRetry<E> {
 }
 
 /// Does nothing: the default [`OnRetry`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::retry::{NoHook, OnRetry};
+/// NoHook.on_retry(1, &"error", std::time::Duration::ZERO);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
 
@@ -348,12 +380,27 @@ impl<E, F: FnMut(u32, &E, Duration)> OnRetry<E> for F {
 /// Lets an error ask for a specific delay (an HTTP `Retry-After`, gRPC's
 /// pushback); see [`Retry::retry_after`]. Implemented by
 /// `FnMut(&E) -> Option<Duration>` closures and [`NoRetryAfter`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::retry::{NoRetryAfter, RetryAfter};
+/// struct Throttled { retry_after_secs: u64 }
+/// let mut header = |e: &Throttled| Some(Duration::from_secs(e.retry_after_secs));
+/// assert_eq!(header.retry_after(&Throttled { retry_after_secs: 30 }), Some(Duration::from_secs(30)));
+/// assert_eq!(NoRetryAfter.retry_after(&Throttled { retry_after_secs: 30 }), None);
+/// ```
 pub trait RetryAfter<E> {
     /// The delay `error` asks for, or `None` to follow the backoff.
     fn retry_after(&mut self, error: &E) -> Option<Duration>;
 }
 
 /// Always follows the backoff: the default [`RetryAfter`].
+///
+/// # Examples
+///
+/// See [`RetryAfter`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRetryAfter;
 

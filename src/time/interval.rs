@@ -71,7 +71,21 @@ pin_project! {
     /// [`tick`](Self::tick), or the [`Stream`] impl (it never ends). With a
     /// timer whose sleep future is `!Unpin` (tokio's), pin the interval
     /// before using it as a `Stream` (`core::pin::pin!`); `tick` needs no
-    /// pinning.
+    /// pinning. Dropping it drops the sleep in progress, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::StreamExt;
+    /// use sluicegate::time::{interval, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let ticks: Vec<_> = futures_lite::future::block_on(
+    ///     clock.auto_advance(interval(&clock, Duration::from_secs(1)).take(2).collect()),
+    /// );
+    /// assert_eq!(ticks, [Duration::ZERO, Duration::from_secs(1)]);
+    /// ```
     pub struct Interval<T>
     where
         T: Timer,
