@@ -63,10 +63,13 @@ mod lock;
 mod loom;
 mod wait_list;
 
+pub mod breaker;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
+pub mod retry;
 pub mod semaphore;
+pub mod time;
 
 /// The lock family comes from `async-lock`, re-exported so one import serves
 /// [`Condition`] and the locks it works with.
@@ -82,6 +85,8 @@ pub use async_lock::{
 pub use condition::{Condition, ConditionGuard};
 
 #[doc(inline)]
+pub use breaker::CircuitBreaker;
+#[doc(inline)]
 pub use event::Event;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
@@ -91,10 +96,13 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
 pub mod futures {
+    pub use crate::breaker::Call;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{Wait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
+    pub use crate::retry::RetryFuture;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;
+    pub use crate::time::{Tick, Timeout};
 }

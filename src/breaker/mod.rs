@@ -1,0 +1,914 @@
+//! A circuit breaker ([`CircuitBreaker`]): asyncio's circuit-breaker pattern.
+//!
+//! Closed, calls go through and failures are counted; after
+//! `failure_threshold` consecutive failures (or a failure rate over a
+//! window) the breaker opens and rejects calls without running them; after
+//! the recovery timeout it lets trial calls through (half-open); enough
+//! trial successes close it, any trial failure opens it again.
+//!
+//! The logic is a pure, sans-IO [`StateMachine`] (time and outcomes in,
+//! decisions out); [`CircuitBreaker`] shares it between tasks and threads
+//! behind a short lock, with a lock-free fast path for the closed state, and
+//! adds RAII permits ([`BreakerPermit`]) and an async
+//! [`call`](CircuitBreaker::call).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+//! use sluicegate::time::ManualClock;
+//!
+//! let clock = ManualClock::new();
+//! let breaker = CircuitBreaker::new(clock.clone(), 3, Duration::from_secs(60));
+//! futures_lite::future::block_on(async {
+//!     for _ in 0..3 {
+//!         let r = breaker.call(async { Err::<(), _>("timeout") }).await;
+//!         assert_eq!(r, Err(BreakerError::Inner("timeout")));
+//!     }
+//!     assert_eq!(breaker.state(), State::Open);
+//!     let r = breaker.call(async { Ok::<_, &str>(1) }).await; // does not run
+//!     assert_eq!(r, Err(BreakerError::Open { retry_in: Duration::from_secs(60) }));
+//!
+//!     clock.advance(Duration::from_secs(60));
+//!     assert_eq!(breaker.call(async { Ok::<_, &str>(2) }).await, Ok(2)); // the trial
+//!     assert_eq!(breaker.state(), State::Closed);
+//! });
+//! ```
+#![forbid(unsafe_code)]
+
+use core::fmt;
+use core::future::{Future, IntoFuture};
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use pin_project_lite::pin_project;
+
+use crate::lock::Lock;
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::time::Clock;
+
+mod machine;
+
+pub use machine::{
+    BreakerConfig, FailureRate, FixedRecovery, Rejected, State, StateChange, StateMachine, Ticket,
+};
+
+// The state word: generation << 2 | tag. Published under the lock after
+// every change of the machine, read without it by the fast paths.
+const TAG_MASK: usize = 0b11;
+/// Closed, and a success changes nothing (no failure counted, no window).
+const CLOSED_CLEAN: usize = 0;
+/// Closed, and outcomes must be recorded under the lock.
+const CLOSED_DIRTY: usize = 1;
+const OPEN: usize = 2;
+const HALF_OPEN: usize = 3;
+
+fn generation_of(word: usize) -> usize {
+    word >> 2
+}
+
+/// Error from [`CircuitBreaker::call`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::breaker::BreakerError;
+///
+/// let open: BreakerError<&str> = BreakerError::Open { retry_in: Duration::from_secs(5) };
+/// assert_eq!(open.to_string(), "circuit breaker is open (next trial in 5s)");
+/// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BreakerError<E> {
+    /// The breaker rejected the call; the operation did not run.
+    Open {
+        /// The time until the breaker admits a trial call: zero when it is
+        /// half-open with every trial slot taken, `Duration::MAX` when it
+        /// was forced open.
+        retry_in: Duration,
+    },
+    /// The operation ran and failed with this error.
+    Inner(E),
+}
+
+impl<E> BreakerError<E> {
+    /// The operation's error, or `None` if the call was rejected.
+    ///
+    /// # Examples
+    ///
+    /// See [`BreakerError`].
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            Self::Inner(e) => Some(e),
+            Self::Open { .. } => None,
+        }
+    }
+
+    /// Whether the call was rejected (the operation did not run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!sluicegate::breaker::BreakerError::Inner(()).is_open());
+    /// ```
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::Open { .. })
+    }
+}
+
+impl<E> From<Rejected> for BreakerError<E> {
+    fn from(r: Rejected) -> Self {
+        Self::Open {
+            retry_in: r.retry_in,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for BreakerError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Open { retry_in } if *retry_in == Duration::MAX => {
+                f.write_str("circuit breaker is open (forced)")
+            }
+            Self::Open { retry_in } => {
+                write!(f, "circuit breaker is open (next trial in {retry_in:?})")
+            }
+            Self::Inner(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Inner(e) => Some(e),
+            Self::Open { .. } => None,
+        }
+    }
+}
+
+/// Decides whether an operation's error counts as a failure of the
+/// service; see [`CircuitBreaker::call_with`]. Errors that do not count
+/// are recorded as successes: the service answered. Implemented by
+/// `FnMut(&E) -> bool` closures and [`AllErrors`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{AllErrors, FailureClassifier};
+/// let mut server_errors = |status: &u16| *status >= 500;
+/// assert!(server_errors.is_failure(&503));
+/// assert!(!server_errors.is_failure(&404));
+/// assert!(AllErrors.is_failure(&404));
+/// ```
+pub trait FailureClassifier<E> {
+    /// `true` if `error` counts as a failure.
+    fn is_failure(&mut self, error: &E) -> bool;
+}
+
+/// Every error counts as a failure: the classifier of
+/// [`CircuitBreaker::call`].
+///
+/// # Examples
+///
+/// See [`FailureClassifier`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllErrors;
+
+impl<E> FailureClassifier<E> for AllErrors {
+    #[inline]
+    fn is_failure(&mut self, _: &E) -> bool {
+        true
+    }
+}
+
+impl<E, F: FnMut(&E) -> bool> FailureClassifier<E> for F {
+    #[inline]
+    fn is_failure(&mut self, error: &E) -> bool {
+        self(error)
+    }
+}
+
+/// Called on every change of state; see
+/// [`CircuitBreaker::on_state_change`]. Implemented by `Fn(StateChange)`
+/// closures and [`NoHook`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{State, StateChange, StateChangeHook};
+/// let hook = |c: StateChange| assert_eq!(c.to, State::Open);
+/// hook.on_state_change(StateChange { from: State::Closed, to: State::Open });
+/// ```
+pub trait StateChangeHook {
+    /// The breaker went from `change.from` to `change.to`.
+    fn on_state_change(&self, change: StateChange);
+}
+
+/// Does nothing: the default [`StateChangeHook`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::breaker::{NoHook, State, StateChange, StateChangeHook};
+/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHook;
+
+impl StateChangeHook for NoHook {
+    #[inline]
+    fn on_state_change(&self, _: StateChange) {}
+}
+
+impl<F: Fn(StateChange)> StateChangeHook for F {
+    #[inline]
+    fn on_state_change(&self, change: StateChange) {
+        self(change)
+    }
+}
+
+/// A snapshot of a breaker's counters; see [`CircuitBreaker::metrics`].
+///
+/// Calls are counted when they finish, so a call still in flight is in no
+/// counter yet; `calls == successes + failures + cancelled`. Counters wrap
+/// on overflow.
+///
+/// # Examples
+///
+/// See [`CircuitBreaker::metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct BreakerMetrics {
+    /// The state (an open breaker past its recovery timeout reads
+    /// half-open).
+    pub state: State,
+    /// Admitted calls that have finished: succeeded, failed or were dropped.
+    pub calls: usize,
+    /// Admitted calls that succeeded (or failed with an error the
+    /// classifier does not count).
+    pub successes: usize,
+    /// Admitted calls that failed.
+    pub failures: usize,
+    /// Admitted calls dropped before they reported (cancelled).
+    pub cancelled: usize,
+    /// Calls rejected without running.
+    pub rejections: usize,
+}
+
+/// A circuit breaker shared by reference across tasks and threads.
+///
+/// [`call`](Self::call) runs a future through it; [`try_acquire`](Self::try_acquire)
+/// hands out an RAII [`BreakerPermit`] for code that reports the outcome
+/// itself. The clock `C` only needs to tell the time (any [`Clock`]: a
+/// runtime adapter, [`ManualClock`](crate::time::ManualClock), `StdClock`);
+/// the breaker never sleeps.
+///
+/// # Fast path
+///
+/// In the closed state, with no failure counted and no failure-rate window,
+/// admitting a call and recording its success take no lock and read no
+/// clock: two atomic loads and one counter increment. Failures,
+/// half-open trials, the open state and the failure-rate window go through
+/// the [`StateMachine`] under a short lock (no user code runs under it; the
+/// state-change hook runs after it is released).
+///
+/// # Concurrency
+///
+/// Outcomes are applied in the order they reach the lock. A call admitted in
+/// one state that reports after the breaker has changed state is counted in
+/// the metrics but does not move the state machine (a slow call admitted
+/// while closed cannot close a half-open breaker). The state-change hook may
+/// run concurrently from several threads, so under contention two hook
+/// calls can arrive out of order.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::breaker::{BreakerConfig, CircuitBreaker, State};
+/// use sluicegate::time::ManualClock;
+///
+/// let clock = ManualClock::new();
+/// let breaker = CircuitBreaker::with_config(
+///     &clock,
+///     BreakerConfig::new().failure_threshold(2).half_open_max_calls(1),
+///     core::iter::repeat(Duration::from_secs(30)),
+/// );
+/// breaker.try_acquire().unwrap().failure();
+/// breaker.try_acquire().unwrap().failure();
+/// assert!(breaker.try_acquire().is_err());
+///
+/// clock.advance(Duration::from_secs(30));
+/// let trial = breaker.try_acquire().unwrap();
+/// assert!(breaker.try_acquire().is_err()); // one trial at a time
+/// drop(trial); // dropped: neither success nor failure, slot given back
+/// breaker.try_acquire().unwrap().success();
+/// assert_eq!(breaker.state(), State::Closed);
+/// ```
+pub struct CircuitBreaker<C: Clock, B = FixedRecovery, H = NoHook> {
+    word: AtomicUsize,
+    machine: Lock<StateMachine<C::Instant, B>>,
+    clock: C,
+    hook: H,
+    successes: AtomicUsize,
+    failures: AtomicUsize,
+    cancelled: AtomicUsize,
+    rejections: AtomicUsize,
+}
+
+impl<C: Clock> CircuitBreaker<C> {
+    /// asyncio's breaker: opens after `failure_threshold` consecutive
+    /// failures, for `recovery_timeout`, then admits one trial call.
+    ///
+    /// # Panics
+    ///
+    /// If `failure_threshold` is 0.
+    ///
+    /// # Examples
+    ///
+    /// See the [module](self) docs.
+    pub fn new(clock: C, failure_threshold: u32, recovery_timeout: Duration) -> Self {
+        Self::with_config(
+            clock,
+            BreakerConfig::new().failure_threshold(failure_threshold),
+            core::iter::repeat(recovery_timeout),
+        )
+    }
+}
+
+impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
+    /// A breaker with `config`, opening for the durations `recovery` yields
+    /// (`core::iter::repeat(d)` for a fixed timeout, a
+    /// [`Backoff`](crate::retry::Backoff) for longer waits after repeated
+    /// trips).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, CircuitBreaker};
+    /// use sluicegate::retry::Backoff;
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::with_config(
+    ///     ManualClock::new(),
+    ///     BreakerConfig::new().failure_threshold(3),
+    ///     Backoff::exponential(Duration::from_secs(10)).max_delay(Duration::from_secs(300)),
+    /// );
+    /// # drop(breaker);
+    /// ```
+    pub fn with_config(clock: C, config: BreakerConfig, recovery: B) -> Self {
+        let machine = StateMachine::new(config, recovery);
+        Self {
+            word: AtomicUsize::new(word_of(&machine)),
+            machine: Lock::new(machine),
+            clock,
+            hook: NoHook,
+            successes: AtomicUsize::new(0),
+            failures: AtomicUsize::new(0),
+            cancelled: AtomicUsize::new(0),
+            rejections: AtomicUsize::new(0),
+        }
+    }
+
+    /// Calls `hook` on every change of state (after the breaker's lock is
+    /// released; see [Concurrency](Self#concurrency)). Set it before
+    /// sharing the breaker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State, StateChange};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let log = Mutex::new(Vec::new());
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1))
+    ///     .on_state_change(|c: StateChange| log.lock().unwrap().push(c.to));
+    /// breaker.try_acquire().unwrap().failure();
+    /// breaker.reset();
+    /// assert_eq!(*log.lock().unwrap(), [State::Open, State::Closed]);
+    /// ```
+    pub fn on_state_change<H: StateChangeHook>(self, hook: H) -> CircuitBreaker<C, B, H> {
+        CircuitBreaker {
+            word: self.word,
+            machine: self.machine,
+            clock: self.clock,
+            hook,
+            successes: self.successes,
+            failures: self.failures,
+            cancelled: self.cancelled,
+            rejections: self.rejections,
+        }
+    }
+}
+
+fn word_of<I: crate::time::Timestamp, B: Iterator<Item = Duration> + Clone>(
+    m: &StateMachine<I, B>,
+) -> usize {
+    let tag = match m.state() {
+        State::Closed if m.closed_is_clean() => CLOSED_CLEAN,
+        State::Closed => CLOSED_DIRTY,
+        State::Open => OPEN,
+        State::HalfOpen => HALF_OPEN,
+    };
+    m.generation() << 2 | tag
+}
+
+impl<C, B, H> CircuitBreaker<C, B, H>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// Runs `f` on the machine under the lock, republishes the state word,
+    /// and reports a change of state to the hook once the lock is released.
+    fn with_machine<R>(&self, f: impl FnOnce(&mut StateMachine<C::Instant, B>) -> R) -> R {
+        let (result, change) = self.machine.with(|m| {
+            let (generation, from) = (m.generation(), m.state());
+            let result = f(m);
+            self.word.store(word_of(m), Release);
+            let to = m.state();
+            let change =
+                (m.generation() != generation && from != to).then_some(StateChange { from, to });
+            (result, change)
+        });
+        if let Some(change) = change {
+            self.hook.on_state_change(change);
+        }
+        result
+    }
+
+    /// Asks to run a call now. Keep the permit while the call runs, then
+    /// report with [`BreakerPermit::success`] or
+    /// [`failure`](BreakerPermit::failure); dropping it reports nothing
+    /// (and gives a half-open trial slot back).
+    ///
+    /// # Errors
+    ///
+    /// [`Rejected`] if the breaker is open, or half-open with every trial
+    /// slot taken.
+    ///
+    /// # Examples
+    ///
+    /// See [`CircuitBreaker`].
+    #[inline]
+    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
+        let word = self.word.load(Acquire);
+        let ticket = if word & TAG_MASK <= CLOSED_DIRTY {
+            // Closed: admitting changes nothing in the machine.
+            Ticket {
+                generation: generation_of(word),
+                trial: false,
+            }
+        } else {
+            self.acquire_slow()?
+        };
+        Ok(BreakerPermit {
+            breaker: self,
+            ticket: Some(ticket),
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(&self) -> Result<Ticket, Rejected> {
+        let now = self.clock.now();
+        let result = self.with_machine(|m| m.on_request(now));
+        if result.is_err() {
+            self.rejections.fetch_add(1, Relaxed);
+        }
+        result
+    }
+
+    #[inline]
+    fn report_success(&self, ticket: Ticket) {
+        self.successes.fetch_add(1, Relaxed);
+        if !ticket.trial {
+            let word = self.word.load(Acquire);
+            // Clean closed state: nothing to record. Another generation:
+            // a late report, which the machine would ignore.
+            if word & TAG_MASK == CLOSED_CLEAN || generation_of(word) != ticket.generation {
+                return;
+            }
+        }
+        self.success_slow(ticket);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn success_slow(&self, ticket: Ticket) {
+        self.with_machine(|m| m.on_success(ticket));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_failure(&self, ticket: Ticket) {
+        self.failures.fetch_add(1, Relaxed);
+        if !ticket.trial && generation_of(self.word.load(Acquire)) != ticket.generation {
+            return;
+        }
+        let now = self.clock.now();
+        self.with_machine(|m| m.on_failure(ticket, now));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_cancel(&self, ticket: Ticket) {
+        self.cancelled.fetch_add(1, Relaxed);
+        // Only a trial holds anything (its slot).
+        if ticket.trial {
+            self.with_machine(|m| m.on_cancel(ticket));
+        }
+    }
+
+    /// Runs `future` through the breaker, counting every error as a
+    /// failure. The future is not polled at all when the call is rejected.
+    ///
+    /// # Errors
+    ///
+    /// [`BreakerError::Open`] if the breaker rejected the call,
+    /// [`BreakerError::Inner`] with the operation's own error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the operation; the call counts as
+    /// neither success nor failure, and a half-open trial gives its slot
+    /// back.
+    ///
+    /// # Examples
+    ///
+    /// See the [module](self) docs.
+    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AllErrors>
+    where
+        F: IntoFuture<Output = Result<T, E>>,
+    {
+        self.call_with(AllErrors, future)
+    }
+
+    /// Like [`call`](Self::call), with `classifier` deciding which errors
+    /// count as failures (those that do not are recorded as successes: a
+    /// "not found" still shows the service is up).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// futures_lite::future::block_on(async {
+    ///     let r = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(404) }).await;
+    ///     assert!(r.is_err());
+    ///     assert_eq!(breaker.state(), State::Closed);
+    ///     let _ = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(503) }).await;
+    ///     assert_eq!(breaker.state(), State::Open);
+    /// });
+    /// ```
+    pub fn call_with<F, T, E, P>(
+        &self,
+        classifier: P,
+        future: F,
+    ) -> Call<'_, C, B, H, F::IntoFuture, P>
+    where
+        F: IntoFuture<Output = Result<T, E>>,
+        P: FailureClassifier<E>,
+    {
+        Call {
+            breaker: self,
+            future: future.into_future(),
+            classifier,
+            phase: Phase::Start,
+        }
+    }
+
+    /// The current state. An open breaker whose recovery timeout has ended
+    /// moves to half-open here (as the next call would make it).
+    ///
+    /// # Examples
+    ///
+    /// See the [module](self) docs.
+    pub fn state(&self) -> State {
+        match self.word.load(Acquire) & TAG_MASK {
+            CLOSED_CLEAN | CLOSED_DIRTY => State::Closed,
+            HALF_OPEN => State::HalfOpen,
+            _ => {
+                let now = self.clock.now();
+                self.with_machine(|m| m.state_at(now))
+            }
+        }
+    }
+
+    /// A snapshot of the counters and the state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().success();
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert!(breaker.try_acquire().is_err());
+    /// let m = breaker.metrics();
+    /// assert_eq!((m.calls, m.successes, m.failures, m.rejections), (2, 1, 1, 1));
+    /// assert_eq!(m.state, State::Open);
+    /// ```
+    pub fn metrics(&self) -> BreakerMetrics {
+        let successes = self.successes.load(Relaxed);
+        let failures = self.failures.load(Relaxed);
+        let cancelled = self.cancelled.load(Relaxed);
+        BreakerMetrics {
+            state: self.state(),
+            calls: successes.wrapping_add(failures).wrapping_add(cancelled),
+            successes,
+            failures,
+            cancelled,
+            rejections: self.rejections.load(Relaxed),
+        }
+    }
+
+    /// Opens the breaker until [`reset`](Self::reset): every call is
+    /// rejected (with `retry_in` of `Duration::MAX`), and no trial is made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 3, Duration::from_secs(1));
+    /// breaker.force_open();
+    /// clock.advance(Duration::from_secs(3600));
+    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::MAX);
+    /// breaker.reset();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// ```
+    pub fn force_open(&self) {
+        self.with_machine(StateMachine::force_open);
+    }
+
+    /// Closes the breaker and clears its history (failure counts, window,
+    /// recovery schedule); calls admitted before report into the void. The
+    /// metrics counters are kept.
+    ///
+    /// # Examples
+    ///
+    /// See [`force_open`](Self::force_open).
+    pub fn reset(&self) {
+        self.with_machine(StateMachine::reset);
+    }
+
+    /// The breaker's clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::CircuitBreaker;
+    /// use sluicegate::time::ManualClock;
+    /// let b = CircuitBreaker::new(ManualClock::new(), 1, std::time::Duration::ZERO);
+    /// assert_eq!(b.clock().now(), std::time::Duration::ZERO);
+    /// ```
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+}
+
+impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.word.load(Relaxed);
+        let state = match word & TAG_MASK {
+            CLOSED_CLEAN | CLOSED_DIRTY => State::Closed,
+            OPEN => State::Open,
+            _ => State::HalfOpen,
+        };
+        f.debug_struct("CircuitBreaker")
+            .field("state", &state)
+            .field("clock", &self.clock)
+            .field("successes", &self.successes.load(Relaxed))
+            .field("failures", &self.failures.load(Relaxed))
+            .field("rejections", &self.rejections.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Permission to run one call, from [`CircuitBreaker::try_acquire`].
+///
+/// Report the outcome with [`success`](Self::success) or
+/// [`failure`](Self::failure). Dropping it without reporting counts as
+/// neither (the call was cancelled) and gives a half-open trial slot back.
+#[must_use = "dropping the permit reports the call as cancelled"]
+pub struct BreakerPermit<'a, C, B, H>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    breaker: &'a CircuitBreaker<C, B, H>,
+    ticket: Option<Ticket>,
+}
+
+impl<C, B, H> BreakerPermit<'_, C, B, H>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// Reports that the call succeeded.
+    ///
+    /// # Examples
+    ///
+    /// See [`CircuitBreaker`].
+    #[inline]
+    pub fn success(mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.report_success(ticket);
+        }
+    }
+
+    /// Reports that the call failed.
+    ///
+    /// # Examples
+    ///
+    /// See [`CircuitBreaker`].
+    pub fn failure(mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.report_failure(ticket);
+        }
+    }
+
+    /// Whether this call is a half-open trial.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::CircuitBreaker;
+    /// use sluicegate::time::ManualClock;
+    /// let b = CircuitBreaker::new(ManualClock::new(), 1, std::time::Duration::ZERO);
+    /// assert!(!b.try_acquire().unwrap().is_trial());
+    /// ```
+    pub fn is_trial(&self) -> bool {
+        self.ticket.as_ref().is_some_and(Ticket::is_trial)
+    }
+}
+
+impl<C, B, H> Drop for BreakerPermit<'_, C, B, H>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.report_cancel(ticket);
+        }
+    }
+}
+
+impl<C, B, H> fmt::Debug for BreakerPermit<'_, C, B, H>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BreakerPermit")
+            .field("trial", &self.is_trial())
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`CircuitBreaker::call`] and
+    /// [`call_with`](CircuitBreaker::call_with).
+    ///
+    /// It asks the breaker for admission when first polled; a rejected call
+    /// completes at once without polling the operation.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the operation; the call counts as neither success
+    /// nor failure, and a half-open trial gives its slot back.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Call<'a, C, B, H, F, P>
+    where
+        C: Clock,
+        B: Iterator<Item = Duration>,
+        B: Clone,
+        H: StateChangeHook,
+    {
+        breaker: &'a CircuitBreaker<C, B, H>,
+        #[pin]
+        future: F,
+        classifier: P,
+        phase: Phase,
+    }
+
+    impl<C, B, H, F, P> PinnedDrop for Call<'_, C, B, H, F, P>
+    where
+        C: Clock,
+        B: Iterator<Item = Duration>,
+        B: Clone,
+        H: StateChangeHook,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) {
+                this.breaker.report_cancel(ticket);
+            }
+        }
+    }
+}
+
+/// Where a [`Call`] is: not yet admitted, running with its ticket (the
+/// permit, without a second copy of the breaker reference), or finished.
+#[derive(Debug)]
+enum Phase {
+    Start,
+    Running(Ticket),
+    Done,
+}
+
+impl<C, B, H, F, P, T, E> Future for Call<'_, C, B, H, F, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+    F: Future<Output = Result<T, E>>,
+    P: FailureClassifier<E>,
+{
+    type Output = Result<T, BreakerError<E>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Phase::Start = this.phase {
+            match this.breaker.try_acquire() {
+                Ok(mut permit) => {
+                    let ticket = permit.ticket.take().expect("a new permit holds its ticket");
+                    *this.phase = Phase::Running(ticket);
+                }
+                Err(rejected) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Err(rejected.into()));
+                }
+            }
+        }
+        if let Phase::Done = this.phase {
+            panic!("`Call` polled after completion");
+        }
+        let result = match this.future.poll(cx) {
+            Poll::Ready(r) => r,
+            Poll::Pending => return Poll::Pending,
+        };
+        let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) else {
+            unreachable!("checked above");
+        };
+        Poll::Ready(match result {
+            Ok(value) => {
+                this.breaker.report_success(ticket);
+                Ok(value)
+            }
+            Err(e) => {
+                if this.classifier.is_failure(&e) {
+                    this.breaker.report_failure(ticket);
+                } else {
+                    this.breaker.report_success(ticket);
+                }
+                Err(BreakerError::Inner(e))
+            }
+        })
+    }
+}
+
+impl<C, B, H, F, P> fmt::Debug for Call<'_, C, B, H, F, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("phase", &self.phase)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,240 @@
+//! [`timeout`] and [`timeout_at`]: asyncio's `wait_for` / `timeout`.
+
+use core::fmt;
+use core::future::{Future, IntoFuture};
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use pin_project_lite::pin_project;
+
+use super::{Clock, Timer};
+
+/// Error from [`Timeout`]: the time ran out before the future completed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::time::{timeout, Elapsed};
+///
+/// let never_sleeps = |_: Duration| std::future::ready(());
+/// let r = futures_lite::future::block_on(timeout(
+///     &never_sleeps,
+///     Duration::ZERO,
+///     std::future::pending::<()>(),
+/// ));
+/// assert_eq!(r.unwrap_err().to_string(), "deadline has elapsed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl core::error::Error for Elapsed {}
+
+pin_project! {
+    /// The future returned by [`timeout`], [`timeout_at`] and
+    /// [`TimeoutExt`]: the inner future's output, or [`Elapsed`].
+    ///
+    /// The inner future is polled before the timer, so a future that is
+    /// ready when first polled is never reported as timed out.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops (cancels) both the inner future and the sleep. What
+    /// that loses is whatever the inner future loses when dropped. When it
+    /// completes with [`Elapsed`], the inner future has been dropped.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Timeout<F, S> {
+        #[pin]
+        future: F,
+        #[pin]
+        sleep: S,
+    }
+}
+
+impl<F, S> Timeout<F, S> {
+    /// The inner future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = sluicegate::time::timeout(&|_: Duration| std::future::ready(()), Duration::ZERO, std::future::ready(3));
+    /// let _inner: &std::future::Ready<i32> = t.get_ref();
+    /// ```
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// Gives the inner future back, cancelling the timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = sluicegate::time::timeout(&|_: Duration| std::future::ready(()), Duration::ZERO, std::future::ready(3));
+    /// assert_eq!(futures_lite::future::block_on(t.into_inner()), 3);
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future, S: Future<Output = ()>> Future for Timeout<F, S> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match this.sleep.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F: fmt::Debug, S> fmt::Debug for Timeout<F, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("future", &self.future)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `future` for at most `duration` (counted from this call): asyncio's
+/// `wait_for(coro, timeout)`.
+///
+/// # Errors
+///
+/// The returned future yields [`Elapsed`] if `duration` passes first; the
+/// inner future is then dropped.
+///
+/// # Cancel safety
+///
+/// See [`Timeout`]: dropping it cancels the inner future.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::time::{timeout, ManualClock};
+///
+/// let clock = ManualClock::new();
+/// futures_lite::future::block_on(async {
+///     assert_eq!(timeout(&clock, Duration::from_secs(1), async { 5 }).await, Ok(5));
+/// });
+/// let slow = clock.auto_advance(timeout(&clock, Duration::from_secs(1), std::future::pending::<()>()));
+/// assert!(futures_lite::future::block_on(slow).is_err());
+/// ```
+pub fn timeout<T, F>(timer: &T, duration: Duration, future: F) -> Timeout<F::IntoFuture, T::Sleep>
+where
+    T: Timer + ?Sized,
+    F: IntoFuture,
+{
+    Timeout {
+        future: future.into_future(),
+        sleep: timer.sleep(duration),
+    }
+}
+
+/// Runs `future` until `deadline` at the latest.
+///
+/// # Errors
+///
+/// The returned future yields [`Elapsed`] if `deadline` passes first (at
+/// once, if it has already passed and `future` is not ready).
+///
+/// # Cancel safety
+///
+/// See [`Timeout`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::time::{timeout_at, ManualClock};
+///
+/// let clock = ManualClock::new();
+/// clock.advance(Duration::from_secs(10));
+/// let late = timeout_at(&clock, Duration::from_secs(5), std::future::pending::<()>());
+/// assert!(futures_lite::future::block_on(late).is_err());
+/// ```
+pub fn timeout_at<T, F>(
+    timer: &T,
+    deadline: T::Instant,
+    future: F,
+) -> Timeout<F::IntoFuture, T::Sleep>
+where
+    T: Timer + Clock + ?Sized,
+    F: IntoFuture,
+{
+    Timeout {
+        future: future.into_future(),
+        sleep: timer.sleep_until(deadline),
+    }
+}
+
+/// `fut.timeout(&timer, d)` and `fut.timeout_at(&timer, deadline)`: the
+/// method spelling of [`timeout`] and [`timeout_at`], for any
+/// [`IntoFuture`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::time::{ManualClock, TimeoutExt};
+///
+/// let clock = ManualClock::new();
+/// let r = futures_lite::future::block_on(async { 1 }.timeout(&clock, Duration::from_secs(1)));
+/// assert_eq!(r, Ok(1));
+/// ```
+pub trait TimeoutExt: IntoFuture + Sized {
+    /// See [`timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::TimeoutExt;
+    /// let instant = |_: Duration| std::future::ready(());
+    /// let r = futures_lite::future::block_on(std::future::pending::<()>().timeout(&instant, Duration::ZERO));
+    /// assert!(r.is_err());
+    /// ```
+    fn timeout<T: Timer + ?Sized>(
+        self,
+        timer: &T,
+        duration: Duration,
+    ) -> Timeout<Self::IntoFuture, T::Sleep> {
+        timeout(timer, duration, self)
+    }
+
+    /// See [`timeout_at`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::{ManualClock, TimeoutExt};
+    /// let clock = ManualClock::new();
+    /// let r = futures_lite::future::block_on(async { 2 }.timeout_at(&clock, Duration::ZERO));
+    /// assert_eq!(r, Ok(2));
+    /// ```
+    fn timeout_at<T: Timer + Clock + ?Sized>(
+        self,
+        timer: &T,
+        deadline: T::Instant,
+    ) -> Timeout<Self::IntoFuture, T::Sleep> {
+        timeout_at(timer, deadline, self)
+    }
+}
+
+impl<F: IntoFuture> TimeoutExt for F {}

@@ -1,0 +1,368 @@
+//! `time`: ManualClock, timeout and interval, under every executor and by
+//! hand-polling. Nothing here sleeps for real.
+mod common;
+
+use std::future::{pending, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use common::poll::polled;
+use futures_lite::future::yield_now;
+use sluicegate::time::{
+    interval, timeout, timeout_at, Elapsed, ManualClock, MissedTickBehavior, TimeoutExt, Timer,
+};
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// Yields until `n` sleeps are registered on `clock`.
+async fn until_sleeping(clock: &ManualClock, n: usize) {
+    while clock.pending_sleeps() < n {
+        yield_now().await;
+    }
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+#[test]
+fn advance_from_another_task_wakes_a_sleeping_task() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let sleeper = clock.clone();
+        let task = ex.spawn(async move {
+            sleeper.sleep(secs(60)).await;
+            sleeper.now()
+        });
+        until_sleeping(&clock, 1).await;
+        clock.advance(secs(59));
+        assert_eq!(clock.pending_sleeps(), 1, "not due yet under {}", ex.name());
+        clock.advance(secs(1));
+        assert_eq!(task.await, secs(60));
+        assert_eq!(clock.pending_sleeps(), 0);
+    });
+}
+
+#[test]
+fn timeout_elapses_once_the_clock_passes_the_deadline() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let c = clock.clone();
+        let task = ex.spawn(async move { timeout(&c, secs(5), pending::<()>()).await });
+        until_sleeping(&clock, 1).await;
+        clock.advance(secs(5));
+        assert_eq!(task.await, Err::<(), _>(elapsed()));
+    });
+}
+
+fn elapsed() -> Elapsed {
+    let instant = |_: Duration| std::future::ready(());
+    futures_lite::future::block_on(timeout(&instant, Duration::ZERO, pending::<()>())).unwrap_err()
+}
+
+#[test]
+fn timeout_returns_the_output_of_a_future_that_finishes_first() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+        let c = clock.clone();
+        let task = ex.spawn(async move { rx.timeout(&c, secs(5)).await });
+        until_sleeping(&clock, 1).await;
+        clock.advance(secs(4));
+        tx.send(7).unwrap();
+        assert_eq!(task.await, Ok(Ok(7)));
+        assert_eq!(
+            clock.pending_sleeps(),
+            0,
+            "the sleep unregistered on completion"
+        );
+    });
+}
+
+#[test]
+fn a_ready_future_beats_an_expired_deadline() {
+    let clock = ManualClock::new();
+    clock.advance(secs(10));
+    let mut t = polled(timeout_at(&clock, secs(1), async { 3 }));
+    assert_eq!(t.ready(), Ok(3));
+}
+
+#[test]
+fn dropping_a_pending_timeout_drops_the_inner_future_and_its_sleep() {
+    let clock = ManualClock::new();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = DropFlag(dropped.clone());
+    let mut t = polled(timeout(&clock, secs(5), async move {
+        let _guard = guard;
+        pending::<()>().await
+    }));
+    t.pending();
+    assert_eq!(clock.pending_sleeps(), 1);
+    drop(t);
+    assert!(dropped.load(SeqCst));
+    assert_eq!(clock.pending_sleeps(), 0);
+}
+
+#[test]
+fn a_timeout_woken_by_its_deadline_then_dropped_leaves_nothing_behind() {
+    let clock = ManualClock::new();
+    let mut t = polled(timeout(&clock, secs(5), pending::<()>()));
+    t.pending();
+    clock.advance(secs(5));
+    assert_eq!(t.wakes(), 1);
+    drop(t);
+    assert_eq!(clock.pending_sleeps(), 0);
+    assert_eq!(clock.next_deadline(), None);
+}
+
+#[test]
+fn advance_wakes_every_due_sleep_and_only_those() {
+    let clock = ManualClock::new();
+    let mut sleeps: Vec<_> = [1, 2, 3].map(|s| polled(clock.sleep(secs(s)))).into();
+    for s in &mut sleeps {
+        s.pending();
+    }
+    clock.advance(secs(2));
+    assert_eq!(
+        sleeps.iter().map(|s| s.wakes()).collect::<Vec<_>>(),
+        [1, 1, 0]
+    );
+    assert_eq!(sleeps[0].poll(), Poll::Ready(()));
+    assert_eq!(sleeps[1].poll(), Poll::Ready(()));
+    sleeps[2].pending();
+    assert_eq!(clock.next_deadline(), Some(secs(3)));
+    assert_eq!(clock.advance_to_next_deadline(), Some(secs(3)));
+    assert_eq!(sleeps[2].poll(), Poll::Ready(()));
+}
+
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl std::task::Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn a_sleep_repolled_with_a_new_waker_wakes_the_new_one() {
+    let clock = ManualClock::new();
+    let mut sleep = pin!(clock.sleep(secs(1)));
+    let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
+    let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+    assert!(sleep
+        .as_mut()
+        .poll(&mut Context::from_waker(&wa))
+        .is_pending());
+    assert!(sleep
+        .as_mut()
+        .poll(&mut Context::from_waker(&wb))
+        .is_pending());
+    assert_eq!(
+        clock.pending_sleeps(),
+        1,
+        "re-polling does not register twice"
+    );
+    clock.advance(secs(1));
+    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert!(sleep
+        .as_mut()
+        .poll(&mut Context::from_waker(&wb))
+        .is_ready());
+}
+
+#[test]
+fn time_never_goes_backwards_and_saturates_at_the_end() {
+    let clock = ManualClock::new();
+    clock.advance_to(secs(5));
+    clock.advance_to(secs(1));
+    assert_eq!(clock.now(), secs(5));
+    let mut forever = polled(clock.sleep(Duration::MAX));
+    forever.pending();
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.now(), Duration::MAX);
+    assert_eq!(forever.ready(), ());
+}
+
+#[test]
+fn auto_advance_jumps_straight_to_each_deadline() {
+    let clock = ManualClock::new();
+    let order = futures_lite::future::block_on(clock.auto_advance(async {
+        let mut seen = Vec::new();
+        for s in [3, 1, 2] {
+            clock.sleep(secs(s)).await;
+            seen.push(clock.now());
+        }
+        seen
+    }));
+    assert_eq!(order, [secs(3), secs(4), secs(6)]);
+}
+
+#[test]
+fn auto_advance_waits_for_an_ordinary_wake_when_nothing_sleeps() {
+    let clock = ManualClock::new();
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let mut f = polled(clock.auto_advance(rx));
+    f.pending();
+    assert_eq!(clock.now(), Duration::ZERO);
+    tx.send(1).unwrap();
+    assert_eq!(f.wakes(), 1, "the wake-up reached the outer waker");
+    assert_eq!(f.ready(), Ok(1));
+}
+
+#[test]
+fn interval_ticks_on_schedule_without_drift() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let c = clock.clone();
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let t = ticks.clone();
+        let task = ex.spawn(async move {
+            let mut every = interval(&c, secs(5));
+            let mut seen = Vec::new();
+            for _ in 0..4 {
+                seen.push(every.tick().await);
+                t.fetch_add(1, SeqCst);
+            }
+            seen
+        });
+        // Advance in uneven steps; ticks still land on multiples of 5 s.
+        while ticks.load(SeqCst) < 4 {
+            if clock.pending_sleeps() > 0 {
+                clock.advance(secs(3));
+            }
+            yield_now().await;
+        }
+        assert_eq!(task.await, [0, 5, 10, 15].map(secs));
+    });
+}
+
+#[test]
+fn interval_skips_missed_ticks_by_default() {
+    let clock = ManualClock::new();
+    let mut every = interval(&clock, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(0));
+    clock.advance(secs(17));
+    assert_eq!(polled(every.tick()).ready(), secs(5), "one late tick");
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(3));
+    assert_eq!(next.ready(), secs(20));
+}
+
+#[test]
+fn interval_bursts_missed_ticks_when_asked() {
+    let clock = ManualClock::new();
+    let mut every = interval(&clock, secs(5));
+    every.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    assert_eq!(polled(every.tick()).ready(), secs(0));
+    clock.advance(secs(17));
+    for due in [5, 10, 15] {
+        assert_eq!(polled(every.tick()).ready(), secs(due));
+    }
+    polled(every.tick()).pending();
+}
+
+#[test]
+fn a_dropped_tick_loses_no_tick() {
+    let clock = ManualClock::new();
+    let mut every = interval(&clock, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(0));
+    let mut tick = polled(every.tick());
+    tick.pending();
+    drop(tick);
+    assert_eq!(clock.pending_sleeps(), 0);
+    clock.advance(secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(5));
+}
+
+#[test]
+fn interval_is_a_stream_of_ticks() {
+    use futures::StreamExt;
+    let clock = ManualClock::new();
+    let ticks: Vec<_> = futures_lite::future::block_on(
+        clock.auto_advance(interval(&clock, secs(2)).take(3).collect()),
+    );
+    assert_eq!(ticks, [0, 2, 4].map(secs));
+}
+
+#[test]
+#[should_panic(expected = "interval period must be non-zero")]
+fn a_zero_period_is_refused() {
+    let clock = ManualClock::new();
+    let _ = interval(&clock, Duration::ZERO);
+}
+
+#[test]
+fn many_sleepers_all_wake_exactly_at_their_deadlines() {
+    common::run(|ex| async move {
+        const N: u64 = 64;
+        let clock = ManualClock::new();
+        let woke_early = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..N)
+            .map(|i| {
+                let c = clock.clone();
+                let early = woke_early.clone();
+                ex.spawn(async move {
+                    let deadline = Duration::from_millis(i * 37 % 1000);
+                    c.sleep_until(deadline).await;
+                    // Woken only once time has reached the deadline.
+                    if c.now() < deadline {
+                        early.fetch_add(1, SeqCst);
+                    }
+                    c.now()
+                })
+            })
+            .collect();
+        // Sleepers with deadline 0 finish at once; the rest register.
+        let sleeping = (0..N).filter(|i| i * 37 % 1000 != 0).count();
+        until_sleeping(&clock, sleeping).await;
+        while clock.pending_sleeps() > 0 {
+            clock.advance(Duration::from_millis(1));
+        }
+        let mut done = 0;
+        for t in tasks {
+            assert!(t.await <= secs(1));
+            done += 1;
+        }
+        assert_eq!(done, N);
+        assert_eq!(woke_early.load(SeqCst), 0);
+    });
+}
+
+#[test]
+fn closures_are_timers() {
+    let calls = AtomicUsize::new(0);
+    let timer = |d: Duration| {
+        calls.fetch_add(1, SeqCst);
+        assert_eq!(d, secs(2));
+        std::future::ready(())
+    };
+    let r = futures_lite::future::block_on(timeout(&timer, secs(2), pending::<()>()));
+    assert!(r.is_err());
+    assert_eq!(calls.load(SeqCst), 1);
+}
+
+#[test]
+fn time_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<ManualClock>();
+    send_sync::<sluicegate::time::ManualSleep>();
+    send_sync::<Elapsed>();
+    let clock = ManualClock::new();
+    send(&timeout(&clock, secs(1), async {}));
+    send(&clock.auto_advance(async {}));
+    let mut i = interval(&clock, secs(1));
+    send(&i.tick());
+}
