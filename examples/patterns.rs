@@ -7,7 +7,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sluicegate::{Event, Semaphore};
+use std::cell::Cell;
+use std::collections::VecDeque;
+
+use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+use sluicegate::retry::{Backoff, Jitter, Retry, RetryPolicy, SplitMix64};
+use sluicegate::time::{interval, timeout, ManualClock, Timer};
+use sluicegate::{Condition, Event, Mutex, Semaphore};
 
 /// One row of the results table.
 struct Row {
@@ -121,17 +127,234 @@ async fn start_signal(ex: &smol::Executor<'static>) -> Row {
     }
 }
 
+/// A service that answers after `latency` of virtual time and fails while
+/// `down` is set.
+async fn service(
+    clock: &ManualClock,
+    latency: Duration,
+    down: bool,
+) -> Result<&'static str, &'static str> {
+    clock.sleep(latency).await;
+    if down {
+        Err("503")
+    } else {
+        Ok("200")
+    }
+}
+
+/// #14 Condition: producer/consumer over a shared list (asyncio's example).
+/// The list lives inside the mutex; `wait_until` takes the guard and hands it
+/// back, so the state cannot be touched without the lock.
+async fn condition_producer_consumer() -> Row {
+    #[derive(Default)]
+    struct Shared {
+        items: VecDeque<u32>,
+        done: bool,
+    }
+    async fn consumer(state: &Mutex<Shared>, cond: &Condition) -> Vec<u32> {
+        let mut took = Vec::new();
+        let mut guard = state.lock().await;
+        loop {
+            guard = cond
+                .wait_until(guard, |s| !s.items.is_empty() || s.done)
+                .await;
+            match guard.items.pop_front() {
+                Some(item) => took.push(item),
+                None => return took,
+            }
+        }
+    }
+    async fn producer(state: &Mutex<Shared>, cond: &Condition) {
+        for i in 0..100 {
+            state.lock().await.items.push_back(i);
+            cond.notify_one();
+            futures_lite::future::yield_now().await;
+        }
+        state.lock().await.done = true;
+        cond.notify_all();
+    }
+    let start = Instant::now();
+    let state = Mutex::new(Shared::default());
+    let cond = Condition::new();
+    let (a, b, ()) = futures::future::join3(
+        consumer(&state, &cond),
+        consumer(&state, &cond),
+        producer(&state, &cond),
+    )
+    .await;
+    let mut all: Vec<u32> = a.iter().chain(&b).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..100).collect::<Vec<_>>(), "every item exactly once");
+    Row {
+        pattern: "14 Condition (producer/consumer)",
+        sluicegate: "Condition::wait_until + Mutex",
+        parameters: "1 producer, 2 consumers, 100 items".into(),
+        result: format!("consumers took {} + {}, each item once", a.len(), b.len()),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #10 Timeout: `asyncio.wait_for(coro, 5)`; the slow call is dropped when
+/// the deadline passes. Virtual time: finishes at once.
+fn timeout_pattern() -> Row {
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let (fast, slow) = futures_lite::future::block_on(clock.auto_advance(async {
+        let fast = timeout(
+            &clock,
+            Duration::from_secs(5),
+            service(&clock, Duration::from_secs(1), false),
+        )
+        .await;
+        let slow = timeout(
+            &clock,
+            Duration::from_secs(5),
+            service(&clock, Duration::from_secs(30), false),
+        )
+        .await;
+        (fast, slow)
+    }));
+    assert_eq!(fast, Ok(Ok("200")));
+    assert!(slow.is_err());
+    Row {
+        pattern: "10 Timeout (wait_for)",
+        sluicegate: "time::timeout",
+        parameters: "5 s limit; calls of 1 s and 30 s".into(),
+        result: format!(
+            "1 s call ok, 30 s call timed out at t = {:?} (virtual)",
+            clock.now()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #11 Retry with exponential backoff against a service that fails its first
+/// three calls: up to 5 attempts, 100 ms × 2ⁿ with full jitter, capped at 2 s.
+fn retry_with_backoff() -> Row {
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let calls = Cell::new(0);
+    let policy = RetryPolicy::new(
+        Backoff::exponential(Duration::from_millis(100))
+            .max_delay(Duration::from_secs(2))
+            .jitter(Jitter::Full)
+            .rng(SplitMix64::new(7)), // seeded: the same run every time
+    )
+    .max_attempts(5);
+    let result =
+        futures_lite::future::block_on(clock.auto_advance(Retry::new(policy, &clock).run(|| {
+            calls.set(calls.get() + 1);
+            service(&clock, Duration::from_millis(20), calls.get() <= 3)
+        })));
+    assert_eq!(result, Ok("200"));
+    Row {
+        pattern: "11 Retry with exponential backoff",
+        sluicegate: "retry::Retry + Backoff",
+        parameters: "5 attempts, base 100 ms, full jitter".into(),
+        result: format!(
+            "ok after {} calls, t = {:?} (virtual)",
+            calls.get(),
+            clock.now()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #7 Circuit breaker: opens after 3 consecutive failures, rejects calls
+/// without running them for 60 s, then one trial closes it again.
+fn circuit_breaker() -> Row {
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::new(&clock, 3, Duration::from_secs(60));
+    let down = Cell::new(true);
+    let ran = Cell::new(0);
+    let call = || {
+        let outcome = if down.get() { Err("503") } else { Ok("200") };
+        let ran = &ran;
+        async move {
+            ran.set(ran.get() + 1);
+            outcome
+        }
+    };
+    let rejected = futures_lite::future::block_on(async {
+        let mut rejected = 0;
+        for _ in 0..5 {
+            if let Err(BreakerError::Open { .. }) = breaker.call(call()).await {
+                rejected += 1;
+            }
+        }
+        assert_eq!(breaker.state(), State::Open);
+        clock.advance(Duration::from_secs(60));
+        down.set(false);
+        assert_eq!(breaker.call(call()).await, Ok("200"));
+        assert_eq!(breaker.state(), State::Closed);
+        rejected
+    });
+    Row {
+        pattern: "7 Circuit breaker",
+        sluicegate: "CircuitBreaker::call",
+        parameters: "threshold 3, recovery 60 s (virtual)".into(),
+        result: format!("{rejected} of 5 calls rejected unrun; trial after 60 s closed it"),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #15 Periodic task: a health check every 5 s, each bounded by a 1 s
+/// timeout; the third one hangs and times out, the grid does not drift.
+fn periodic_health_check() -> Row {
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let healthy = futures_lite::future::block_on(clock.auto_advance(async {
+        let mut every_5s = interval(&clock, Duration::from_secs(5));
+        let mut healthy = 0;
+        for round in 0..4 {
+            every_5s.tick().await;
+            let latency = if round == 2 {
+                Duration::from_secs(10)
+            } else {
+                Duration::from_millis(50)
+            };
+            if timeout(
+                &clock,
+                Duration::from_secs(1),
+                service(&clock, latency, false),
+            )
+            .await
+            .is_ok()
+            {
+                healthy += 1;
+            }
+        }
+        assert_eq!(every_5s.next_deadline(), Duration::from_secs(20));
+        healthy
+    }));
+    Row {
+        pattern: "15 Periodic task",
+        sluicegate: "time::interval + timeout",
+        parameters: "every 5 s, 1 s check timeout".into(),
+        result: format!("{healthy} of 4 checks healthy, 1 timed out; ticks on the 5 s grid"),
+        elapsed: start.elapsed(),
+    }
+}
+
 fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
-    let rows = smol::block_on(ex.run(async {
+    let mut rows = smol::block_on(ex.run(async {
         vec![
             bounded_concurrency(ex).await,
             bounded_semaphore().await,
             start_signal(ex).await,
+            condition_producer_consumer().await,
         ]
     }));
+    rows.extend([
+        timeout_pattern(),
+        retry_with_backoff(),
+        circuit_breaker(),
+        periodic_health_check(),
+    ]);
 
-    let w = [36, 24, 34, 56];
+    let w = [36, 30, 38, 66];
     println!(
         "{:<w0$} | {:<w1$} | {:<w2$} | {:<w3$} | time",
         "asyncio pattern",

@@ -40,8 +40,10 @@ run "doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --all-feat
 
 # The full suite with std's mutex guarding the wait lists (the default), then
 # the other two lock implementations over the deterministic tests.
-# Unit, integration and doc tests (benches are compiled by clippy above).
-run "test (default features)" cargo test --workspace
+# Unit, integration and doc tests (benches are compiled by clippy above),
+# with the timer adapters on so each is tested under its own executor.
+run "test (default features + timer adapters)" cargo test --workspace \
+    --features sluicegate/tokio,sluicegate/smol,sluicegate/embassy
 HAND_POLLED=$(ls tests/*_hand_polled.rs 2>/dev/null | sed 's#tests/\(.*\)\.rs#--test \1#' | tr '\n' ' ')
 # shellcheck disable=SC2086
 run "test (spin lock, no std feature)" cargo test --no-default-features --features alloc --lib $HAND_POLLED

@@ -1,9 +1,9 @@
 //! Executor-independent async coordination building blocks.
 //!
 //! sluicegate gives Rust the coordination patterns that asyncio users know by
-//! heart — a semaphore to bound concurrency, an event as a start signal, and
-//! (in later modules) a bounded queue with `join()`/`task_done()`, a
-//! condition variable, timeouts, retry and a circuit breaker — written
+//! heart — a semaphore to bound concurrency, an event as a start signal, a
+//! condition variable, timeouts, retry with backoff and a circuit breaker —
+//! written
 //! against the `futures` traits only. The same code runs on smol, tokio,
 //! embassy or a plain `block_on`, and with default features off it needs only
 //! `core`.
@@ -18,6 +18,10 @@
 //! | `await cond.wait_for(pred)` | `cond.wait_until(guard, pred).await` (or `wait_while`) |
 //! | `cond.notify(n)`, `cond.notify_all()` | [`Condition::notify`], [`Condition::notify_all`] (also `notify_one`) |
 //! | `asyncio.Barrier(n)`: `await barrier.wait()` | `Barrier::new(n)`, `barrier.wait().await.is_leader()` (async-lock's, re-exported; no `abort`/`reset`) |
+//! | `asyncio.wait_for(coro, 5)`, `asyncio.timeout(5)` | [`time::timeout`] on any [`time::Timer`] |
+//! | retry with exponential backoff | [`retry::Retry`] with a [`retry::Backoff`] |
+//! | circuit breaker | [`CircuitBreaker`] |
+//! | periodic task | [`time::interval`] |
 //!
 //! # Features
 //!
@@ -27,10 +31,14 @@
 //! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …); the lock family (async-lock's `Mutex`, `RwLock`, `Barrier`, re-exported) and `Condition`, on targets with pointer-sized CAS |
 //! | `portable-atomic` | no | atomics from `portable-atomic`, for targets without CAS such as `thumbv6m-none-eabi`; the binary chooses how portable-atomic provides CAS (a critical-section implementation or `unsafe-assume-single-core`) |
 //! | `critical-section` | no | wait lists are guarded by a critical section (interrupt safe); takes precedence over `std`. Without `std` or `critical-section`, a spin lock is used |
+//! | `tokio` | no | `time::TokioTimer` (`tokio::time`); implies `std` |
+//! | `smol` | no | `time::AsyncIoTimer` (async-io, smol's reactor); implies `std` |
+//! | `embassy` | no | `time::EmbassyTimer` (embassy-time; the binary picks driver and queue) |
 //!
 //! [`Semaphore`] and [`Event`] need no allocator: their waiters live inside
-//! the waiting futures. The owned (`Arc`) forms need `alloc` and a target with
-//! pointer-sized CAS.
+//! the waiting futures; neither do [`time`] (but `ManualClock`), [`retry`]
+//! and [`breaker`]. The owned (`Arc`) forms, `ManualClock`, the lock family
+//! and [`Condition`] need `alloc` and a target with pointer-sized CAS.
 //!
 //! # Cancellation
 //!
