@@ -58,6 +58,7 @@ mod lock;
 mod loom;
 mod wait_list;
 
+pub mod channel;
 pub mod event;
 pub mod semaphore;
 
@@ -71,6 +72,9 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
 pub mod futures {
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::channel::RecvMany;
+    pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
     pub use crate::event::EventWait;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
