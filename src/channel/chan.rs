@@ -240,15 +240,22 @@ fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
 }
 
 /// A receiver takes the oldest buffered value. `Ok(None)`: nothing yet.
+/// `counted`: whether the value awaits a `task_done()` (a [`Task`] guard
+/// does its own counting).
+///
+/// [`Task`]: super::Task
 #[inline]
 fn take<T, S: Storage, K: Completion>(
     l: &mut Locked<T, S, K>,
+    counted: bool,
 ) -> (Result<Option<T>, RecvError>, Wake) {
     if l.state.discards() {
         return (Err(RecvError(())), Wake::NONE);
     }
     if let Some(value) = l.state.pop_front() {
-        l.state.count_received(1);
+        if counted {
+            l.state.count_received(1);
+        }
         return (Ok(Some(value)), slot_freed(l));
     }
     if l.state.drained() {
@@ -402,8 +409,8 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
         })
     }
 
-    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let (res, wake) = self.lock(take);
+    pub(crate) fn try_recv(&self, counted: bool) -> Result<T, TryRecvError> {
+        let (res, wake) = self.lock(|l| take(l, counted));
         wake.finish(self);
         match res {
             Ok(Some(value)) => Ok(value),
@@ -563,6 +570,18 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
 impl<T, S: Storage> Chan<T, S, Tracked> {
     pub(crate) fn unfinished(&self) -> usize {
         self.lock(|l| l.state.track.unfinished)
+    }
+
+    /// A [`Task`](super::Task) guard is done.
+    pub(crate) fn finish_task(&self) {
+        let due = self.lock(|l| {
+            let t = &mut l.state.track;
+            t.unfinished -= 1;
+            t.unfinished == 0 && !t.joiners.is_empty()
+        });
+        if due {
+            self.sweep();
+        }
     }
 
     /// Marks one received value done; `false` if none is outstanding.
@@ -747,14 +766,17 @@ pin_project! {
         #[pin]
         node: Node<Option<T>>,
         pub(crate) phase: Phase,
+        // Whether the value awaits a `task_done()` (see `take`).
+        counted: bool,
     }
 }
 
 impl<T> RawRecv<T> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(counted: bool) -> Self {
         Self {
             node: Node::new(None),
             phase: Phase::Start,
+            counted,
         }
     }
 
@@ -776,9 +798,10 @@ impl<T> RawRecv<T> {
         let this = self.project();
         let node = this.node.into_ref();
         let phase = this.phase;
+        let counted = *this.counted;
         // Takes a buffered value, or (re)queues the node.
         let take_or_queue = |l: &mut Locked<T, S, K>, phase: &mut Phase| {
-            let (res, wake) = take(l);
+            let (res, wake) = take(l, counted);
             match res {
                 Ok(Some(value)) => {
                     *phase = Phase::Done;
@@ -804,7 +827,9 @@ impl<T> RawRecv<T> {
                 let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
                 if let Some(value) = value {
                     l.state.handed -= 1;
-                    l.state.count_received(1);
+                    if counted {
+                        l.state.count_received(1);
+                    }
                     *phase = Phase::Done;
                     (Poll::Ready(Ok(value)), slot_freed(l))
                 } else if !linked {

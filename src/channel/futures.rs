@@ -219,7 +219,7 @@ impl<'a, T, S: Storage, K: Completion> Recv<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
         Self {
             chan,
-            raw: RawRecv::new(),
+            raw: RawRecv::new(true),
         }
     }
 }
@@ -272,7 +272,7 @@ impl<'a, 'b, T, S: Storage, K: Completion> RecvMany<'a, 'b, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>, buf: &'b mut Vec<T>, limit: usize) -> Self {
         Self {
             chan,
-            raw: RawRecv::new(),
+            raw: RawRecv::new(true),
             buf,
             limit,
         }
@@ -327,7 +327,10 @@ pin_project! {
 impl<'a, T, S: Storage> RecvTask<'a, T, S> {
     pub(crate) fn new(chan: &'a Chan<T, S, Tracked>) -> Self {
         Self {
-            recv: Recv::new(chan),
+            recv: Recv {
+                chan,
+                raw: RawRecv::new(false),
+            },
         }
     }
 }
@@ -417,8 +420,7 @@ impl<T, S: Storage> DerefMut for Task<'_, T, S> {
 
 impl<T, S: Storage> Drop for Task<'_, T, S> {
     fn drop(&mut self) {
-        let counted = self.chan.task_done();
-        debug_assert!(counted, "a `Task` accounts for one received value");
+        self.chan.finish_task();
     }
 }
 

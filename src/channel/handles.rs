@@ -480,7 +480,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.shared.chan.try_recv()
+        self.shared.chan.try_recv(true)
     }
 
     /// Waits for at least one value, then moves up to `limit` queued values
@@ -707,7 +707,7 @@ impl<T> Receiver<T, Tracked> {
     pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
         self.shared
             .chan
-            .try_recv()
+            .try_recv(false)
             .map(|value| Task::new(&self.shared.chan, value))
     }
 
@@ -786,7 +786,9 @@ impl<T, K: Completion> Stream for Receiver<T, K> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::new()));
+        let raw = this
+            .stream
+            .get_or_insert_with(|| Box::pin(RawRecv::new(true)));
         raw.as_mut().reset();
         match raw.as_mut().poll_recv(&this.shared.chan, cx) {
             Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),

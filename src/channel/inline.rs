@@ -204,7 +204,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        self.chan.try_recv(true)
     }
 
     /// Waits for at least one value, then moves up to `limit` queued values
@@ -431,7 +431,7 @@ impl<T, const N: usize> Channel<T, N, Tracked> {
     /// ```
     pub fn try_recv_task(&self) -> Result<Task<'_, T, Inline<N>>, TryRecvError> {
         self.chan
-            .try_recv()
+            .try_recv(false)
             .map(|value| Task::new(&self.chan, value))
     }
 
