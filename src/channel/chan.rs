@@ -84,25 +84,28 @@ pub(crate) struct Core<T, S: Storage, K: Completion> {
 pub(crate) struct Wake {
     waker: Option<Waker>,
     /// Some waiters became due all at once (close, drained, join): wake
-    /// them in batches with [`Chan::sweep`].
-    sweep: bool,
+    /// them in batches with [`Chan::sweep`]. A full word rather than a
+    /// `bool`: with a padded `bool` the compiler wrote the padding with
+    /// overlapping partial stores and re-read it, stalling every operation
+    /// on store forwarding (measured, x86-64).
+    sweep: usize,
 }
 
 impl Wake {
     pub(crate) const NONE: Self = Self {
         waker: None,
-        sweep: false,
+        sweep: 0,
     };
 
     fn one(waker: Option<Waker>) -> Self {
-        Self {
-            waker,
-            sweep: false,
-        }
+        Self { waker, sweep: 0 }
     }
 
     fn sweep(sweep: bool) -> Self {
-        Self { waker: None, sweep }
+        Self {
+            waker: None,
+            sweep: usize::from(sweep),
+        }
     }
 
     #[inline]
@@ -110,7 +113,7 @@ impl Wake {
         if let Some(waker) = self.waker {
             waker.wake();
         }
-        if self.sweep {
+        if self.sweep != 0 {
             chan.sweep();
         }
     }
@@ -276,7 +279,7 @@ fn pass_on<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> (
         return (
             Some(value),
             Wake {
-                sweep: wake.sweep || joiners_due,
+                sweep: wake.sweep | usize::from(joiners_due),
                 ..wake
             },
         );
@@ -448,7 +451,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     n += 1;
                     let wake = slot_freed(l);
                     batch.push(wake.waker);
-                    sweep |= wake.sweep;
+                    sweep |= wake.sweep != 0;
                 }
                 l.state.count_received(n);
                 n
@@ -658,6 +661,13 @@ impl RawSlot {
         }
     }
 
+    /// Marks a state machine that completed outside `poll_slot` (the fast
+    /// path of `Send`) as done.
+    #[inline]
+    pub(crate) fn finish(self: Pin<&mut Self>) {
+        *self.project().phase = Phase::Done;
+    }
+
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
     /// `on_slot` under the same lock. `Err(())`: the channel is closed.
     #[inline]
@@ -799,6 +809,20 @@ impl<T> RawRecv<T> {
         let node = this.node.into_ref();
         let phase = this.phase;
         let counted = *this.counted;
+        if *phase == Phase::Start {
+            // Fast path: a value is there, without the waiting machinery.
+            match chan.try_recv(counted) {
+                Ok(value) => {
+                    *phase = Phase::Done;
+                    return Poll::Ready(Ok(value));
+                }
+                Err(TryRecvError::Closed) => {
+                    *phase = Phase::Done;
+                    return Poll::Ready(Err(RecvError(())));
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+        }
         // Takes a buffered value, or (re)queues the node.
         let take_or_queue = |l: &mut Locked<T, S, K>, phase: &mut Phase| {
             let (res, wake) = take(l, counted);
