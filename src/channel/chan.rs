@@ -628,117 +628,128 @@ impl<T, S: Storage, K: Completion> fmt::Debug for Chan<T, S, K> {
 // State machines of the futures. Each is driven against the `Chan` its owner
 // supplies on every call (always the same one).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    Start,
-    Queued,
-    Done,
-}
-
 pin_project! {
     /// Waiting for a slot: the shared part of `send` and `reserve`.
-    pub(crate) struct RawSlot {
-        #[pin]
-        node: Node<bool>,
-        pub(crate) phase: Phase,
+    ///
+    /// The wait-list node is only built once the owner's fast path failed
+    /// and the future must wait: building a node in every future and then
+    /// moving the future cost a store-forwarding stall per operation.
+    #[project = RawSlotProj]
+    pub(crate) enum RawSlot {
+        Idle,
+        Waiting { #[pin] node: Node<bool> },
+        Done,
     }
 }
 
 impl RawSlot {
-    pub(crate) fn new() -> Self {
-        Self {
-            node: Node::new(false),
-            phase: Phase::Start,
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self, Self::Idle)
+    }
+
+    pub(crate) fn phase(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Waiting { .. } => "waiting",
+            Self::Done => "done",
         }
     }
 
     /// Makes a completed state machine reusable (the `Sink` reuses one).
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub(crate) fn reset(self: Pin<&mut Self>) {
-        let phase = self.project().phase;
-        if *phase == Phase::Done {
-            *phase = Phase::Start;
+    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+        if matches!(*self, Self::Done) {
+            self.set(Self::Idle);
         }
     }
 
     /// Marks a state machine that completed outside `poll_slot` (the fast
-    /// path of `Send`) as done.
+    /// path of `Send`) as done. Only called while idle: no node is linked.
     #[inline]
-    pub(crate) fn finish(self: Pin<&mut Self>) {
-        *self.project().phase = Phase::Done;
+    pub(crate) fn finish(mut self: Pin<&mut Self>) {
+        debug_assert!(self.is_idle());
+        self.set(Self::Done);
     }
 
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
     /// `on_slot` under the same lock. `Err(())`: the channel is closed.
     #[inline]
     pub(crate) fn poll_slot<T, S: Storage, K: Completion, R>(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         chan: &Chan<T, S, K>,
         cx: &mut Context<'_>,
         on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
     ) -> Poll<Result<R, ()>> {
-        let this = self.project();
-        let node = this.node.into_ref();
-        let phase = this.phase;
-        let (res, wake) = chan.lock(|l| match *phase {
-            Phase::Start => {
-                let c = &mut l.state;
+        let fresh = match *self {
+            Self::Idle => {
+                self.set(Self::Waiting {
+                    node: Node::new(false),
+                });
+                true
+            }
+            Self::Waiting { .. } => false,
+            Self::Done => panic!("channel future polled after completion"),
+        };
+        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
+            unreachable!()
+        };
+        let node = node.into_ref();
+        let (res, wake) = chan.lock(|l| {
+            let c = &mut l.state;
+            if fresh {
                 if c.is_closed() {
-                    *phase = Phase::Done;
                     return (Poll::Ready(Err(())), Wake::NONE);
                 }
                 if c.free() > 0 {
                     c.reserved += 1;
-                    *phase = Phase::Done;
                     let (r, wake) = on_slot(l);
                     return (Poll::Ready(Ok(r)), wake);
                 }
                 // SAFETY: the node is used with `senders` only, and its
                 // owner's drop (`cancel`) unlinks it.
                 unsafe { c.senders.push_back(node, false, cx.waker().clone()) };
-                *phase = Phase::Queued;
+                return (Poll::Pending, Wake::NONE);
+            }
+            // SAFETY: the node is used with `senders` only.
+            let (granted, linked) = unsafe {
+                c.senders
+                    .with_node(node, |granted, linked| (*granted, linked))
+            };
+            if granted {
+                // A slot granted before a (graceful) close stays usable.
+                let (r, wake) = on_slot(l);
+                (Poll::Ready(Ok(r)), wake)
+            } else if !linked || c.is_closed() {
+                // Only a close unlinks a sender without granting it.
+                // SAFETY: as above.
+                unsafe { c.senders.remove(node) };
+                (Poll::Ready(Err(())), Wake::NONE)
+            } else {
+                // SAFETY: as above.
+                unsafe { c.senders.set_waker(node, cx.waker()) };
                 (Poll::Pending, Wake::NONE)
             }
-            Phase::Queued => {
-                let c = &mut l.state;
-                // SAFETY: the node is used with `senders` only.
-                let (granted, linked) = unsafe {
-                    c.senders
-                        .with_node(node, |granted, linked| (*granted, linked))
-                };
-                if granted {
-                    // A slot granted before a (graceful) close stays usable.
-                    *phase = Phase::Done;
-                    let (r, wake) = on_slot(l);
-                    (Poll::Ready(Ok(r)), wake)
-                } else if !linked || c.is_closed() {
-                    // Only a close unlinks a sender without granting it.
-                    // SAFETY: as above.
-                    unsafe { c.senders.remove(node) };
-                    *phase = Phase::Done;
-                    (Poll::Ready(Err(())), Wake::NONE)
-                } else {
-                    // SAFETY: as above.
-                    unsafe { c.senders.set_waker(node, cx.waker()) };
-                    (Poll::Pending, Wake::NONE)
-                }
-            }
-            Phase::Done => panic!("channel future polled after completion"),
         });
+        if res.is_ready() {
+            // The node is unlinked: granted (popped), never linked, or
+            // removed above.
+            self.set(Self::Done);
+        }
         wake.finish(chan);
         res
     }
 
     /// Leaves the queue; a slot granted but not used goes to the next
     /// sender.
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
-        let this = self.project();
-        if *this.phase != Phase::Queued {
+    pub(crate) fn cancel<T, S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+    ) {
+        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
             return;
-        }
-        *this.phase = Phase::Done;
-        let node = this.node.into_ref();
-        chan.lock(|l| {
+        };
+        let node = node.into_ref();
+        let wake = chan.lock(|l| {
             // SAFETY: the node is used with `senders` only.
             unsafe {
                 if l.state.senders.remove(node) {
@@ -750,8 +761,10 @@ impl RawSlot {
             }
             l.state.reserved -= 1;
             slot_freed(l)
-        })
-        .finish(chan);
+        });
+        // Unlinked above.
+        self.set(Self::Done);
+        wake.finish(chan);
     }
 }
 
@@ -771,121 +784,127 @@ pub(crate) fn write_value<T, S: Storage, K: Completion>(
 }
 
 pin_project! {
-    /// Waiting for a value: `recv` and friends.
-    pub(crate) struct RawRecv<T> {
-        #[pin]
-        node: Node<Option<T>>,
-        pub(crate) phase: Phase,
-        // Whether the value awaits a `task_done()` (see `take`).
-        counted: bool,
+    /// Waiting for a value: `recv` and friends. Like [`RawSlot`], the node
+    /// is only built once the fast path failed.
+    #[project = RawRecvProj]
+    pub(crate) enum RawRecv<T> {
+        Idle,
+        Waiting { #[pin] node: Node<Option<T>> },
+        Done,
     }
 }
 
 impl<T> RawRecv<T> {
-    pub(crate) fn new(counted: bool) -> Self {
-        Self {
-            node: Node::new(None),
-            phase: Phase::Start,
-            counted,
+    pub(crate) fn phase(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Waiting { .. } => "waiting",
+            Self::Done => "done",
         }
     }
 
     /// Makes a completed state machine reusable (the `Stream` reuses one).
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub(crate) fn reset(self: Pin<&mut Self>) {
-        let phase = self.project().phase;
-        if *phase == Phase::Done {
-            *phase = Phase::Start;
+    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+        if matches!(*self, Self::Done) {
+            self.set(Self::Idle);
         }
     }
 
+    /// Polls for a value. `counted`: whether the value awaits a
+    /// `task_done()` (see `take`).
     #[inline]
     pub(crate) fn poll_recv<S: Storage, K: Completion>(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         chan: &Chan<T, S, K>,
         cx: &mut Context<'_>,
+        counted: bool,
     ) -> Poll<Result<T, RecvError>> {
-        let this = self.project();
-        let node = this.node.into_ref();
-        let phase = this.phase;
-        let counted = *this.counted;
-        if *phase == Phase::Start {
-            // Fast path: a value is there, without the waiting machinery.
-            match chan.try_recv(counted) {
-                Ok(value) => {
-                    *phase = Phase::Done;
-                    return Poll::Ready(Ok(value));
+        let fresh = match *self {
+            Self::Idle => {
+                // Fast path: a value is there, without the waiting machinery.
+                match chan.try_recv(counted) {
+                    Ok(value) => {
+                        self.set(Self::Done);
+                        return Poll::Ready(Ok(value));
+                    }
+                    Err(TryRecvError::Closed) => {
+                        self.set(Self::Done);
+                        return Poll::Ready(Err(RecvError(())));
+                    }
+                    Err(TryRecvError::Empty) => {}
                 }
-                Err(TryRecvError::Closed) => {
-                    *phase = Phase::Done;
-                    return Poll::Ready(Err(RecvError(())));
-                }
-                Err(TryRecvError::Empty) => {}
+                self.set(Self::Waiting {
+                    node: Node::new(None),
+                });
+                true
             }
-        }
+            Self::Waiting { .. } => false,
+            Self::Done => panic!("channel future polled after completion"),
+        };
+        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
+            unreachable!()
+        };
+        let node = node.into_ref();
         // Takes a buffered value, or (re)queues the node.
-        let take_or_queue = |l: &mut Locked<T, S, K>, phase: &mut Phase| {
+        let take_or_queue = |l: &mut Locked<T, S, K>| {
             let (res, wake) = take(l, counted);
             match res {
-                Ok(Some(value)) => {
-                    *phase = Phase::Done;
-                    (Poll::Ready(Ok(value)), wake)
-                }
-                Err(e) => {
-                    *phase = Phase::Done;
-                    (Poll::Ready(Err(e)), wake)
-                }
+                Ok(Some(value)) => (Poll::Ready(Ok(value)), wake),
+                Err(e) => (Poll::Ready(Err(e)), wake),
                 Ok(None) => {
                     // SAFETY: the node is used with the receivers' list only,
                     // and its owner's drop (`cancel`) unlinks it.
                     unsafe { l.push_back(node, None, cx.waker().clone()) };
-                    *phase = Phase::Queued;
                     (Poll::Pending, wake)
                 }
             }
         };
-        let (res, wake) = chan.lock(|l| match *phase {
-            Phase::Start => take_or_queue(l, phase),
-            Phase::Queued => {
-                // SAFETY: the node is used with the receivers' list only.
-                let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
-                if let Some(value) = value {
-                    l.state.handed -= 1;
-                    if counted {
-                        l.state.count_received(1);
-                    }
-                    *phase = Phase::Done;
-                    (Poll::Ready(Ok(value)), slot_freed(l))
-                } else if !linked {
-                    // Woken by a sweep, or handed a value that a cancelled
-                    // receiver put back in the buffer: look again.
-                    take_or_queue(l, phase)
-                } else if l.state.drained() {
-                    // SAFETY: as above.
-                    unsafe { l.remove(node) };
-                    *phase = Phase::Done;
-                    (Poll::Ready(Err(RecvError(()))), Wake::NONE)
-                } else {
-                    // SAFETY: as above.
-                    unsafe { l.set_waker(node, cx.waker()) };
-                    (Poll::Pending, Wake::NONE)
-                }
+        let (res, wake) = chan.lock(|l| {
+            if fresh {
+                return take_or_queue(l);
             }
-            Phase::Done => panic!("channel future polled after completion"),
+            // SAFETY: the node is used with the receivers' list only.
+            let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
+            if let Some(value) = value {
+                l.state.handed -= 1;
+                if counted {
+                    l.state.count_received(1);
+                }
+                (Poll::Ready(Ok(value)), slot_freed(l))
+            } else if !linked {
+                // Woken by a sweep, or handed a value that a cancelled
+                // receiver put back in the buffer: look again.
+                take_or_queue(l)
+            } else if l.state.drained() {
+                // SAFETY: as above.
+                unsafe { l.remove(node) };
+                (Poll::Ready(Err(RecvError(()))), Wake::NONE)
+            } else {
+                // SAFETY: as above.
+                unsafe { l.set_waker(node, cx.waker()) };
+                (Poll::Pending, Wake::NONE)
+            }
         });
+        if res.is_ready() {
+            // The node is unlinked: popped with a value, never linked, or
+            // removed above.
+            self.set(Self::Done);
+        }
         wake.finish(chan);
         res
     }
 
     /// Leaves the queue; a value handed over but not picked up goes on to
     /// the next receiver (or back to the buffer).
-    pub(crate) fn cancel<S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
-        let this = self.project();
-        if *this.phase != Phase::Queued {
+    pub(crate) fn cancel<S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+    ) {
+        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
             return;
-        }
-        *this.phase = Phase::Done;
-        let node = this.node.into_ref();
+        };
+        let node = node.into_ref();
         let (discarded, wake) = chan.lock(|l| {
             // SAFETY: the node is used with the receivers' list only.
             unsafe {
@@ -898,6 +917,8 @@ impl<T> RawRecv<T> {
                 }
             }
         });
+        // Unlinked above.
+        self.set(Self::Done);
         wake.finish(chan);
         drop(discarded);
     }

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use pin_project_lite::pin_project;
 
-use super::chan::{write_value, Chan, Phase, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
+use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
 use super::error::{RecvError, SendError, TrySendError};
 use super::{Completion, Storage, Tracked};
 
@@ -45,7 +45,7 @@ impl<'a, T, S: Storage, K: Completion> Send<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>, value: T) -> Self {
         Self {
             chan,
-            raw: RawSlot::new(),
+            raw: RawSlot::Idle,
             value: Some(value),
         }
     }
@@ -58,7 +58,7 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let value = this.value;
-        if this.raw.phase == Phase::Start {
+        if this.raw.is_idle() {
             // Fast path: a free slot and nobody queued, without the waiting
             // machinery; a full channel falls through to queue.
             let v = value.take().expect("`Send` polled after completion");
@@ -91,7 +91,7 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
 impl<T, S: Storage, K: Completion> fmt::Debug for Send<'_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Send")
-            .field("phase", &self.raw.phase)
+            .field("phase", &self.raw.phase())
             .finish_non_exhaustive()
     }
 }
@@ -124,7 +124,7 @@ impl<'a, T, S: Storage, K: Completion> Reserve<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
         Self {
             chan,
-            raw: RawSlot::new(),
+            raw: RawSlot::Idle,
         }
     }
 }
@@ -144,7 +144,7 @@ impl<'a, T, S: Storage, K: Completion> Future for Reserve<'a, T, S, K> {
 impl<T, S: Storage, K: Completion> fmt::Debug for Reserve<'_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reserve")
-            .field("phase", &self.raw.phase)
+            .field("phase", &self.raw.phase())
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +221,8 @@ pin_project! {
         chan: &'a Chan<T, S, K>,
         #[pin]
         raw: RawRecv<T>,
+        // Whether the value awaits a `task_done()` (false for `recv_task`).
+        counted: bool,
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for Recv<'_, T, S, K> {
@@ -235,7 +237,8 @@ impl<'a, T, S: Storage, K: Completion> Recv<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
         Self {
             chan,
-            raw: RawRecv::new(true),
+            raw: RawRecv::Idle,
+            counted: true,
         }
     }
 }
@@ -246,14 +249,14 @@ impl<T, S: Storage, K: Completion> Future for Recv<'_, T, S, K> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        this.raw.poll_recv(this.chan, cx)
+        this.raw.poll_recv(this.chan, cx, *this.counted)
     }
 }
 
 impl<T, S: Storage, K: Completion> fmt::Debug for Recv<'_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recv")
-            .field("phase", &self.raw.phase)
+            .field("phase", &self.raw.phase())
             .finish_non_exhaustive()
     }
 }
@@ -288,7 +291,7 @@ impl<'a, 'b, T, S: Storage, K: Completion> RecvMany<'a, 'b, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>, buf: &'b mut Vec<T>, limit: usize) -> Self {
         Self {
             chan,
-            raw: RawRecv::new(true),
+            raw: RawRecv::Idle,
             buf,
             limit,
         }
@@ -304,7 +307,7 @@ impl<T, S: Storage, K: Completion> Future for RecvMany<'_, '_, T, S, K> {
         if *this.limit == 0 {
             return Poll::Ready(Ok(0));
         }
-        let first = match this.raw.poll_recv(this.chan, cx) {
+        let first = match this.raw.poll_recv(this.chan, cx, true) {
             Poll::Ready(Ok(value)) => value,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
@@ -319,7 +322,7 @@ impl<T, S: Storage, K: Completion> Future for RecvMany<'_, '_, T, S, K> {
 impl<T, S: Storage, K: Completion> fmt::Debug for RecvMany<'_, '_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvMany")
-            .field("phase", &self.raw.phase)
+            .field("phase", &self.raw.phase())
             .field("limit", &self.limit)
             .finish_non_exhaustive()
     }
@@ -345,7 +348,8 @@ impl<'a, T, S: Storage> RecvTask<'a, T, S> {
         Self {
             recv: Recv {
                 chan,
-                raw: RawRecv::new(false),
+                raw: RawRecv::Idle,
+                counted: false,
             },
         }
     }
@@ -366,7 +370,7 @@ impl<'a, T, S: Storage> Future for RecvTask<'a, T, S> {
 impl<T, S: Storage> fmt::Debug for RecvTask<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvTask")
-            .field("phase", &self.recv.raw.phase)
+            .field("phase", &self.recv.raw.phase())
             .finish_non_exhaustive()
     }
 }

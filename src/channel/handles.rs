@@ -786,11 +786,9 @@ impl<T, K: Completion> Stream for Receiver<T, K> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let raw = this
-            .stream
-            .get_or_insert_with(|| Box::pin(RawRecv::new(true)));
+        let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
         raw.as_mut().reset();
-        match raw.as_mut().poll_recv(&this.shared.chan, cx) {
+        match raw.as_mut().poll_recv(&this.shared.chan, cx, true) {
             Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
             Poll::Ready(Err(_)) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
@@ -883,7 +881,7 @@ impl<T, K: Completion> Sink<T> for SendSink<T, K> {
         let Some(sender) = &this.sender else {
             return Poll::Ready(Err(SendError(())));
         };
-        let slot = this.slot.get_or_insert_with(|| Box::pin(RawSlot::new()));
+        let slot = this.slot.get_or_insert_with(|| Box::pin(RawSlot::Idle));
         slot.as_mut().reset();
         match slot
             .as_mut()
