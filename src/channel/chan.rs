@@ -228,12 +228,13 @@ fn deliver<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> W
     }
 }
 
-/// A slot became free: grant it to the first waiting sender. With nobody
-/// waiting to send, a closed channel may have just drained.
+/// A slot became free: grant it to the first waiting sender. On a closed
+/// channel nobody is granted anything any more (the close's sweep fails the
+/// waiting senders), but the channel may have just drained.
 #[inline]
 fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
     let c = &mut l.state;
-    if !c.senders.is_empty() {
+    if !c.senders.is_empty() && !c.is_closed() {
         c.senders.with_front(|granted| *granted = true);
         c.reserved += 1;
         Wake::one(c.senders.pop_front().flatten())
@@ -612,15 +613,17 @@ impl<T, S: Storage> Chan<T, S, Tracked> {
 
 impl<T, S: Storage, K: Completion> fmt::Debug for Chan<T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.lock(|l| {
+        // Read under the lock, format outside it.
+        let (len, reserved, closed) = self.lock(|l| {
             let c = &l.state;
-            f.debug_struct("Channel")
-                .field("len", &(c.len + c.handed))
-                .field("capacity", &c.cap)
-                .field("reserved", &c.reserved)
-                .field("closed", &c.is_closed())
-                .finish_non_exhaustive()
-        })
+            (c.len + c.handed, c.reserved, c.is_closed())
+        });
+        f.debug_struct("Channel")
+            .field("len", &len)
+            .field("capacity", &self.cap)
+            .field("reserved", &reserved)
+            .field("closed", &closed)
+            .finish_non_exhaustive()
     }
 }
 
