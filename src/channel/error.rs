@@ -20,6 +20,13 @@ pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// The value that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = sluicegate::channel::SendError("job");
+    /// assert_eq!(err.into_inner(), "job");
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -61,6 +68,13 @@ pub enum TrySendError<T> {
 
 impl<T> TrySendError<T> {
     /// The value that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::channel::TrySendError;
+    /// assert_eq!(TrySendError::Closed(3).into_inner(), 3);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             Self::Full(v) | Self::Closed(v) => v,
@@ -68,11 +82,23 @@ impl<T> TrySendError<T> {
     }
 
     /// Whether the channel was full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sluicegate::channel::TrySendError::Full(1).is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, Self::Full(_))
     }
 
     /// Whether the channel was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sluicegate::channel::TrySendError::Closed(1).is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, Self::Closed(_))
     }

@@ -25,6 +25,15 @@ pin_project! {
     /// granted to it, that slot goes on to the next waiting sender. Use
     /// [`reserve`](super::Sender::reserve) to keep the value when the wait is
     /// cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// let send: sluicegate::channel::Send<'_, _, _, _> = tx.send(1);
+    /// futures_lite::future::block_on(send).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Send<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
@@ -105,6 +114,15 @@ pin_project! {
     /// Cancel safe: dropping it loses nothing (it holds no value), and a slot
     /// granted to it before it was dropped goes on to the next waiting
     /// sender.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(1);
+    /// let permit = futures_lite::future::block_on(tx.reserve()).unwrap();
+    /// assert!(tx.try_send(1).is_err());
+    /// drop(permit);
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Reserve<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
@@ -216,6 +234,14 @@ pin_project! {
     /// already been handed to it when it was dropped (woken, not yet
     /// re-polled), the value goes on to the next waiting receiver, or back to
     /// the front of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send('a').unwrap();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok('a'));
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Recv<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
@@ -269,6 +295,15 @@ pin_project! {
     ///
     /// As [`Recv`]: values are only moved into the buffer in the poll that
     /// returns `Ready`, so a dropped `RecvMany` has taken nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(4);
+    /// tx.try_send(1).unwrap();
+    /// let mut buf = Vec::new();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv_many(&mut buf, 4)), Ok(1));
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct RecvMany<'a, 'b, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
@@ -336,6 +371,15 @@ pin_project! {
     ///
     /// As [`Recv`]; a value is only counted as received once this future
     /// returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(1).unwrap();
+    /// let task = futures_lite::future::block_on(rx.recv_task()).unwrap();
+    /// assert_eq!(task.done(), 1);
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct RecvTask<'a, T, S: Storage> {
         #[pin]
@@ -459,6 +503,15 @@ pin_project! {
     /// Cancel safe: a dropped `Join` just leaves the queue. Since the
     /// completion wakes every `join` at once, there is no wake-up to pass
     /// on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(1).unwrap();
+    /// drop(rx.try_recv_task().unwrap());
+    /// futures_lite::future::block_on(tx.join());
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Join<'a, T, S: Storage> {
         chan: &'a Chan<T, S, Tracked>,
@@ -504,6 +557,14 @@ pin_project! {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped `WaitClosed` just leaves the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// tx.close();
+    /// futures_lite::future::block_on(rx.closed());
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitClosed<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,

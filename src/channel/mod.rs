@@ -160,6 +160,16 @@ use self::sealed::Buffer;
 
 /// Where a channel's buffer lives: [`Heap`] or [`Inline<N>`](Inline).
 /// Sealed; it appears in the futures' type parameters.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::{Completion, Recv, Storage};
+/// // Code generic over every flavour of channel future.
+/// fn pending<T, S: Storage, K: Completion>(_recv: &Recv<'_, T, S, K>) {}
+/// let (_tx, rx) = sluicegate::channel::bounded::<u8>(1);
+/// pending(&rx.recv());
+/// ```
 pub trait Storage: sealed::Store {}
 
 /// The buffer of a [`bounded`]/[`tracked`] channel, allocated once at
@@ -200,6 +210,18 @@ impl<const N: usize> Storage for Inline<N> {}
 
 /// Whether a channel tracks completion: [`Untracked`] or [`Tracked`].
 /// Sealed.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::{Completion, Sender};
+/// // Works with tracked and untracked senders alike.
+/// fn offer<T, K: Completion>(tx: &Sender<T, K>, value: T) -> bool {
+///     tx.try_send(value).is_ok()
+/// }
+/// let (tx, _rx) = sluicegate::channel::tracked(1);
+/// assert!(offer(&tx, 1));
+/// ```
 pub trait Completion: sealed::Track {}
 
 /// No completion tracking (the default): no counters, no `join()`.
