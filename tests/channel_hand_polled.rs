@@ -511,6 +511,19 @@ fn a_sender_granted_a_slot_before_close_still_delivers() {
 }
 
 #[test]
+fn a_slot_freed_after_close_is_not_granted_to_a_waiting_sender() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut s = polled(tx.send(1));
+    s.pending();
+    rx.close();
+    assert!(s.woken());
+    assert_eq!(rx.try_recv(), Ok(0)); // frees the slot after the close
+    assert_eq!(s.ready(), Err(SendError(1)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
 fn closed_future_completes_on_close_from_either_side() {
     let (tx, rx) = bounded::<u8>(1);
     let mut a = polled(tx.closed());
