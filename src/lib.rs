@@ -72,6 +72,7 @@ mod loom;
 mod wait_list;
 
 pub mod breaker;
+pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
@@ -105,6 +106,9 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 /// The named futures of every primitive, in one place.
 pub mod futures {
     pub use crate::breaker::Call;
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::channel::RecvMany;
+    pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{Wait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;

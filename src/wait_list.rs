@@ -128,7 +128,7 @@ unsafe fn with_inner<T, R>(ptr: NonNull<Node<T>>, f: impl FnOnce(&mut NodeInner<
 impl<S, T> WaitList<S, T> {
     crate::loom::loom_const_fn! {
         pub(crate) const fn new(state: S) -> WaitList<S, T> {
-            WaitList { lock: Lock::new(List { state, head: None, tail: None }) }
+            WaitList { lock: Lock::new(List::new(state)) }
         }
     }
 
@@ -140,6 +140,21 @@ impl<S, T> WaitList<S, T> {
 }
 
 impl<S, T> List<S, T> {
+    /// A list that lives inside another list's locked state, so that several
+    /// FIFOs (a channel's senders and receivers) share one lock.
+    ///
+    /// Such a list is reachable only through `&mut` access to the outer
+    /// list's state, i.e. only while the outer lock is held; that lock then
+    /// plays the role of "this list's lock" in every invariant and contract
+    /// of this module.
+    pub(crate) const fn new(state: S) -> Self {
+        Self {
+            state,
+            head: None,
+            tail: None,
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.head.is_none()
     }

@@ -1,0 +1,1090 @@
+//! The one implementation behind every channel flavour: the ring buffer, the
+//! waiting senders, receivers and `closed()`/`join()` waiters, all under one
+//! short lock, and the state machines of the futures.
+//!
+//! # Accounting
+//!
+//! A channel of capacity `cap` has `cap` slots. Each slot is in exactly one
+//! of four states:
+//!
+//! - holding a value in the ring buffer (`len`);
+//! - holding a value moved into a woken receiver's node, which the receiver
+//!   has not picked up yet (`handed`);
+//! - reserved: granted to a [`Permit`](super::Permit), or to a woken sender
+//!   that has not written its value yet (`reserved`);
+//! - free.
+//!
+//! `len + handed + reserved <= cap` always holds, so `len()` (which counts
+//! `len + handed`) never exceeds the capacity, and a value given back by a
+//! cancelled receiver always has a slot to return to.
+//!
+//! # Invariants (all under the lock)
+//!
+//! - Senders wait only while no slot is free: whenever a slot frees up and a
+//!   sender waits, the slot is granted to the first one at once.
+//! - Receivers wait only while the buffer is empty: a value sent while a
+//!   receiver waits is moved straight into the first receiver's node.
+//!
+//! Together these make barging impossible: `try_send` finds no free slot while
+//! senders wait, `try_recv` finds no value while receivers wait.
+
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+use alloc::{boxed::Box, vec::Vec};
+
+use pin_project_lite::pin_project;
+
+use super::error::{RecvError, TryRecvError, TrySendError};
+use super::{Buffer, Completion, Storage, Tracked};
+use crate::wait_list::{List, Node, WaitList, WakeBatch};
+
+/// `close()` was called (or every sender, or every receiver, is gone).
+const CLOSED: u8 = 0b01;
+/// An immediate shutdown: queued values are discarded, receivers fail at
+/// once.
+const DISCARD: u8 = 0b10;
+
+/// The locked state: receivers wait in the list itself (their node holds the
+/// value handed to them); everything else is in [`Core`].
+pub(crate) type Locked<T, S, K> = List<Core<T, S, K>, Option<T>>;
+
+/// What every flavour shares: the lock, its state and the capacity.
+pub(crate) struct Chan<T, S: Storage, K: Completion> {
+    waiters: WaitList<Core<T, S, K>, Option<T>>,
+    cap: usize,
+}
+
+/// The state guarded by the channel's lock.
+pub(crate) struct Core<T, S: Storage, K: Completion> {
+    buf: S::Buffer<T>,
+    cap: usize,
+    /// Index of the oldest value in `buf`.
+    head: usize,
+    /// Values in `buf`.
+    len: usize,
+    /// Values moved into a woken receiver's node, not yet picked up.
+    handed: usize,
+    /// Slots granted to permits or woken senders, not yet written.
+    reserved: usize,
+    flags: u8,
+    /// Waiting `send`/`reserve` futures; the node data is "a slot was
+    /// granted to me".
+    senders: List<(), bool>,
+    /// Waiting `closed()` futures.
+    closers: List<(), ()>,
+    /// Completion tracking (a zero-sized no-op unless `K` is [`Tracked`]).
+    track: K,
+}
+
+/// Wake-ups decided under the lock, performed after it is released.
+#[must_use]
+pub(crate) struct Wake {
+    waker: Option<Waker>,
+    /// Some waiters became due all at once (close, drained, join): wake
+    /// them in batches with [`Chan::sweep`]. A full word rather than a
+    /// `bool`: with a padded `bool` the compiler wrote the padding with
+    /// overlapping partial stores and re-read it, stalling every operation
+    /// on store forwarding (measured, x86-64).
+    sweep: usize,
+}
+
+impl Wake {
+    pub(crate) const NONE: Self = Self {
+        waker: None,
+        sweep: 0,
+    };
+
+    fn one(waker: Option<Waker>) -> Self {
+        Self { waker, sweep: 0 }
+    }
+
+    fn sweep(sweep: bool) -> Self {
+        Self {
+            waker: None,
+            sweep: usize::from(sweep),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn finish<T, S: Storage, K: Completion>(self, chan: &Chan<T, S, K>) {
+        if let Some(waker) = self.waker {
+            waker.wake();
+        }
+        if self.sweep != 0 {
+            chan.sweep();
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> Core<T, S, K> {
+    #[inline]
+    fn in_use(&self) -> usize {
+        self.len + self.handed + self.reserved
+    }
+
+    #[inline]
+    fn free(&self) -> usize {
+        self.cap - self.in_use()
+    }
+
+    #[inline]
+    fn is_closed(&self) -> bool {
+        self.flags & CLOSED != 0
+    }
+
+    #[inline]
+    fn discards(&self) -> bool {
+        self.flags & DISCARD != 0
+    }
+
+    /// Nothing is left that a receiver could still get: closed with every
+    /// slot empty (a reservation or a handed value may still turn into a
+    /// value for a receiver), or shut down immediately.
+    #[inline]
+    fn drained(&self) -> bool {
+        self.discards() || (self.is_closed() && self.in_use() == 0)
+    }
+
+    #[inline]
+    fn push_back(&mut self, value: T) {
+        debug_assert!(self.len < self.cap);
+        let mut i = self.head + self.len;
+        if i >= self.cap {
+            i -= self.cap;
+        }
+        self.buf.slots()[i] = Some(value);
+        self.len += 1;
+    }
+
+    fn push_front(&mut self, value: T) {
+        debug_assert!(self.len < self.cap);
+        self.head = if self.head == 0 {
+            self.cap - 1
+        } else {
+            self.head - 1
+        };
+        self.buf.slots()[self.head] = Some(value);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        let value = self.buf.slots()[self.head].take();
+        self.head += 1;
+        if self.head == self.cap {
+            self.head = 0;
+        }
+        self.len -= 1;
+        debug_assert!(value.is_some());
+        value
+    }
+
+    #[inline]
+    fn count_sent(&mut self) {
+        if let Some(t) = self.track.tracker() {
+            t.unfinished += 1;
+        }
+    }
+
+    #[inline]
+    fn count_received(&mut self, n: usize) {
+        if let Some(t) = self.track.tracker() {
+            t.received += n;
+        }
+    }
+
+    /// `n` sent values will never be received; returns whether `join()`
+    /// waiters became due.
+    fn count_discarded(&mut self, n: usize) -> bool {
+        match self.track.tracker() {
+            Some(t) => {
+                t.unfinished -= n;
+                t.unfinished == 0 && !t.joiners.is_empty()
+            }
+            None => false,
+        }
+    }
+}
+
+/// Puts `value` into a slot the caller has already accounted for: into the
+/// first waiting receiver's node, else at the back of the buffer.
+#[inline]
+fn deliver<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> Wake {
+    l.state.count_sent();
+    if l.is_empty() {
+        l.state.push_back(value);
+        Wake::NONE
+    } else {
+        let mut value = Some(value);
+        l.with_front(|slot| *slot = value.take());
+        l.state.handed += 1;
+        Wake::one(l.pop_front().flatten())
+    }
+}
+
+/// A slot became free: grant it to the first waiting sender. On a closed
+/// channel nobody is granted anything any more (the close's sweep fails the
+/// waiting senders), but the channel may have just drained.
+#[inline]
+fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
+    let c = &mut l.state;
+    if !c.senders.is_empty() && !c.is_closed() {
+        c.senders.with_front(|granted| *granted = true);
+        c.reserved += 1;
+        Wake::one(c.senders.pop_front().flatten())
+    } else {
+        Wake::sweep(c.drained() && !l.is_empty())
+    }
+}
+
+/// A receiver takes the oldest buffered value. `Ok(None)`: nothing yet.
+/// `counted`: whether the value awaits a `task_done()` (a [`Task`] guard
+/// does its own counting).
+///
+/// [`Task`]: super::Task
+#[inline]
+fn take<T, S: Storage, K: Completion>(
+    l: &mut Locked<T, S, K>,
+    counted: bool,
+) -> (Result<Option<T>, RecvError>, Wake) {
+    if l.state.discards() {
+        return (Err(RecvError(())), Wake::NONE);
+    }
+    if let Some(value) = l.state.pop_front() {
+        if counted {
+            l.state.count_received(1);
+        }
+        return (Ok(Some(value)), slot_freed(l));
+    }
+    if l.state.drained() {
+        return (Err(RecvError(())), Wake::NONE);
+    }
+    (Ok(None), Wake::NONE)
+}
+
+/// A value handed to a receiver that was dropped before picking it up goes
+/// on: to the next waiting receiver, else back to the front of the buffer
+/// (it is older than anything buffered). After an immediate shutdown it is
+/// returned, to be dropped outside the lock.
+fn pass_on<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> (Option<T>, Wake) {
+    l.state.handed -= 1;
+    if l.state.discards() {
+        let joiners_due = l.state.count_discarded(1);
+        let wake = slot_freed(l);
+        return (
+            Some(value),
+            Wake {
+                sweep: wake.sweep | usize::from(joiners_due),
+                ..wake
+            },
+        );
+    }
+    if l.is_empty() {
+        l.state.push_front(value);
+        (None, Wake::NONE)
+    } else {
+        let mut value = Some(value);
+        l.with_front(|slot| *slot = value.take());
+        l.state.handed += 1;
+        (None, Wake::one(l.pop_front().flatten()))
+    }
+}
+
+impl<T, S: Storage, K: Completion> Chan<T, S, K> {
+    /// A channel over `buf`, whose length is the capacity.
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) fn with_buffer(mut buf: S::Buffer<T>) -> Self {
+        let cap = buf.slots().len();
+        Self {
+            waiters: WaitList::new(Core {
+                buf,
+                cap,
+                head: 0,
+                len: 0,
+                handed: 0,
+                reserved: 0,
+                flags: 0,
+                senders: List::new(()),
+                closers: List::new(()),
+                track: K::INIT,
+            }),
+            cap,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut Locked<T, S, K>) -> R) -> R {
+        self.waiters.lock(f)
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Queued values: buffered, or handed to a receiver that has not picked
+    /// them up yet.
+    pub(crate) fn len(&self) -> usize {
+        self.lock(|l| l.state.len + l.state.handed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock(|l| l.state.is_closed())
+    }
+
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let res = self.lock(|l| {
+            let c = &mut l.state;
+            if c.is_closed() {
+                Err(TrySendError::Closed(value))
+            } else if c.free() == 0 {
+                Err(TrySendError::Full(value))
+            } else {
+                Ok(deliver(l, value))
+            }
+        });
+        res.map(|wake| wake.finish(self))
+    }
+
+    pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+        self.lock(|l| {
+            let c = &mut l.state;
+            if c.is_closed() {
+                Err(TrySendError::Closed(()))
+            } else if c.free() == 0 {
+                Err(TrySendError::Full(()))
+            } else {
+                c.reserved += 1;
+                Ok(())
+            }
+        })
+    }
+
+    /// Writes `value` into a slot reserved earlier. After an immediate
+    /// shutdown the value is dropped instead.
+    pub(crate) fn send_reserved(&self, value: T) {
+        let (discarded, wake) = self.lock(|l| {
+            l.state.reserved -= 1;
+            if l.state.discards() {
+                (Some(value), slot_freed(l))
+            } else {
+                (None, deliver(l, value))
+            }
+        });
+        wake.finish(self);
+        drop(discarded);
+    }
+
+    /// Gives back a slot reserved earlier, unused.
+    pub(crate) fn release_reserved(&self) {
+        self.lock(|l| {
+            l.state.reserved -= 1;
+            slot_freed(l)
+        })
+        .finish(self);
+    }
+
+    pub(crate) fn force_send(&self, value: T) -> Result<Option<T>, TrySendError<T>> {
+        let res = self.lock(|l| {
+            let c = &mut l.state;
+            if c.is_closed() {
+                Err(TrySendError::Closed(value))
+            } else if c.free() > 0 {
+                Ok((None, deliver(l, value)))
+            } else if let Some(oldest) = c.pop_front() {
+                // No receiver waits while values are buffered, so the new
+                // value goes to the back; the unfinished count is unchanged.
+                c.push_back(value);
+                Ok((Some(oldest), Wake::NONE))
+            } else {
+                // Every slot is reserved or handed to a receiver: nothing
+                // queued can be displaced.
+                Err(TrySendError::Full(value))
+            }
+        });
+        res.map(|(displaced, wake)| {
+            wake.finish(self);
+            displaced
+        })
+    }
+
+    pub(crate) fn try_recv(&self, counted: bool) -> Result<T, TryRecvError> {
+        let (res, wake) = self.lock(|l| take(l, counted));
+        wake.finish(self);
+        match res {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(TryRecvError::Empty),
+            Err(_) => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Moves up to `limit` buffered values into `buf` without allocating
+    /// under the lock; returns how many.
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) fn take_into(&self, buf: &mut Vec<T>, limit: usize) -> usize {
+        // At most `cap` values can be queued at once.
+        buf.reserve(limit.min(self.cap));
+        let mut total = 0;
+        loop {
+            let room = (limit - total).min(buf.capacity() - buf.len());
+            if room == 0 {
+                return total;
+            }
+            // Each value taken may grant a slot to a sender: take at most a
+            // batch's worth per lock, so every grant has a waker slot.
+            let mut batch = WakeBatch::new();
+            let mut sweep = false;
+            let n = self.lock(|l| {
+                if l.state.discards() {
+                    return 0;
+                }
+                let mut n = 0;
+                while n < room && !batch.is_full() {
+                    let Some(value) = l.state.pop_front() else {
+                        break;
+                    };
+                    buf.push(value);
+                    n += 1;
+                    let wake = slot_freed(l);
+                    batch.push(wake.waker);
+                    sweep |= wake.sweep != 0;
+                }
+                l.state.count_received(n);
+                n
+            });
+            batch.wake_all();
+            if sweep {
+                self.sweep();
+            }
+            total += n;
+            if n == 0 {
+                return total;
+            }
+        }
+    }
+
+    /// Closes the channel; returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let newly = self.lock(|l| {
+            let was = l.state.is_closed();
+            l.state.flags |= CLOSED;
+            !was
+        });
+        if newly {
+            self.sweep();
+        }
+        newly
+    }
+
+    /// Closes the channel and discards every buffered value (dropped outside
+    /// the lock); returns how many were discarded.
+    pub(crate) fn shutdown_immediate(&self) -> usize {
+        self.lock(|l| l.state.flags |= CLOSED | DISCARD);
+        let mut discarded = 0;
+        loop {
+            let value = self.lock(|l| {
+                let value = l.state.pop_front();
+                if value.is_some() {
+                    let _ = l.state.count_discarded(1);
+                }
+                value
+            });
+            match value {
+                Some(value) => {
+                    discarded += 1;
+                    drop(value);
+                }
+                None => break,
+            }
+        }
+        self.sweep();
+        discarded
+    }
+
+    /// The last receiver is gone: shut down immediately, and release
+    /// `join()`, since no value received but not yet marked done can be
+    /// marked any more.
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) fn abandon(&self) {
+        self.shutdown_immediate();
+        let due = self.lock(|l| match l.state.track.tracker() {
+            Some(t) => {
+                t.unfinished = 0;
+                t.received = 0;
+                !t.joiners.is_empty()
+            }
+            None => false,
+        });
+        if due {
+            self.sweep();
+        }
+    }
+
+    /// Wakes, in batches, every waiter that is due: on a closed channel
+    /// every sender and `closed()` waiter, and every receiver once nothing
+    /// is left for them; with completion tracking, every `join()` waiter once
+    /// no task is unfinished.
+    #[cold]
+    pub(crate) fn sweep(&self) {
+        let mut batch = WakeBatch::new();
+        loop {
+            let more = self.lock(|l| loop {
+                if batch.is_full() {
+                    return true;
+                }
+                let c = &mut l.state;
+                if c.is_closed() {
+                    if let Some(waker) = c.senders.pop_front() {
+                        batch.push(waker);
+                        continue;
+                    }
+                    if let Some(waker) = c.closers.pop_front() {
+                        batch.push(waker);
+                        continue;
+                    }
+                    if c.drained() {
+                        if let Some(waker) = l.pop_front() {
+                            batch.push(waker);
+                            continue;
+                        }
+                    }
+                }
+                if let Some(t) = l.state.track.tracker() {
+                    if t.unfinished == 0 && !t.joiners.is_empty() {
+                        t.joiners.with_front(|notified| *notified = true);
+                        batch.push(t.joiners.pop_front().flatten());
+                        continue;
+                    }
+                }
+                return false;
+            });
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+}
+
+impl<T, S: Storage> Chan<T, S, Tracked> {
+    pub(crate) fn unfinished(&self) -> usize {
+        self.lock(|l| l.state.track.unfinished)
+    }
+
+    /// A [`Task`](super::Task) guard is done.
+    pub(crate) fn finish_task(&self) {
+        let due = self.lock(|l| {
+            let t = &mut l.state.track;
+            t.unfinished -= 1;
+            t.unfinished == 0 && !t.joiners.is_empty()
+        });
+        if due {
+            self.sweep();
+        }
+    }
+
+    /// Marks one received value done; `false` if none is outstanding.
+    pub(crate) fn task_done(&self) -> bool {
+        let res = self.lock(|l| {
+            let t = &mut l.state.track;
+            if t.received == 0 {
+                return None;
+            }
+            t.received -= 1;
+            t.unfinished -= 1;
+            Some(t.unfinished == 0 && !t.joiners.is_empty())
+        });
+        match res {
+            Some(due) => {
+                if due {
+                    self.sweep();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for Chan<T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Read under the lock, format outside it.
+        let (len, reserved, closed) = self.lock(|l| {
+            let c = &l.state;
+            (c.len + c.handed, c.reserved, c.is_closed())
+        });
+        f.debug_struct("Channel")
+            .field("len", &len)
+            .field("capacity", &self.cap)
+            .field("reserved", &reserved)
+            .field("closed", &closed)
+            .finish_non_exhaustive()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// State machines of the futures. Each is driven against the `Chan` its owner
+// supplies on every call (always the same one).
+
+pin_project! {
+    /// Waiting for a slot: the shared part of `send` and `reserve`.
+    ///
+    /// The wait-list node is only built once the owner's fast path failed
+    /// and the future must wait: building a node in every future and then
+    /// moving the future cost a store-forwarding stall per operation.
+    #[project = RawSlotProj]
+    pub(crate) enum RawSlot {
+        Idle,
+        Waiting { #[pin] node: Node<bool> },
+        Done,
+    }
+}
+
+impl RawSlot {
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self, Self::Idle)
+    }
+
+    pub(crate) fn phase(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Waiting { .. } => "waiting",
+            Self::Done => "done",
+        }
+    }
+
+    /// Makes a completed state machine reusable (the `Sink` reuses one).
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+        if matches!(*self, Self::Done) {
+            self.set(Self::Idle);
+        }
+    }
+
+    /// Marks a state machine that completed outside `poll_slot` (the fast
+    /// path of `Send`) as done. Only called while idle: no node is linked.
+    #[inline]
+    pub(crate) fn finish(mut self: Pin<&mut Self>) {
+        debug_assert!(self.is_idle());
+        self.set(Self::Done);
+    }
+
+    /// Polls for a slot. Once one is held (counted in `reserved`), runs
+    /// `on_slot` under the same lock. `Err(())`: the channel is closed.
+    #[inline]
+    pub(crate) fn poll_slot<T, S: Storage, K: Completion, R>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        cx: &mut Context<'_>,
+        on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
+    ) -> Poll<Result<R, ()>> {
+        let fresh = match *self {
+            Self::Idle => {
+                self.set(Self::Waiting {
+                    node: Node::new(false),
+                });
+                true
+            }
+            Self::Waiting { .. } => false,
+            Self::Done => panic!("channel future polled after completion"),
+        };
+        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
+            unreachable!()
+        };
+        let node = node.into_ref();
+        let (res, wake) = chan.lock(|l| {
+            let c = &mut l.state;
+            if fresh {
+                if c.is_closed() {
+                    return (Poll::Ready(Err(())), Wake::NONE);
+                }
+                if c.free() > 0 {
+                    c.reserved += 1;
+                    let (r, wake) = on_slot(l);
+                    return (Poll::Ready(Ok(r)), wake);
+                }
+                // SAFETY: the node is used with `senders` only, and its
+                // owner's drop (`cancel`) unlinks it.
+                unsafe { c.senders.push_back(node, false, cx.waker().clone()) };
+                return (Poll::Pending, Wake::NONE);
+            }
+            // SAFETY: the node is used with `senders` only.
+            let (granted, linked) = unsafe {
+                c.senders
+                    .with_node(node, |granted, linked| (*granted, linked))
+            };
+            if granted {
+                // A slot granted before a (graceful) close stays usable.
+                let (r, wake) = on_slot(l);
+                (Poll::Ready(Ok(r)), wake)
+            } else if !linked || c.is_closed() {
+                // Only a close unlinks a sender without granting it.
+                // SAFETY: as above.
+                unsafe { c.senders.remove(node) };
+                (Poll::Ready(Err(())), Wake::NONE)
+            } else {
+                // SAFETY: as above.
+                unsafe { c.senders.set_waker(node, cx.waker()) };
+                (Poll::Pending, Wake::NONE)
+            }
+        });
+        if res.is_ready() {
+            // The node is unlinked: granted (popped), never linked, or
+            // removed above.
+            self.set(Self::Done);
+        }
+        wake.finish(chan);
+        res
+    }
+
+    /// Leaves the queue; a slot granted but not used goes to the next
+    /// sender.
+    pub(crate) fn cancel<T, S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+    ) {
+        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
+            return;
+        };
+        let node = node.into_ref();
+        let wake = chan.lock(|l| {
+            // SAFETY: the node is used with `senders` only.
+            unsafe {
+                if l.state.senders.remove(node) {
+                    return Wake::NONE;
+                }
+                if !l.state.senders.with_node(node, |granted, _| *granted) {
+                    return Wake::NONE;
+                }
+            }
+            l.state.reserved -= 1;
+            slot_freed(l)
+        });
+        // Unlinked above.
+        self.set(Self::Done);
+        wake.finish(chan);
+    }
+}
+
+/// `on_slot` of a `send`: write the value, or fail with it after an
+/// immediate shutdown.
+#[inline]
+pub(crate) fn write_value<T, S: Storage, K: Completion>(
+    l: &mut Locked<T, S, K>,
+    value: T,
+) -> (Result<(), T>, Wake) {
+    l.state.reserved -= 1;
+    if l.state.discards() {
+        (Err(value), slot_freed(l))
+    } else {
+        (Ok(()), deliver(l, value))
+    }
+}
+
+pin_project! {
+    /// Waiting for a value: `recv` and friends. Like [`RawSlot`], the node
+    /// is only built once the fast path failed.
+    #[project = RawRecvProj]
+    pub(crate) enum RawRecv<T> {
+        Idle,
+        Waiting { #[pin] node: Node<Option<T>> },
+        Done,
+    }
+}
+
+impl<T> RawRecv<T> {
+    pub(crate) fn phase(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Waiting { .. } => "waiting",
+            Self::Done => "done",
+        }
+    }
+
+    /// Makes a completed state machine reusable (the `Stream` reuses one).
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+        if matches!(*self, Self::Done) {
+            self.set(Self::Idle);
+        }
+    }
+
+    /// Polls for a value. `counted`: whether the value awaits a
+    /// `task_done()` (see `take`).
+    #[inline]
+    pub(crate) fn poll_recv<S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        cx: &mut Context<'_>,
+        counted: bool,
+    ) -> Poll<Result<T, RecvError>> {
+        let fresh = match *self {
+            Self::Idle => {
+                // Fast path: a value is there, without the waiting machinery.
+                match chan.try_recv(counted) {
+                    Ok(value) => {
+                        self.set(Self::Done);
+                        return Poll::Ready(Ok(value));
+                    }
+                    Err(TryRecvError::Closed) => {
+                        self.set(Self::Done);
+                        return Poll::Ready(Err(RecvError(())));
+                    }
+                    Err(TryRecvError::Empty) => {}
+                }
+                self.set(Self::Waiting {
+                    node: Node::new(None),
+                });
+                true
+            }
+            Self::Waiting { .. } => false,
+            Self::Done => panic!("channel future polled after completion"),
+        };
+        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
+            unreachable!()
+        };
+        let node = node.into_ref();
+        // Takes a buffered value, or (re)queues the node.
+        let take_or_queue = |l: &mut Locked<T, S, K>| {
+            let (res, wake) = take(l, counted);
+            match res {
+                Ok(Some(value)) => (Poll::Ready(Ok(value)), wake),
+                Err(e) => (Poll::Ready(Err(e)), wake),
+                Ok(None) => {
+                    // SAFETY: the node is used with the receivers' list only,
+                    // and its owner's drop (`cancel`) unlinks it.
+                    unsafe { l.push_back(node, None, cx.waker().clone()) };
+                    (Poll::Pending, wake)
+                }
+            }
+        };
+        let (res, wake) = chan.lock(|l| {
+            if fresh {
+                return take_or_queue(l);
+            }
+            // SAFETY: the node is used with the receivers' list only.
+            let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
+            if let Some(value) = value {
+                l.state.handed -= 1;
+                if counted {
+                    l.state.count_received(1);
+                }
+                (Poll::Ready(Ok(value)), slot_freed(l))
+            } else if !linked {
+                // Woken by a sweep, or handed a value that a cancelled
+                // receiver put back in the buffer: look again.
+                take_or_queue(l)
+            } else if l.state.drained() {
+                // SAFETY: as above.
+                unsafe { l.remove(node) };
+                (Poll::Ready(Err(RecvError(()))), Wake::NONE)
+            } else {
+                // SAFETY: as above.
+                unsafe { l.set_waker(node, cx.waker()) };
+                (Poll::Pending, Wake::NONE)
+            }
+        });
+        if res.is_ready() {
+            // The node is unlinked: popped with a value, never linked, or
+            // removed above.
+            self.set(Self::Done);
+        }
+        wake.finish(chan);
+        res
+    }
+
+    /// Leaves the queue; a value handed over but not picked up goes on to
+    /// the next receiver (or back to the buffer).
+    pub(crate) fn cancel<S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+    ) {
+        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
+            return;
+        };
+        let node = node.into_ref();
+        let (discarded, wake) = chan.lock(|l| {
+            // SAFETY: the node is used with the receivers' list only.
+            unsafe {
+                if l.remove(node) {
+                    return (None, Wake::NONE);
+                }
+                match l.with_node(node, |v, _| v.take()) {
+                    Some(value) => pass_on(l, value),
+                    None => (None, Wake::NONE),
+                }
+            }
+        });
+        // Unlinked above.
+        self.set(Self::Done);
+        wake.finish(chan);
+        drop(discarded);
+    }
+}
+
+pin_project! {
+    /// Waiting for `close()`.
+    pub(crate) struct RawClosed {
+        #[pin]
+        node: Node<()>,
+        queued: bool,
+    }
+}
+
+impl RawClosed {
+    pub(crate) fn new() -> Self {
+        Self {
+            node: Node::new(()),
+            queued: false,
+        }
+    }
+
+    pub(crate) fn poll_closed<T, S: Storage, K: Completion>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        let this = self.project();
+        let node = this.node.into_ref();
+        let queued = this.queued;
+        chan.lock(|l| {
+            let c = &mut l.state;
+            if c.is_closed() {
+                if *queued {
+                    // SAFETY: the node is used with `closers` only.
+                    unsafe { c.closers.remove(node) };
+                    *queued = false;
+                }
+                return Poll::Ready(());
+            }
+            if *queued {
+                // Not closed, so the node is still linked (only a sweep of a
+                // closed channel unlinks it).
+                // SAFETY: as above.
+                unsafe { c.closers.set_waker(node, cx.waker()) };
+            } else {
+                // SAFETY: as above; the owner's drop (`cancel`) unlinks it.
+                unsafe { c.closers.push_back(node, (), cx.waker().clone()) };
+                *queued = true;
+            }
+            Poll::Pending
+        })
+    }
+
+    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+        let this = self.project();
+        if *this.queued {
+            let node = this.node.into_ref();
+            // SAFETY: the node is used with `closers` only.
+            chan.lock(|l| unsafe { l.state.closers.remove(node) });
+        }
+    }
+}
+
+pin_project! {
+    /// Waiting until every value sent has been marked done.
+    pub(crate) struct RawJoin {
+        #[pin]
+        node: Node<bool>,
+        queued: bool,
+    }
+}
+
+impl RawJoin {
+    pub(crate) fn new() -> Self {
+        Self {
+            node: Node::new(false),
+            queued: false,
+        }
+    }
+
+    pub(crate) fn poll_join<T, S: Storage>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, Tracked>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        let this = self.project();
+        let node = this.node.into_ref();
+        let queued = this.queued;
+        chan.lock(|l| {
+            let t = &mut l.state.track;
+            if *queued {
+                // SAFETY: the node is used with `joiners` only.
+                let (notified, linked) =
+                    unsafe { t.joiners.with_node(node, |n, linked| (*n, linked)) };
+                // Like asyncio: once the count reached zero after we started
+                // waiting, we are done, even if new values arrived since.
+                if notified || t.unfinished == 0 {
+                    if linked {
+                        // SAFETY: as above.
+                        unsafe { t.joiners.remove(node) };
+                    }
+                    *queued = false;
+                    return Poll::Ready(());
+                }
+                // SAFETY: as above.
+                unsafe { t.joiners.set_waker(node, cx.waker()) };
+                return Poll::Pending;
+            }
+            if t.unfinished == 0 {
+                return Poll::Ready(());
+            }
+            // SAFETY: as above; the owner's drop (`cancel`) unlinks it.
+            unsafe { t.joiners.push_back(node, false, cx.waker().clone()) };
+            *queued = true;
+            Poll::Pending
+        })
+    }
+
+    pub(crate) fn cancel<T, S: Storage>(self: Pin<&mut Self>, chan: &Chan<T, S, Tracked>) {
+        let this = self.project();
+        if *this.queued {
+            *this.queued = false;
+            let node = this.node.into_ref();
+            // A woken join passes nothing on: `task_done` wakes every joiner.
+            // SAFETY: the node is used with `joiners` only.
+            chan.lock(|l| unsafe { l.state.track.joiners.remove(node) });
+        }
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl<T> Buffer<T> for Box<[Option<T>]> {
+    fn slots(&mut self) -> &mut [Option<T>] {
+        self
+    }
+}
+
+impl<T, const N: usize> Buffer<T> for [Option<T>; N] {
+    fn slots(&mut self) -> &mut [Option<T>] {
+        self
+    }
+}
+
+impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
+    crate::loom::loom_const_fn! {
+        pub(crate) const fn new_inline() -> Chan<T, super::Inline<N>, K> {
+            assert!(N > 0, "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)");
+            Chan {
+                waiters: WaitList::new(Core {
+                    buf: [const { None }; N],
+                    cap: N,
+                    head: 0,
+                    len: 0,
+                    handed: 0,
+                    reserved: 0,
+                    flags: 0,
+                    senders: List::new(()),
+                    closers: List::new(()),
+                    track: K::INIT,
+                }),
+                cap: N,
+            }
+        }
+    }
+}

@@ -1,0 +1,605 @@
+//! The channel's named futures and guards, shared by every flavour.
+
+use core::fmt;
+use core::future::Future;
+use core::ops::{Deref, DerefMut};
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+use alloc::vec::Vec;
+
+use pin_project_lite::pin_project;
+
+use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
+use super::error::{RecvError, SendError, TrySendError};
+use super::{Completion, Storage, Tracked};
+
+pin_project! {
+    /// The future of `send`: waits for a free slot, then writes the value.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `Send` never enqueues its value (the value is
+    /// dropped with the future). If it was dropped after a slot had been
+    /// granted to it, that slot goes on to the next waiting sender. Use
+    /// [`reserve`](super::Sender::reserve) to keep the value when the wait is
+    /// cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// let send: sluicegate::channel::Send<'_, _, _, _> = tx.send(1);
+    /// futures_lite::future::block_on(send).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Send<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawSlot,
+        value: Option<T>,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for Send<'_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> Send<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>, value: T) -> Self {
+        Self {
+            chan,
+            raw: RawSlot::Idle,
+            value: Some(value),
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
+    type Output = Result<(), SendError<T>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let value = this.value;
+        if this.raw.is_idle() {
+            // Fast path: a free slot and nobody queued, without the waiting
+            // machinery; a full channel falls through to queue.
+            let v = value.take().expect("`Send` polled after completion");
+            match this.chan.try_send(v) {
+                Ok(()) => {
+                    this.raw.as_mut().finish();
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(v)) => {
+                    this.raw.as_mut().finish();
+                    return Poll::Ready(Err(SendError(v)));
+                }
+                Err(TrySendError::Full(v)) => *value = Some(v),
+            }
+        }
+        match this.raw.poll_slot(this.chan, cx, |l| {
+            let v = value.take().expect("`Send` polled after completion");
+            write_value(l, v)
+        }) {
+            Poll::Ready(Ok(Ok(()))) => Poll::Ready(Ok(())),
+            Poll::Ready(Ok(Err(v))) => Poll::Ready(Err(SendError(v))),
+            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(
+                value.take().expect("`Send` polled after completion"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for Send<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Send")
+            .field("phase", &self.raw.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of `reserve`: waits for a free slot and holds it as a
+    /// [`Permit`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it loses nothing (it holds no value), and a slot
+    /// granted to it before it was dropped goes on to the next waiting
+    /// sender.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(1);
+    /// let permit = futures_lite::future::block_on(tx.reserve()).unwrap();
+    /// assert!(tx.try_send(1).is_err());
+    /// drop(permit);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Reserve<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawSlot,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for Reserve<'_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> Reserve<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self {
+            chan,
+            raw: RawSlot::Idle,
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> Future for Reserve<'a, T, S, K> {
+    type Output = Result<Permit<'a, T, S, K>, SendError<()>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let chan = *this.chan;
+        this.raw
+            .poll_slot(chan, cx, |_| ((), Wake::NONE))
+            .map(|res| res.map(|()| Permit { chan }).map_err(|()| SendError(())))
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for Reserve<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reserve")
+            .field("phase", &self.raw.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reserved slot: [`send`](Self::send) writes a value into it without
+/// waiting. Dropping the permit unused gives the slot back (to the next
+/// waiting sender, if any).
+///
+/// A permit obtained before a graceful `close()` stays usable: receivers
+/// wait for outstanding permits before they report the channel drained.
+/// After an immediate shutdown, a value sent through a permit is dropped.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = sluicegate::channel::bounded(1);
+/// let permit = tx.try_reserve().unwrap();
+/// assert!(tx.try_send(1).unwrap_err().is_full()); // the slot is taken
+/// permit.send(2);
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// ```
+#[must_use = "dropping the permit gives the slot back at once"]
+pub struct Permit<'a, T, S: Storage, K: Completion> {
+    chan: &'a Chan<T, S, K>,
+}
+
+impl<'a, T, S: Storage, K: Completion> Permit<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self { chan }
+    }
+
+    /// Writes `value` into the reserved slot (or hands it straight to a
+    /// waiting receiver). Never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(4);
+    /// futures_lite::future::block_on(async {
+    ///     tx.reserve().await.unwrap().send("hi");
+    ///     assert_eq!(rx.recv().await, Ok("hi"));
+    /// });
+    /// ```
+    pub fn send(self, value: T) {
+        let chan = self.chan;
+        core::mem::forget(self);
+        chan.send_reserved(value);
+    }
+}
+
+impl<T, S: Storage, K: Completion> Drop for Permit<'_, T, S, K> {
+    fn drop(&mut self) {
+        self.chan.release_reserved();
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for Permit<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of `recv`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `Recv` never loses a value. If a value had
+    /// already been handed to it when it was dropped (woken, not yet
+    /// re-polled), the value goes on to the next waiting receiver, or back to
+    /// the front of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send('a').unwrap();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok('a'));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Recv<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawRecv<T>,
+        // Whether the value awaits a `task_done()` (false for `recv_task`).
+        counted: bool,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for Recv<'_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> Recv<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self {
+            chan,
+            raw: RawRecv::Idle,
+            counted: true,
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> Future for Recv<'_, T, S, K> {
+    type Output = Result<T, RecvError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        this.raw.poll_recv(this.chan, cx, *this.counted)
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for Recv<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("phase", &self.raw.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pin_project! {
+    /// The future of `recv_many`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Recv`]: values are only moved into the buffer in the poll that
+    /// returns `Ready`, so a dropped `RecvMany` has taken nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(4);
+    /// tx.try_send(1).unwrap();
+    /// let mut buf = Vec::new();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv_many(&mut buf, 4)), Ok(1));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RecvMany<'a, 'b, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawRecv<T>,
+        buf: &'b mut Vec<T>,
+        limit: usize,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for RecvMany<'_, '_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl<'a, 'b, T, S: Storage, K: Completion> RecvMany<'a, 'b, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>, buf: &'b mut Vec<T>, limit: usize) -> Self {
+        Self {
+            chan,
+            raw: RawRecv::Idle,
+            buf,
+            limit,
+        }
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl<T, S: Storage, K: Completion> Future for RecvMany<'_, '_, T, S, K> {
+    type Output = Result<usize, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if *this.limit == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let first = match this.raw.poll_recv(this.chan, cx, true) {
+            Poll::Ready(Ok(value)) => value,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        this.buf.push(first);
+        let more = this.chan.take_into(this.buf, *this.limit - 1);
+        Poll::Ready(Ok(1 + more))
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl<T, S: Storage, K: Completion> fmt::Debug for RecvMany<'_, '_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvMany")
+            .field("phase", &self.raw.phase())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of `recv_task`: a [`Recv`] whose value comes wrapped in a
+    /// [`Task`] guard.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Recv`]; a value is only counted as received once this future
+    /// returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(1).unwrap();
+    /// let task = futures_lite::future::block_on(rx.recv_task()).unwrap();
+    /// assert_eq!(task.done(), 1);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RecvTask<'a, T, S: Storage> {
+        #[pin]
+        recv: Recv<'a, T, S, Tracked>,
+    }
+}
+
+impl<'a, T, S: Storage> RecvTask<'a, T, S> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>) -> Self {
+        Self {
+            recv: Recv {
+                chan,
+                raw: RawRecv::Idle,
+                counted: false,
+            },
+        }
+    }
+}
+
+impl<'a, T, S: Storage> Future for RecvTask<'a, T, S> {
+    type Output = Result<Task<'a, T, S>, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let chan = this.recv.chan;
+        this.recv
+            .poll(cx)
+            .map(|res| res.map(|value| Task::new(chan, value)))
+    }
+}
+
+impl<T, S: Storage> fmt::Debug for RecvTask<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvTask")
+            .field("phase", &self.recv.raw.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A received value of a tracked channel that marks itself done (asyncio's
+/// `task_done()`) when it is dropped or when [`done`](Self::done) is called,
+/// so the count cannot go wrong.
+///
+/// Dereferences to the value.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = sluicegate::channel::tracked(4);
+/// futures_lite::future::block_on(async {
+///     tx.send(21).await.unwrap();
+///     let task = rx.recv_task().await.unwrap();
+///     assert_eq!(*task * 2, 42);
+///     assert_eq!(rx.unfinished_tasks(), 1);
+///     drop(task); // marks it done
+///     rx.join().await; // nothing unfinished
+/// });
+/// ```
+#[must_use = "dropping the task marks it done at once"]
+pub struct Task<'a, T, S: Storage> {
+    chan: &'a Chan<T, S, Tracked>,
+    value: Option<T>,
+}
+
+impl<'a, T, S: Storage> Task<'a, T, S> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>, value: T) -> Self {
+        Self {
+            chan,
+            value: Some(value),
+        }
+    }
+
+    /// Marks the task done now and returns its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(5).unwrap();
+    /// let task = rx.try_recv_task().unwrap();
+    /// assert_eq!(task.done(), 5);
+    /// assert_eq!(rx.unfinished_tasks(), 0);
+    /// ```
+    pub fn done(mut self) -> T {
+        self.value.take().expect("a live `Task` holds its value")
+    }
+}
+
+impl<T, S: Storage> Deref for Task<'_, T, S> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.value.as_ref().expect("a live `Task` holds its value")
+    }
+}
+
+impl<T, S: Storage> DerefMut for Task<'_, T, S> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value.as_mut().expect("a live `Task` holds its value")
+    }
+}
+
+impl<T, S: Storage> Drop for Task<'_, T, S> {
+    fn drop(&mut self) {
+        self.chan.finish_task();
+    }
+}
+
+impl<T: fmt::Debug, S: Storage> fmt::Debug for Task<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Task").field(&self.value).finish()
+    }
+}
+
+pin_project! {
+    /// The future of `join`: completes once every value sent has been
+    /// received and marked done.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `Join` just leaves the queue. Since the
+    /// completion wakes every `join` at once, there is no wake-up to pass
+    /// on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(1).unwrap();
+    /// drop(rx.try_recv_task().unwrap());
+    /// futures_lite::future::block_on(tx.join());
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Join<'a, T, S: Storage> {
+        chan: &'a Chan<T, S, Tracked>,
+        #[pin]
+        raw: RawJoin,
+    }
+
+    impl<T, S: Storage> PinnedDrop for Join<'_, T, S> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage> Join<'a, T, S> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>) -> Self {
+        Self {
+            chan,
+            raw: RawJoin::new(),
+        }
+    }
+}
+
+impl<T, S: Storage> Future for Join<'_, T, S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        this.raw.poll_join(this.chan, cx)
+    }
+}
+
+impl<T, S: Storage> fmt::Debug for Join<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join").finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of `closed`: completes once the channel is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `WaitClosed` just leaves the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// tx.close();
+    /// futures_lite::future::block_on(rx.closed());
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WaitClosed<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawClosed,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for WaitClosed<'_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> WaitClosed<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self {
+            chan,
+            raw: RawClosed::new(),
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> Future for WaitClosed<'_, T, S, K> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        this.raw.poll_closed(this.chan, cx)
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for WaitClosed<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitClosed").finish_non_exhaustive()
+    }
+}

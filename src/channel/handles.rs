@@ -1,0 +1,938 @@
+//! The allocated flavour: [`bounded`]/[`tracked`] and their cloneable
+//! [`Sender`] and [`Receiver`] handles, with `Stream` and `Sink`.
+
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use futures_core::Stream;
+use futures_sink::Sink;
+
+use super::chan::{Chan, RawRecv, RawSlot, Wake};
+use super::error::{SendError, TaskDoneError, TryRecvError, TrySendError};
+use super::futures::{Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task, WaitClosed};
+use super::{Completion, Heap, Tracked, Untracked};
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
+
+struct Shared<T, K: Completion> {
+    chan: Chan<T, Heap, K>,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T, K>) {
+    assert!(
+        capacity > 0,
+        "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)"
+    );
+    // The one allocation of the buffer; it never grows.
+    let buf: Box<[Option<T>]> = (0..capacity).map(|_| None).collect();
+    let shared = Arc::new(Shared {
+        chan: Chan::with_buffer(buf),
+        senders: AtomicUsize::new(1),
+        receivers: AtomicUsize::new(1),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver {
+            shared,
+            stream: None,
+        },
+    )
+}
+
+/// A bounded multi-producer, multi-consumer channel of `capacity` slots,
+/// without completion tracking.
+///
+/// The buffer is allocated here, once. See the [module docs](super) for the
+/// semantics.
+///
+/// # Panics
+///
+/// If `capacity` is 0 (a rendezvous channel is not supported), or if the
+/// buffer cannot be allocated.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = sluicegate::channel::bounded(16);
+/// futures_lite::future::block_on(async {
+///     tx.send("job").await.unwrap();
+///     assert_eq!(rx.recv().await, Ok("job"));
+/// });
+/// ```
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    with_capacity(capacity)
+}
+
+/// A bounded channel with asyncio.Queue's completion tracking: `join()`
+/// waits until every value sent has been received and marked done with
+/// `task_done()` (or by dropping the [`Task`] from
+/// [`recv_task`](Receiver::recv_task)).
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = sluicegate::channel::tracked(4);
+/// futures_lite::future::block_on(async {
+///     tx.send(1).await.unwrap();
+///     let v = rx.recv().await.unwrap();
+///     rx.task_done().unwrap();
+///     tx.join().await;
+/// });
+/// ```
+pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>) {
+    with_capacity(capacity)
+}
+
+/// The sending half of a [`bounded`] or [`tracked`] channel. Cloneable; the
+/// channel closes when the last sender is dropped.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = sluicegate::channel::bounded(2);
+/// let tx2 = tx.clone();
+/// tx.try_send(1).unwrap();
+/// tx2.try_send(2).unwrap();
+/// assert_eq!(tx.sender_count(), 2);
+/// ```
+pub struct Sender<T, K: Completion = Untracked> {
+    shared: Arc<Shared<T, K>>,
+}
+
+/// The receiving half of a [`bounded`] or [`tracked`] channel. Cloneable;
+/// when the last receiver is dropped the channel shuts down immediately
+/// (nobody can receive what is queued, so it is dropped at once, and `join()`
+/// returns).
+///
+/// It is a [`Stream`] that ends when the channel is closed and drained.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// let (tx, mut rx) = sluicegate::channel::bounded(4);
+/// tx.try_send(1).unwrap();
+/// tx.try_send(2).unwrap();
+/// drop(tx);
+/// let all: Vec<i32> = futures_lite::future::block_on(rx.collect());
+/// assert_eq!(all, [1, 2]);
+/// ```
+pub struct Receiver<T, K: Completion = Untracked> {
+    shared: Arc<Shared<T, K>>,
+    /// The `Stream` implementation's pending receive, allocated on its
+    /// first wait and reused for every later one.
+    stream: Option<Pin<Box<RawRecv<T>>>>,
+}
+
+impl<T, K: Completion> Sender<T, K> {
+    /// Sends `value`, waiting while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`], carrying the value back, if the channel is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Send`]: a dropped send never enqueues its value, and a slot
+    /// granted to it goes on to the next sender. For a send that keeps its
+    /// value when cancelled, [`reserve`](Self::reserve) first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// futures_lite::future::block_on(tx.send(1)).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn send(&self, value: T) -> Send<'_, T, Heap, K> {
+        Send::new(&self.shared.chan, value)
+    }
+
+    /// Sends `value` if a slot is free and no sender is waiting
+    /// (asyncio's `put_nowait`).
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.try_send(2).unwrap_err().is_full());
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.shared.chan.try_send(value)
+    }
+
+    /// Waits for a free slot and reserves it; the [`Permit`] then sends
+    /// without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`]`<()>` if the channel is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Reserve`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// futures_lite::future::block_on(async {
+    ///     let permit = tx.reserve().await.unwrap();
+    ///     permit.send(5);
+    ///     assert_eq!(rx.recv().await, Ok(5));
+    /// });
+    /// ```
+    pub fn reserve(&self) -> Reserve<'_, T, Heap, K> {
+        Reserve::new(&self.shared.chan)
+    }
+
+    /// Reserves a slot if one is free and no sender is waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(1);
+    /// let p = tx.try_reserve().unwrap();
+    /// assert!(tx.try_reserve().unwrap_err().is_full());
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T, Heap, K>, TrySendError<()>> {
+        self.shared
+            .chan
+            .try_reserve()
+            .map(|()| Permit::new(&self.shared.chan))
+    }
+
+    /// Sends `value` without waiting; when the channel is full, displaces the
+    /// oldest queued value and returns it (drop-oldest overflow). A displaced
+    /// value counts as finished for completion tracking.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Closed`] if closed; [`TrySendError::Full`] only in the
+    /// corner where every slot is reserved by a permit or handed to a woken
+    /// receiver, so no queued value can be displaced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// tx.force_send(1).unwrap();
+    /// tx.force_send(2).unwrap();
+    /// assert_eq!(tx.force_send(3), Ok(Some(1)));
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// ```
+    pub fn force_send(&self, value: T) -> Result<Option<T>, TrySendError<T>> {
+        self.shared.chan.force_send(value)
+    }
+
+    /// Turns this sender into a [`Sink`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// let mut sink = tx.into_sink();
+    /// futures_lite::future::block_on(sink.send(7)).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(7));
+    /// ```
+    pub fn into_sink(self) -> SendSink<T, K> {
+        SendSink {
+            sender: Some(self),
+            slot: None,
+            permit: false,
+        }
+    }
+
+    /// Closes the channel gracefully (asyncio's `shutdown()`): sends fail
+    /// from now on, receivers drain what is queued and then fail. Returns
+    /// whether this call closed it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(tx.try_send(2).unwrap_err().is_closed());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.chan.close()
+    }
+
+    /// Closes the channel and discards every queued value (asyncio's
+    /// `shutdown(immediate=True)`); returns how many were discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.shutdown_immediate(), 1);
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn shutdown_immediate(&self) -> usize {
+        self.shared.chan.shutdown_immediate()
+    }
+
+    /// Waits until the channel is closed (from either side).
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`WaitClosed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// drop(rx);
+    /// futures_lite::future::block_on(tx.closed());
+    /// ```
+    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
+        WaitClosed::new(&self.shared.chan)
+    }
+
+    /// Whether the channel is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.chan.is_closed()
+    }
+
+    /// How many values are queued (never more than the capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.chan.len()
+    }
+
+    /// Whether no value is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(2);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether as many values are queued as the channel holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// The number of slots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(8);
+    /// assert_eq!(tx.capacity(), 8);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.chan.capacity()
+    }
+
+    /// How many senders exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(1);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(Acquire)
+    }
+
+    /// How many receivers exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// let _rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receivers.load(Acquire)
+    }
+}
+
+impl<T> Sender<T, Tracked> {
+    /// Waits until every value ever sent has been received and marked done
+    /// (asyncio's `Queue.join()`).
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Join`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(2);
+    /// futures_lite::future::block_on(async {
+    ///     tx.send(1).await.unwrap();
+    ///     drop(rx.recv_task().await.unwrap()); // done
+    ///     tx.join().await;
+    /// });
+    /// ```
+    pub fn join(&self) -> Join<'_, T, Heap> {
+        Join::new(&self.shared.chan)
+    }
+
+    /// Values sent but not yet marked done (asyncio's `unfinished_tasks`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::tracked(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.unfinished_tasks(), 1);
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.shared.chan.unfinished()
+    }
+}
+
+impl<T, K: Completion> Receiver<T, K> {
+    /// Receives the oldest value, waiting while the channel is empty
+    /// (asyncio's `get`).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`](super::RecvError) once the channel is closed and
+    /// drained (at once after an immediate shutdown).
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Recv`]: no value is ever lost, even when the future is dropped
+    /// after a value was handed to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok(1));
+    /// ```
+    pub fn recv(&self) -> Recv<'_, T, Heap, K> {
+        Recv::new(&self.shared.chan)
+    }
+
+    /// Receives the oldest value if one is queued (asyncio's `get_nowait`).
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`], or [`TryRecvError::Closed`] once closed and
+    /// drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::channel::{bounded, TryRecvError};
+    /// let (_tx, rx) = bounded::<u8>(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.shared.chan.try_recv(true)
+    }
+
+    /// Waits for at least one value, then moves up to `limit` queued values
+    /// into `buf`; returns how many (0 only for `limit == 0`). `buf` is
+    /// grown, if needed, before the channel's lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`](super::RecvError) once closed and drained.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`RecvMany`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(8);
+    /// for i in 0..5 { tx.try_send(i).unwrap(); }
+    /// let mut buf = Vec::new();
+    /// assert_eq!(futures_lite::future::block_on(rx.recv_many(&mut buf, 3)), Ok(3));
+    /// assert_eq!(buf, [0, 1, 2]);
+    /// ```
+    pub fn recv_many<'a, 'b>(
+        &'a self,
+        buf: &'b mut Vec<T>,
+        limit: usize,
+    ) -> RecvMany<'a, 'b, T, Heap, K> {
+        RecvMany::new(&self.shared.chan, buf, limit)
+    }
+
+    /// Closes the channel gracefully; see [`Sender::close`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// rx.close();
+    /// assert!(tx.try_send(1).is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.chan.close()
+    }
+
+    /// Closes the channel and discards every queued value; see
+    /// [`Sender::shutdown_immediate`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.shutdown_immediate(), 1);
+    /// ```
+    pub fn shutdown_immediate(&self) -> usize {
+        self.shared.chan.shutdown_immediate()
+    }
+
+    /// Waits until the channel is closed (from either side).
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`WaitClosed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// drop(tx);
+    /// futures_lite::future::block_on(rx.closed());
+    /// ```
+    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
+        WaitClosed::new(&self.shared.chan)
+    }
+
+    /// Whether the channel is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.chan.is_closed()
+    }
+
+    /// How many values are queued (never more than the capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.chan.len()
+    }
+
+    /// Whether no value is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = sluicegate::channel::bounded::<u8>(2);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether as many values are queued as the channel holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded(1);
+    /// tx.try_send(1).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// The number of slots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = sluicegate::channel::bounded::<u8>(8);
+    /// assert_eq!(rx.capacity(), 8);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.chan.capacity()
+    }
+
+    /// How many senders exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// drop(tx);
+    /// assert_eq!(rx.sender_count(), 0);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(Acquire)
+    }
+
+    /// How many receivers exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = sluicegate::channel::bounded::<u8>(1);
+    /// assert_eq!(rx.receiver_count(), 1);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receivers.load(Acquire)
+    }
+}
+
+impl<T> Receiver<T, Tracked> {
+    /// Marks one received value done (asyncio's `task_done()`).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] if called more often than values were received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(1).unwrap();
+    /// rx.try_recv().unwrap();
+    /// assert!(rx.task_done().is_ok());
+    /// assert!(rx.task_done().is_err());
+    /// ```
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        if self.shared.chan.task_done() {
+            Ok(())
+        } else {
+            Err(TaskDoneError(()))
+        }
+    }
+
+    /// Receives the oldest value as a [`Task`] that marks itself done when
+    /// dropped (or through [`Task::done`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`RecvTask`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(1);
+    /// tx.try_send(3).unwrap();
+    /// let task = futures_lite::future::block_on(rx.recv_task()).unwrap();
+    /// assert_eq!(task.done(), 3);
+    /// ```
+    pub fn recv_task(&self) -> RecvTask<'_, T, Heap> {
+        RecvTask::new(&self.shared.chan)
+    }
+
+    /// Receives the oldest value as a [`Task`], if one is queued.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_recv`](Self::try_recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
+    /// assert!(rx.try_recv_task().is_err());
+    /// ```
+    pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
+        self.shared
+            .chan
+            .try_recv(false)
+            .map(|value| Task::new(&self.shared.chan, value))
+    }
+
+    /// Waits until every value ever sent has been received and marked done;
+    /// see [`Sender::join`].
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Join`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
+    /// futures_lite::future::block_on(rx.join()); // nothing was sent
+    /// ```
+    pub fn join(&self) -> Join<'_, T, Heap> {
+        Join::new(&self.shared.chan)
+    }
+
+    /// Values sent but not yet marked done (asyncio's `unfinished_tasks`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = sluicegate::channel::tracked(2);
+    /// tx.try_send(1).unwrap();
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(rx.unfinished_tasks(), 1);
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.shared.chan.unfinished()
+    }
+}
+
+impl<T, K: Completion> Clone for Sender<T, K> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T, K: Completion> Drop for Sender<T, K> {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, AcqRel) == 1 {
+            self.shared.chan.close();
+        }
+    }
+}
+
+impl<T, K: Completion> Clone for Receiver<T, K> {
+    fn clone(&self) -> Self {
+        self.shared.receivers.fetch_add(1, Relaxed);
+        Self {
+            shared: self.shared.clone(),
+            stream: None,
+        }
+    }
+}
+
+impl<T, K: Completion> Drop for Receiver<T, K> {
+    fn drop(&mut self) {
+        if let Some(raw) = self.stream.as_mut() {
+            raw.as_mut().cancel(&self.shared.chan);
+        }
+        if self.shared.receivers.fetch_sub(1, AcqRel) == 1 {
+            self.shared.chan.abandon();
+        }
+    }
+}
+
+impl<T, K: Completion> Stream for Receiver<T, K> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
+        raw.as_mut().reset();
+        match raw.as_mut().poll_recv(&this.shared.chan, cx, true) {
+            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, K: Completion> fmt::Debug for Sender<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("channel", &self.shared.chan)
+            .finish()
+    }
+}
+
+impl<T, K: Completion> fmt::Debug for Receiver<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("channel", &self.shared.chan)
+            .finish()
+    }
+}
+
+/// A [`Sender`] as a [`Sink`], made by [`Sender::into_sink`].
+///
+/// `poll_ready` reserves a slot (waiting while the channel is full),
+/// `start_send` writes into it, `poll_flush` has nothing to do, and
+/// `poll_close` gives up any reserved slot and drops the sender (closing the
+/// channel if it was the last one).
+///
+/// # Cancel safety
+///
+/// A slot reserved by `poll_ready` and never used is given back when the
+/// sink is dropped or closed.
+///
+/// # Examples
+///
+/// ```
+/// use futures::{SinkExt, StreamExt};
+/// let (tx, rx) = sluicegate::channel::bounded(4);
+/// futures_lite::future::block_on(async {
+///     let mut sink = tx.into_sink();
+///     sink.send_all(&mut futures::stream::iter([1, 2, 3]).map(Ok)).await.unwrap();
+///     sink.close().await.unwrap();
+///     assert_eq!(rx.collect::<Vec<_>>().await, [1, 2, 3]);
+/// });
+/// ```
+pub struct SendSink<T, K: Completion = Untracked> {
+    sender: Option<Sender<T, K>>,
+    /// The pending reservation, allocated on the first wait and reused.
+    slot: Option<Pin<Box<RawSlot>>>,
+    /// Whether `poll_ready` reserved a slot not yet used.
+    permit: bool,
+}
+
+impl<T, K: Completion> SendSink<T, K> {
+    /// The sender, unless the sink was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = sluicegate::channel::bounded::<u8>(1);
+    /// let sink = tx.into_sink();
+    /// assert_eq!(sink.sender().unwrap().capacity(), 1);
+    /// ```
+    pub fn sender(&self) -> Option<&Sender<T, K>> {
+        self.sender.as_ref()
+    }
+
+    fn release(&mut self) {
+        if let Some(sender) = &self.sender {
+            if core::mem::take(&mut self.permit) {
+                sender.shared.chan.release_reserved();
+            }
+            if let Some(slot) = self.slot.as_mut() {
+                slot.as_mut().cancel(&sender.shared.chan);
+            }
+        }
+    }
+}
+
+impl<T, K: Completion> Sink<T> for SendSink<T, K> {
+    type Error = SendError<()>;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.get_mut();
+        if this.permit {
+            return Poll::Ready(Ok(()));
+        }
+        let Some(sender) = &this.sender else {
+            return Poll::Ready(Err(SendError(())));
+        };
+        let slot = this.slot.get_or_insert_with(|| Box::pin(RawSlot::Idle));
+        slot.as_mut().reset();
+        match slot
+            .as_mut()
+            .poll_slot(&sender.shared.chan, cx, |_| ((), Wake::NONE))
+        {
+            Poll::Ready(Ok(())) => {
+                this.permit = true;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// # Panics
+    ///
+    /// If `poll_ready` did not return `Ready(Ok(()))` first.
+    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
+        let this = self.get_mut();
+        assert!(
+            core::mem::take(&mut this.permit),
+            "SendSink::start_send called without a successful poll_ready"
+        );
+        let sender = this.sender.as_ref().expect("a reserved sink has a sender");
+        sender.shared.chan.send_reserved(item);
+        Ok(())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.get_mut();
+        this.release();
+        this.sender = None;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T, K: Completion> Drop for SendSink<T, K> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl<T, K: Completion> fmt::Debug for SendSink<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendSink")
+            .field("sender", &self.sender)
+            .field("reserved", &self.permit)
+            .finish()
+    }
+}

@@ -1,0 +1,839 @@
+//! Deterministic, hand-polled tests of the channel: every behaviour of
+//! issue 3 §3, each cancel path in both forms (dropped while queued, dropped
+//! after being woken but before the re-poll), close and shutdown, and
+//! completion tracking. No executor, no timing.
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::poll::polled;
+use futures::{SinkExt, StreamExt};
+use sluicegate::channel::{
+    bounded, tracked, Channel, SendError, Tracked, TryRecvError, TrySendError,
+};
+
+/// A value that counts how often it is dropped.
+#[derive(Debug)]
+struct Counted(u32, Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn drops() -> (Arc<AtomicUsize>, impl Fn(u32) -> Counted) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    (count, move |v| Counted(v, c.clone()))
+}
+
+// ---------------------------------------------------------------------------
+// Capacity is exact.
+
+#[test]
+fn len_never_exceeds_capacity_and_a_send_on_a_full_channel_waits() {
+    let (tx, rx) = bounded(2);
+    polled(tx.send(1)).ready().unwrap();
+    polled(tx.send(2)).ready().unwrap();
+    assert_eq!(tx.len(), 2);
+    assert!(tx.is_full());
+    let mut third = polled(tx.send(3));
+    third.pending();
+    assert_eq!(tx.len(), 2);
+    assert_eq!(tx.try_send(4), Err(TrySendError::Full(4)));
+    assert_eq!(rx.try_recv(), Ok(1));
+    // The freed slot went to the waiting send, not to the try_send.
+    assert!(third.woken());
+    assert_eq!(tx.try_send(5), Err(TrySendError::Full(5)));
+    third.ready().unwrap();
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn each_recv_frees_exactly_one_slot_for_exactly_one_waiting_sender() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut senders: Vec<_> = (1..=3).map(|i| polled(tx.send(i))).collect();
+    for s in &mut senders {
+        s.pending();
+    }
+    assert_eq!(rx.try_recv(), Ok(0));
+    let woken: Vec<usize> = senders.iter().map(|s| s.wakes()).collect();
+    assert_eq!(woken, [1, 0, 0]);
+    // The other two stay queued however often they are polled.
+    senders[1].pending();
+    senders[2].pending();
+    senders[0].ready().unwrap();
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(senders[1].wakes(), 1);
+    assert_eq!(senders[2].wakes(), 0);
+}
+
+#[test]
+fn permits_hold_slots_against_the_capacity() {
+    let (tx, rx) = bounded::<u8>(2);
+    let p1 = tx.try_reserve().unwrap();
+    let p2 = tx.try_reserve().unwrap();
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    assert_eq!(tx.len(), 0, "reservations are not queued values");
+    p1.send(7);
+    drop(p2);
+    assert_eq!(rx.try_recv(), Ok(7));
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Cancel safety: send.
+
+#[test]
+fn dropped_queued_send_never_enqueues_its_value() {
+    let (count, v) = drops();
+    let (tx, rx) = bounded(1);
+    tx.try_send(v(0)).unwrap();
+    let mut a = polled(tx.send(v(1)));
+    let mut b = polled(tx.send(v(2)));
+    a.pending();
+    b.pending();
+    drop(a);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "A's value dropped with it");
+    assert_eq!(rx.try_recv().unwrap().0, 0);
+    assert!(b.woken(), "the slot went to B");
+    b.ready().unwrap();
+    assert_eq!(rx.try_recv().unwrap().0, 2);
+    assert_eq!(rx.try_recv().unwrap_err(), TryRecvError::Empty);
+}
+
+#[test]
+fn dropped_woken_send_passes_its_slot_on() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut a = polled(tx.send(1));
+    let mut b = polled(tx.send(2));
+    a.pending();
+    b.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(a.woken());
+    assert!(!b.woken());
+    drop(a); // granted a slot, never re-polled
+    assert!(b.woken(), "the granted slot went on to B");
+    b.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn dropped_woken_send_with_nobody_waiting_frees_the_slot() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut a = polled(tx.send(1));
+    a.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    drop(a);
+    tx.try_send(9).unwrap();
+    assert_eq!(rx.try_recv(), Ok(9));
+}
+
+// ---------------------------------------------------------------------------
+// Cancel safety: recv.
+
+#[test]
+fn dropped_queued_recv_loses_nothing() {
+    let (tx, rx) = bounded(1);
+    let mut a = polled(rx.recv());
+    a.pending();
+    drop(a);
+    tx.try_send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+#[test]
+fn dropped_woken_recv_passes_its_value_to_the_next_receiver() {
+    let (tx, rx) = bounded(1);
+    let mut a = polled(rx.recv());
+    let mut b = polled(rx.recv());
+    a.pending();
+    b.pending();
+    tx.try_send(1).unwrap();
+    assert!(a.woken());
+    assert!(!b.woken());
+    drop(a); // handed the value, never re-polled
+    assert!(b.woken());
+    assert_eq!(b.ready(), Ok(1));
+}
+
+#[test]
+fn dropped_woken_recv_puts_its_value_back_at_the_front() {
+    let (tx, rx) = bounded(2);
+    let mut a = polled(rx.recv());
+    a.pending();
+    tx.try_send(1).unwrap(); // handed to A
+    tx.try_send(2).unwrap(); // buffered
+    assert_eq!(tx.len(), 2);
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    drop(a);
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn picking_up_a_handed_value_frees_its_slot_for_a_waiting_sender() {
+    let (tx, rx) = bounded(1);
+    let mut r = polled(rx.recv());
+    r.pending();
+    tx.try_send(1).unwrap(); // handed to r: the one slot is in use
+    let mut s = polled(tx.send(2));
+    s.pending();
+    assert_eq!(r.ready(), Ok(1));
+    assert!(s.woken());
+    s.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+// ---------------------------------------------------------------------------
+// Cancel safety: reserve.
+
+#[test]
+fn dropped_queued_reserve_keeps_the_queue_moving() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut a = polled(tx.reserve());
+    let mut b = polled(tx.send(2));
+    a.pending();
+    b.pending();
+    drop(a);
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(b.woken());
+    b.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn dropped_woken_reserve_passes_its_slot_on() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut a = polled(tx.reserve());
+    let mut b = polled(tx.reserve());
+    a.pending();
+    b.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(a.woken());
+    drop(a);
+    assert!(b.woken());
+    b.ready().unwrap().send(5);
+    assert_eq!(rx.try_recv(), Ok(5));
+}
+
+#[test]
+fn unused_permit_passes_its_slot_to_the_next_sender() {
+    let (tx, rx) = bounded(1);
+    let permit = tx.try_reserve().unwrap();
+    let mut s = polled(tx.send(1));
+    s.pending();
+    drop(permit);
+    assert!(s.woken());
+    s.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+#[test]
+fn permit_sends_straight_to_a_waiting_receiver() {
+    let (tx, rx) = bounded(1);
+    let mut r = polled(rx.recv());
+    r.pending();
+    let permit = polled(tx.reserve()).ready().unwrap();
+    permit.send(3);
+    assert!(r.woken());
+    assert_eq!(r.ready(), Ok(3));
+}
+
+// ---------------------------------------------------------------------------
+// Cancel safety: join.
+
+#[test]
+fn dropped_queued_join_leaves_the_others_waiting() {
+    let (tx, rx) = tracked(1);
+    tx.try_send(1).unwrap();
+    let mut a = polled(tx.join());
+    let mut b = polled(rx.join());
+    a.pending();
+    b.pending();
+    drop(a);
+    rx.try_recv().unwrap();
+    b.pending();
+    rx.task_done().unwrap();
+    assert!(b.woken());
+    b.ready();
+}
+
+#[test]
+fn dropped_woken_join_does_not_take_the_wake_up_from_the_others() {
+    let (tx, rx) = tracked(1);
+    tx.try_send(1).unwrap();
+    let mut a = polled(tx.join());
+    let mut b = polled(tx.join());
+    a.pending();
+    b.pending();
+    rx.try_recv().unwrap();
+    rx.task_done().unwrap();
+    assert!(a.woken() && b.woken(), "completion wakes every join");
+    drop(a);
+    b.ready();
+}
+
+#[test]
+fn join_completes_once_the_count_reached_zero_even_if_values_follow() {
+    // asyncio's join() waits on an Event that stays set for its waiters.
+    let (tx, rx) = tracked(2);
+    tx.try_send(1).unwrap();
+    let mut j = polled(tx.join());
+    j.pending();
+    rx.try_recv().unwrap();
+    rx.task_done().unwrap();
+    tx.try_send(2).unwrap();
+    j.ready();
+    // A join that starts now waits for the new value.
+    polled(tx.join()).pending();
+}
+
+// ---------------------------------------------------------------------------
+// FIFO.
+
+#[test]
+fn values_come_out_in_fifo_order() {
+    let (tx, rx) = bounded(4);
+    for round in 0..5u32 {
+        for i in 0..4 {
+            tx.try_send(round * 4 + i).unwrap();
+        }
+        for i in 0..4 {
+            assert_eq!(rx.try_recv(), Ok(round * 4 + i));
+        }
+    }
+}
+
+#[test]
+fn waiting_senders_are_served_in_fifo_order() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut senders: Vec<_> = (1..=3).map(|i| polled(tx.send(i))).collect();
+    for s in &mut senders {
+        s.pending();
+    }
+    for i in 0..3 {
+        assert_eq!(rx.try_recv(), Ok(i as u32));
+        // Only the next sender in line is woken.
+        for (j, s) in senders.iter().enumerate() {
+            assert_eq!(s.wakes(), usize::from(j <= i), "after recv {i}");
+        }
+        senders[i].ready().unwrap();
+    }
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn waiting_receivers_are_served_in_fifo_order() {
+    let (tx, rx) = bounded(4);
+    let mut receivers: Vec<_> = (0..3).map(|_| polled(rx.recv())).collect();
+    for r in &mut receivers {
+        r.pending();
+    }
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    // Each value is bound to its receiver, whatever order they re-poll in.
+    assert_eq!(receivers[2].ready(), Ok(2));
+    assert_eq!(receivers[0].ready(), Ok(0));
+    assert_eq!(receivers[1].ready(), Ok(1));
+}
+
+#[test]
+fn try_send_and_try_recv_never_barge_past_waiters() {
+    let (tx, rx) = bounded(1);
+    let mut r = polled(rx.recv());
+    r.pending();
+    tx.try_send(1).unwrap();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "1 belongs to r");
+    assert_eq!(r.ready(), Ok(1));
+
+    tx.try_send(2).unwrap();
+    let mut s = polled(tx.send(3));
+    s.pending();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(
+        tx.try_send(4),
+        Err(TrySendError::Full(4)),
+        "slot belongs to s"
+    );
+    assert!(tx.try_reserve().is_err());
+    s.ready().unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Values dropped exactly once.
+
+#[test]
+fn queued_values_are_dropped_exactly_once_with_the_channel() {
+    let (count, v) = drops();
+    {
+        let (tx, rx) = bounded(4);
+        for i in 0..3 {
+            tx.try_send(v(i)).unwrap();
+        }
+        drop(rx.try_recv().unwrap());
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        drop(tx);
+        // Closed but not drained: the two values wait for the receiver.
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    let (count, v) = drops();
+    {
+        let ch = Channel::<Counted, 3>::new();
+        ch.try_send(v(0)).unwrap();
+        ch.try_send(v(1)).unwrap();
+        let mut r = polled(async {
+            let _ = ch.recv().await;
+        });
+        r.ready();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn dropping_every_receiver_drops_queued_values_at_once_and_fails_senders() {
+    let (count, v) = drops();
+    let (tx, rx) = bounded(2);
+    let rx2 = rx.clone();
+    tx.try_send(v(0)).unwrap();
+    tx.try_send(v(1)).unwrap();
+    let mut waiting = polled(tx.send(v(2)));
+    waiting.pending();
+    drop(rx);
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+    drop(rx2);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(waiting.woken());
+    let SendError(back) = waiting.ready().unwrap_err();
+    assert_eq!(back.0, 2);
+    drop(waiting);
+    assert!(tx.is_closed());
+    drop(back);
+    drop(tx);
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+// ---------------------------------------------------------------------------
+// Close and drain.
+
+#[test]
+fn close_fails_senders_and_lets_receivers_drain() {
+    let (tx, rx) = bounded(2);
+    tx.try_send(1).unwrap();
+    assert!(rx.close());
+    assert!(!tx.close(), "already closed");
+    assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
+    assert_eq!(polled(tx.send(3)).ready(), Err(SendError(3)));
+    assert!(polled(tx.reserve()).ready().is_err());
+    assert_eq!(polled(rx.recv()).ready(), Ok(1));
+    assert!(polled(rx.recv()).ready().is_err());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn close_wakes_waiting_senders_with_their_values() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut a = polled(tx.send(1));
+    let mut b = polled(tx.reserve());
+    a.pending();
+    b.pending();
+    tx.close();
+    assert!(a.woken() && b.woken());
+    assert_eq!(a.ready(), Err(SendError(1)));
+    assert!(b.ready().is_err());
+    assert_eq!(rx.try_recv(), Ok(0));
+}
+
+#[test]
+fn close_wakes_waiting_receivers_once_nothing_is_left() {
+    let (tx, rx) = bounded::<u8>(1);
+    let mut a = polled(rx.recv());
+    let mut b = polled(rx.recv());
+    a.pending();
+    b.pending();
+    drop(tx); // the last sender closes the channel
+    assert!(a.woken() && b.woken());
+    assert!(a.ready().is_err());
+    assert!(b.ready().is_err());
+}
+
+#[test]
+fn receivers_wait_for_outstanding_permits_after_close() {
+    let (tx, rx) = bounded(2);
+    let permit = tx.try_reserve().unwrap();
+    let unused = tx.try_reserve().unwrap();
+    tx.close();
+    let mut r = polled(rx.recv());
+    r.pending();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    permit.send(1);
+    assert_eq!(r.ready(), Ok(1));
+    let mut r2 = polled(rx.recv());
+    r2.pending();
+    drop(unused);
+    assert!(
+        r2.woken(),
+        "the last outstanding permit drained the channel"
+    );
+    assert!(r2.ready().is_err());
+}
+
+#[test]
+fn a_sender_granted_a_slot_before_close_still_delivers() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut s = polled(tx.send(1));
+    s.pending();
+    assert_eq!(rx.try_recv(), Ok(0)); // grants the slot to s
+    tx.close();
+    s.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_slot_freed_after_close_is_not_granted_to_a_waiting_sender() {
+    let (tx, rx) = bounded(1);
+    tx.try_send(0).unwrap();
+    let mut s = polled(tx.send(1));
+    s.pending();
+    rx.close();
+    assert!(s.woken());
+    assert_eq!(rx.try_recv(), Ok(0)); // frees the slot after the close
+    assert_eq!(s.ready(), Err(SendError(1)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn closed_future_completes_on_close_from_either_side() {
+    let (tx, rx) = bounded::<u8>(1);
+    let mut a = polled(tx.closed());
+    let mut b = polled(rx.closed());
+    a.pending();
+    b.pending();
+    let mut dropped = polled(tx.closed());
+    dropped.pending();
+    drop(dropped);
+    rx.close();
+    assert!(a.woken() && b.woken());
+    a.ready();
+    b.ready();
+    polled(tx.closed()).ready();
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown (Python 3.13) and completion tracking.
+
+#[test]
+fn graceful_shutdown_lets_consumers_drain_then_fail() {
+    let (tx, rx) = tracked(4);
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    let mut join = polled(tx.join());
+    join.pending();
+    tx.close();
+    let mut got = Vec::new();
+    while let Ok(task) = rx.try_recv_task() {
+        got.push(task.done());
+    }
+    assert_eq!(got, [0, 1, 2]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(join.woken());
+    join.ready();
+}
+
+#[test]
+fn immediate_shutdown_discards_queued_values_and_releases_join() {
+    let (count, v) = drops();
+    let (tx, rx) = tracked(4);
+    for i in 0..3 {
+        tx.try_send(v(i)).unwrap();
+    }
+    let in_hand = rx.try_recv().unwrap(); // received, not yet done
+    let mut join = polled(tx.join());
+    join.pending();
+    let mut r = polled(rx.recv());
+    assert_eq!(rx.shutdown_immediate(), 2);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(r.ready().is_err(), "receivers fail at once");
+    assert_eq!(tx.unfinished_tasks(), 1);
+    join.pending();
+    drop(in_hand);
+    rx.task_done().unwrap();
+    assert!(join.woken());
+    join.ready();
+}
+
+#[test]
+fn task_done_more_often_than_received_is_an_error() {
+    let (tx, rx) = tracked(2);
+    assert!(rx.task_done().is_err());
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert!(rx.task_done().is_err(), "sent but not received");
+    rx.try_recv().unwrap();
+    rx.task_done().unwrap();
+    assert!(rx.task_done().is_err());
+    assert_eq!(rx.unfinished_tasks(), 1);
+}
+
+#[test]
+fn task_guard_marks_done_on_drop_or_done() {
+    let (tx, rx) = tracked(2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let mut join = polled(tx.join());
+    join.pending();
+    let mut t1 = polled(rx.recv_task()).ready().unwrap();
+    *t1 += 10;
+    assert_eq!(*t1, 11);
+    let t2 = rx.try_recv_task().unwrap();
+    assert_eq!(tx.unfinished_tasks(), 2);
+    drop(t1);
+    assert_eq!(tx.unfinished_tasks(), 1);
+    assert!(!join.woken());
+    assert_eq!(t2.done(), 2);
+    assert!(join.woken());
+    join.ready();
+    assert!(rx.task_done().is_err(), "the guards did the counting");
+}
+
+#[test]
+fn dropped_woken_recv_task_passes_the_value_on_without_counting_it() {
+    let (tx, rx) = tracked(1);
+    let mut a = polled(rx.recv_task());
+    let mut b = polled(rx.recv_task());
+    a.pending();
+    b.pending();
+    tx.try_send(1).unwrap();
+    drop(a);
+    let task = b.ready().unwrap();
+    assert!(rx.task_done().is_err(), "the guard holds the count");
+    drop(task);
+    polled(tx.join()).ready();
+}
+
+#[test]
+fn dropping_every_receiver_releases_join() {
+    let (tx, rx) = tracked(2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    rx.try_recv().unwrap(); // received, never marked done
+    let mut join = polled(tx.join());
+    join.pending();
+    drop(rx);
+    assert!(join.woken());
+    join.ready();
+    assert_eq!(tx.unfinished_tasks(), 0);
+}
+
+#[test]
+fn force_send_displaces_the_oldest_value() {
+    let (tx, rx) = tracked(2);
+    assert_eq!(tx.force_send(1), Ok(None));
+    assert_eq!(tx.force_send(2), Ok(None));
+    assert_eq!(tx.force_send(3), Ok(Some(1)));
+    assert_eq!(
+        tx.unfinished_tasks(),
+        2,
+        "the displaced value counts as finished"
+    );
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Ok(3));
+    // Nothing to displace while every slot is reserved.
+    let _p1 = tx.try_reserve().unwrap();
+    let _p2 = tx.try_reserve().unwrap();
+    assert_eq!(tx.force_send(4), Err(TrySendError::Full(4)));
+    tx.close();
+    assert_eq!(tx.force_send(5), Err(TrySendError::Closed(5)));
+}
+
+// ---------------------------------------------------------------------------
+// Batches, Stream, Sink, the inline channel.
+
+#[test]
+fn recv_many_waits_for_one_then_takes_what_is_there() {
+    let (tx, rx) = bounded(8);
+    let mut buf = Vec::new();
+    let mut r = polled(rx.recv_many(&mut buf, 3));
+    r.pending();
+    for i in 0..5 {
+        tx.try_send(i).unwrap();
+    }
+    assert_eq!(r.ready(), Ok(3));
+    drop(r);
+    assert_eq!(buf, [0, 1, 2]);
+    assert_eq!(polled(rx.recv_many(&mut buf, 0)).ready(), Ok(0));
+    assert_eq!(polled(rx.recv_many(&mut buf, 10)).ready(), Ok(2));
+    assert_eq!(buf, [0, 1, 2, 3, 4]);
+    drop(tx);
+    assert!(polled(rx.recv_many(&mut buf, 10)).ready().is_err());
+}
+
+#[test]
+fn recv_many_grants_every_freed_slot_to_the_waiting_senders() {
+    let (tx, rx) = bounded(20);
+    for i in 0..20 {
+        tx.try_send(i).unwrap();
+    }
+    let mut senders: Vec<_> = (20..40).map(|i| polled(tx.send(i))).collect();
+    for s in &mut senders {
+        s.pending();
+    }
+    let mut buf = Vec::new();
+    assert_eq!(polled(rx.recv_many(&mut buf, 20)).ready(), Ok(20));
+    assert!(senders.iter().all(|s| s.wakes() == 1), "all 20 granted");
+    for s in &mut senders {
+        s.ready().unwrap();
+    }
+    assert_eq!(rx.len(), 20);
+}
+
+#[test]
+fn stream_yields_values_then_ends_when_closed_and_drained() {
+    let (tx, mut rx) = bounded(2);
+    let mut next = polled(rx.next());
+    next.pending();
+    tx.try_send(1).unwrap();
+    assert_eq!(next.ready(), Some(1));
+    drop(next);
+    tx.try_send(2).unwrap();
+    drop(tx);
+    assert_eq!(polled(rx.next()).ready(), Some(2));
+    assert_eq!(polled(rx.next()).ready(), None);
+    assert_eq!(polled(rx.next()).ready(), None);
+}
+
+#[test]
+fn a_receiver_dropped_while_its_stream_was_woken_passes_the_value_on() {
+    let (tx, mut rx) = bounded(1);
+    let other = rx.clone();
+    {
+        let mut next = polled(rx.next());
+        next.pending();
+    }
+    // The stream's node stays queued after the `Next` future is dropped...
+    tx.try_send(1).unwrap();
+    // ...and was handed the value; dropping the receiver passes it on.
+    drop(rx);
+    assert_eq!(other.try_recv(), Ok(1));
+}
+
+#[test]
+fn sink_reserves_then_sends_and_close_drops_the_sender() {
+    let (tx, rx) = bounded(1);
+    let mut sink = tx.into_sink();
+    polled(sink.send(1)).ready().unwrap();
+    let mut second = polled(sink.send(2));
+    second.pending();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(second.woken());
+    second.ready().unwrap();
+    drop(second);
+    assert_eq!(rx.try_recv(), Ok(2));
+    polled(sink.close()).ready().unwrap();
+    assert!(sink.sender().is_none());
+    assert!(rx.is_closed(), "the sink held the last sender");
+    assert!(polled(sink.send(3)).ready().is_err());
+}
+
+#[test]
+fn a_dropped_sink_gives_its_reserved_slot_back() {
+    let (tx, rx) = bounded(1);
+    let tx2 = tx.clone();
+    let mut sink = tx.into_sink();
+    polled(futures::future::poll_fn(|cx| sink.poll_ready_unpin(cx)))
+        .ready()
+        .unwrap();
+    assert!(tx2.try_send(1).is_err());
+    drop(sink);
+    tx2.try_send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+static STATIC_QUEUE: Channel<u32, 2, Tracked> = Channel::new();
+
+#[test]
+fn inline_channel_in_a_static_has_the_same_semantics() {
+    let ch = &STATIC_QUEUE;
+    assert_eq!(ch.capacity(), 2);
+    ch.try_send(1).unwrap();
+    polled(ch.send(2)).ready().unwrap();
+    let mut third = polled(ch.send(3));
+    third.pending();
+    let mut join = polled(ch.join());
+    join.pending();
+    assert_eq!(ch.try_recv(), Ok(1));
+    third.ready().unwrap();
+    ch.task_done().unwrap();
+    let t = polled(ch.recv_task()).ready().unwrap();
+    assert_eq!(t.done(), 2);
+    assert_eq!(ch.unfinished_tasks(), 1);
+    assert!(ch.close());
+    assert_eq!(ch.try_recv_task().unwrap().done(), 3);
+    assert!(join.woken());
+    join.ready();
+    assert_eq!(ch.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+#[should_panic(expected = "channel capacity must be at least 1")]
+fn capacity_zero_panics_with_the_reason() {
+    let _ = bounded::<u8>(0);
+}
+
+#[test]
+#[should_panic(expected = "channel capacity must be at least 1")]
+fn inline_capacity_zero_panics_with_the_reason() {
+    let _ = Channel::<u8, 0>::new();
+}
+
+#[test]
+fn handles_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let (tx, rx) = bounded::<u8>(1);
+    send_sync(&tx);
+    send_sync(&rx);
+    send(&tx.send(1));
+    send(&rx.recv());
+    send(&tx.reserve());
+    let (ttx, trx) = tracked::<u8>(1);
+    send(&ttx.join());
+    send(&trx.recv_task());
+    send_sync(&Channel::<u8, 1, Tracked>::new());
+    let sink = tx.clone().into_sink();
+    send(&sink);
+}
+
+#[test]
+fn counts_and_debug() {
+    let (tx, rx) = bounded::<u8>(3);
+    let tx2 = tx.clone();
+    let rx2 = rx.clone();
+    assert_eq!((tx.sender_count(), tx.receiver_count()), (2, 2));
+    drop((tx2, rx2));
+    assert_eq!((rx.sender_count(), rx.receiver_count()), (1, 1));
+    assert!(format!("{tx:?}").contains("capacity: 3"));
+    assert!(format!("{:?}", tx.send(1)).contains("Send"));
+}
