@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use std::cell::Cell;
 use std::collections::VecDeque;
 
+use futures::future;
 use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+use sluicegate::channel::{bounded, tracked};
 use sluicegate::retry::{Backoff, Jitter, Retry, RetryPolicy, SplitMix64};
 use sluicegate::time::{interval, timeout, ManualClock, Timer};
 use sluicegate::{Condition, Event, Mutex, Semaphore};
@@ -139,6 +141,149 @@ async fn service(
         Err("503")
     } else {
         Ok("200")
+    }
+}
+
+/// #1 Queue-based worker pool: 20 workers pull 10,000 jobs from a bounded
+/// queue; results and errors are both collected (errors are data). Dropping
+/// the job sender is the sentinel: workers drain the queue, then stop.
+async fn worker_pool() -> Row {
+    const JOBS: u32 = 10_000;
+    const WORKERS: usize = 20;
+    let start = Instant::now();
+    let (job_tx, job_rx) = bounded::<u32>(100);
+    let (out_tx, out_rx) = bounded::<Result<u64, u32>>(100);
+    let producer = async move {
+        for job in 0..JOBS {
+            job_tx
+                .send(job)
+                .await
+                .expect("workers outlive the producer");
+        }
+    };
+    let pool = future::join_all((0..WORKERS).map(|_| {
+        let (job_rx, out_tx) = (job_rx.clone(), out_tx.clone());
+        async move {
+            while let Ok(job) = job_rx.recv().await {
+                // Every 97th job fails.
+                let outcome = if job % 97 == 0 {
+                    Err(job)
+                } else {
+                    Ok(u64::from(job) * 2)
+                };
+                let _ = out_tx.send(outcome).await;
+            }
+        }
+    }));
+    drop((job_rx, out_tx));
+    let collect = async move {
+        let (mut ok, mut failed) = (0usize, 0usize);
+        while let Ok(outcome) = out_rx.recv().await {
+            match outcome {
+                Ok(_) => ok += 1,
+                Err(_) => failed += 1,
+            }
+        }
+        (ok, failed)
+    };
+    let ((), _, (ok, failed)) = futures::join!(producer, pool, collect);
+    assert_eq!((ok, failed), (9_896, 104));
+    Row {
+        pattern: "1 Queue worker pool",
+        sluicegate: "channel::bounded + workers",
+        parameters: format!("{WORKERS} workers, {JOBS} jobs, queue 100"),
+        result: format!("{ok} results + {failed} errors collected"),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #4 Backpressure queue: the producer puts with a 1 s timeout; an item that
+/// cannot be queued in time is dropped and counted. Waiting for a *slot*
+/// (`reserve`) rather than with the value means a timed-out item comes back.
+fn backpressure_queue() -> Row {
+    const ITEMS: u64 = 500;
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let (produced, consumed, dropped) = futures_lite::future::block_on(clock.auto_advance(async {
+        let (tx, rx) = bounded::<u64>(100);
+        let (mut produced, mut dropped) = (0u64, 0u64);
+        let producer = async {
+            for item in 0..ITEMS {
+                produced += 1;
+                match timeout(&clock, Duration::from_secs(1), tx.reserve()).await {
+                    Ok(Ok(permit)) => permit.send(item),
+                    Ok(Err(_closed)) => break,
+                    Err(_elapsed) => dropped += 1,
+                }
+                clock.sleep(Duration::from_millis(100)).await; // 10 items/s
+            }
+            tx.close();
+        };
+        let consumer = async {
+            let mut consumed = 0u64;
+            while rx.recv().await.is_ok() {
+                consumed += 1;
+                clock.sleep(Duration::from_millis(1500)).await; // a slow downstream
+            }
+            consumed
+        };
+        let ((), consumed) = futures::join!(producer, consumer);
+        (produced, consumed, dropped)
+    }));
+    assert_eq!(
+        produced,
+        consumed + dropped,
+        "every item consumed or counted as dropped"
+    );
+    assert!(dropped > 0);
+    Row {
+        pattern: "4 Backpressure queue",
+        sluicegate: "reserve + time::timeout",
+        parameters: "queue 100, put timeout 1 s (virtual)".into(),
+        result: format!("produced {produced}, consumed {consumed}, dropped {dropped}"),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #5 and #6 Producer/consumer with `Queue(maxsize=5)` and `join()`, then the
+/// 3.13 shutdowns: graceful `close()` lets consumers drain and stop;
+/// `shutdown_immediate()` discards what is queued and releases `join()`.
+async fn producer_consumer_join() -> Row {
+    const ITEMS: u64 = 1_000;
+    let start = Instant::now();
+    let (tx, rx) = tracked::<u64>(5);
+    let processed = std::sync::atomic::AtomicU64::new(0);
+    let producer = async {
+        for item in 1..=ITEMS {
+            tx.send(item).await.expect("queue open");
+        }
+        tx.join().await; // every item received and done
+        tx.close(); // consumers' recv now fails once drained
+    };
+    let consumers = future::join_all((0..3).map(|_| async {
+        while let Ok(task) = rx.recv_task().await {
+            processed.fetch_add(*task, Ordering::Relaxed);
+            // `task` drops here: asyncio's `task_done()`.
+        }
+    }));
+    futures::join!(producer, consumers);
+    let sum = processed.into_inner();
+    assert_eq!(sum, ITEMS * (ITEMS + 1) / 2);
+
+    let (tx, rx) = tracked::<u32>(8);
+    for i in 0..8 {
+        tx.send(i).await.unwrap();
+    }
+    let discarded = rx.shutdown_immediate();
+    tx.join().await; // released although nothing was processed
+    Row {
+        pattern: "5+6 Queue join() / shutdown",
+        sluicegate: "channel::tracked, join, Task",
+        parameters: format!("maxsize 5, 1 → 3 consumers, {ITEMS} items"),
+        result: format!(
+            "join() after all {ITEMS} done (sum {sum}); immediate shutdown discarded {discarded}"
+        ),
+        elapsed: start.elapsed(),
     }
 }
 
@@ -341,6 +486,8 @@ fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
     let mut rows = smol::block_on(ex.run(async {
         vec![
+            worker_pool().await,
+            producer_consumer_join().await,
             bounded_concurrency(ex).await,
             bounded_semaphore().await,
             start_signal(ex).await,
@@ -348,6 +495,7 @@ fn main() {
         ]
     }));
     rows.extend([
+        backpressure_queue(),
         timeout_pattern(),
         retry_with_backoff(),
         circuit_breaker(),
