@@ -2,7 +2,7 @@
 //!
 //! sluicegate gives Rust the coordination patterns that asyncio users know by
 //! heart — a semaphore to bound concurrency, an event as a start signal, a
-//! condition variable, timeouts, retry with backoff and a circuit breaker —
+//! bounded queue with `join()`/`task_done()`, a condition variable, timeouts, retry with backoff and a circuit breaker —
 //! written
 //! against the `futures` traits only. The same code runs on smol, tokio,
 //! embassy or a plain `block_on`, and with default features off it needs only
@@ -13,6 +13,8 @@
 //! | `asyncio.Semaphore(n)`, `async with sem:` | [`Semaphore::new`], `let _permit = sem.acquire().await?;` |
 //! | `asyncio.BoundedSemaphore(n)` | [`Semaphore`]: permits are RAII guards, so over-release cannot happen |
 //! | `asyncio.Event()`: `set`/`clear`/`is_set`/`wait` | [`Event`]: the same four |
+//! | `asyncio.Queue(maxsize)`: `put`/`get`/`put_nowait`/`get_nowait` | [`channel::bounded`]: `send`/`recv`/`try_send`/`try_recv` |
+//! | `q.task_done()`, `await q.join()`, `q.shutdown()` | [`channel::tracked`]: `recv_task`/`task_done`, `join`, `close`/`shutdown_immediate` |
 //! | `asyncio.Lock()`, `async with lock:` | `Mutex::new(value)`, `let guard = lock.lock().await;` (async-lock's, re-exported; the data lives inside) |
 //! | `asyncio.Condition(lock)`: `async with cond: await cond.wait()` | [`Condition`] with a [`Mutex`]: `guard = cond.wait(guard).await;` |
 //! | `await cond.wait_for(pred)` | `cond.wait_until(guard, pred).await` (or `wait_while`) |
