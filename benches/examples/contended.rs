@@ -1,0 +1,101 @@
+//! A fixed amount of contended semaphore work, for profilers that count
+//! instructions (`valgrind --tool=callgrind`) rather than sample time.
+//!
+//! ```text
+//! cargo build --profile bench -p sluicegate-benches --example contended
+//! valgrind --tool=callgrind target/release/examples/contended sluicegate 16 8 5
+//! ```
+//!
+//! Arguments: `<sluicegate|futures-intrusive|tokio> <tasks> <permits> <rounds>`.
+//! Like the `sem_tokio-ct_*` rows of the `semaphore` bench: `tasks` tasks on
+//! a tokio current-thread runtime each do 256 acquire/yield/release cycles.
+//! Prints the wall time per acquire+release (the instruction count per
+//! operation is callgrind's total divided by `tasks * 256 * rounds`).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+const CYCLES: usize = 256;
+
+trait Sem: Send + Sync + 'static {
+    fn with_permits(permits: usize) -> Self;
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_;
+}
+
+impl Sem for sluicegate::Semaphore {
+    fn with_permits(permits: usize) -> Self {
+        Self::new(permits)
+    }
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
+        sluicegate::Semaphore::acquire(self)
+    }
+}
+
+impl Sem for futures_intrusive::sync::Semaphore {
+    fn with_permits(permits: usize) -> Self {
+        Self::new(true, permits)
+    }
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
+        futures_intrusive::sync::Semaphore::acquire(self, 1)
+    }
+}
+
+impl Sem for tokio::sync::Semaphore {
+    fn with_permits(permits: usize) -> Self {
+        Self::new(permits)
+    }
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
+        tokio::sync::Semaphore::acquire(self)
+    }
+}
+
+fn run<S: Sem>(tasks: usize, permits: usize, rounds: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let sem = Arc::new(S::with_permits(permits));
+        rt.block_on(async {
+            let handles: Vec<_> = (0..tasks)
+                .map(|_| {
+                    let sem = sem.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..CYCLES {
+                            let permit = sem.acquire_one().await;
+                            tokio::task::yield_now().await;
+                            drop(permit);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+    let ops = (rounds * tasks * CYCLES) as f64;
+    println!("{:.1} ns/op", start.elapsed().as_nanos() as f64 / ops);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [which, tasks, permits, rounds] = &args[..] else {
+        eprintln!(
+            "usage: contended <sluicegate|futures-intrusive|tokio> <tasks> <permits> <rounds>"
+        );
+        std::process::exit(2);
+    };
+    let (tasks, permits, rounds) = (
+        tasks.parse().unwrap(),
+        permits.parse().unwrap(),
+        rounds.parse().unwrap(),
+    );
+    match which.as_str() {
+        "sluicegate" => run::<sluicegate::Semaphore>(tasks, permits, rounds),
+        "futures-intrusive" => run::<futures_intrusive::sync::Semaphore>(tasks, permits, rounds),
+        "tokio" => run::<tokio::sync::Semaphore>(tasks, permits, rounds),
+        other => panic!("unknown semaphore {other:?}"),
+    }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Turns criterion's results into the README's markdown tables.
+
+    cargo bench -p sluicegate-benches
+    python3 benches/report.py [target/criterion]
+
+Reads `<group>/<contestant>/new/estimates.json` (the mean, in ns per
+operation: the benches already divide by the operations of a round) and
+prints one table per bench file: ns/op for every contestant, and the ratio
+sluicegate / peer (below 1.00: sluicegate is faster).
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+SEM_PEERS = [
+    ("tokio", "tokio (fair)"),
+    ("async-lock", "async-lock (unfair)"),
+    ("maitake-sync", "maitake-sync (fair)"),
+    ("futures-intrusive", "futures-intrusive (fair)"),
+]
+EVENT_PEERS = [("tokio-notify", "tokio Notify")]
+RUNTIMES = {"tokio-ct": "tokio current-thread", "tokio-mt": "tokio multi-thread", "smol": "smol"}
+
+
+def mean_ns(root: Path, group: str, name: str):
+    path = root / group / name / "new" / "estimates.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())["mean"]["point_estimate"]
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "–"
+    return f"{ns:.1f}" if ns < 100 else f"{ns:.0f}"
+
+
+def fmt_ratio(ours, theirs):
+    if ours is None or theirs is None:
+        return "–"
+    return f"{ours / theirs:.2f}"
+
+
+def sem_row_label(group: str):
+    if group == "sem_uncontended":
+        return (0, "", 0, 0), "uncontended (hand-polled)"
+    m = re.fullmatch(r"sem_(.+)_t(\d+)_p(\d+)", group)
+    if not m:
+        return None
+    rt, tasks, permits = m.group(1), int(m.group(2)), int(m.group(3))
+    order = list(RUNTIMES).index(rt) + 1 if rt in RUNTIMES else 9
+    label = f"{RUNTIMES.get(rt, rt)}, {tasks} tasks, {permits} permit{'s' if permits > 1 else ''}"
+    return (order, rt, tasks, permits), label
+
+
+def event_row_label(group: str):
+    if group == "event_handoff":
+        return (0, ""), "set → wake → clear (hand-polled)"
+    m = re.fullmatch(r"event_pingpong_(.+)", group)
+    if not m:
+        return None
+    rt = m.group(1)
+    order = list(RUNTIMES).index(rt) + 1 if rt in RUNTIMES else 9
+    return (order, rt), f"ping-pong round trip, {RUNTIMES.get(rt, rt)}"
+
+
+def table(root: Path, prefix: str, peers, labeller, best_col: bool):
+    rows = []
+    for group_dir in sorted(root.glob(prefix + "*")):
+        parsed = labeller(group_dir.name)
+        if parsed:
+            rows.append((parsed[0], parsed[1], group_dir.name))
+    if not rows:
+        return []
+    rows.sort()
+    head = ["row", "sluicegate"]
+    for _, title in peers:
+        head += [title, "ratio"]
+    if best_col:
+        head.append("vs best peer")
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
+    for _, label, group in rows:
+        ours = mean_ns(root, group, "sluicegate")
+        cells = [label, fmt_ns(ours)]
+        theirs_all = []
+        for key, _ in peers:
+            theirs = mean_ns(root, group, key)
+            if theirs is not None:
+                theirs_all.append(theirs)
+            cells += [fmt_ns(theirs), fmt_ratio(ours, theirs)]
+        if best_col:
+            cells.append(fmt_ratio(ours, min(theirs_all)) if theirs_all else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def main():
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+    sem = table(root, "sem_", SEM_PEERS, sem_row_label, best_col=True)
+    if sem:
+        print("ns per acquire+release (mean); ratio = sluicegate / peer, below 1.00 is faster.\n")
+        print("\n".join(sem))
+        print()
+    ev = table(root, "event_", EVENT_PEERS, event_row_label, best_col=False)
+    if ev:
+        print("ns per hand-off or round trip (mean); ratio = sluicegate / tokio.\n")
+        print("\n".join(ev))
+
+
+if __name__ == "__main__":
+    main()
