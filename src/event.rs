@@ -235,7 +235,10 @@ impl Future for EventWait<'_> {
         assert!(!*this.done, "`EventWait` polled after completion");
         let node = this.node.into_ref();
         let event = *this.event;
-        let ready = if *this.queued {
+        // Only `set()` pops waiters, and only released ones: no lock needed.
+        let ready = if *this.queued && node.popped() {
+            true
+        } else if *this.queued {
             event.waiters.lock(|l| {
                 // SAFETY: the node is used with `event.waiters` only.
                 unsafe {

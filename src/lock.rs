@@ -22,6 +22,7 @@ mod imp {
             Self(Mutex::new(value))
         }
 
+        #[inline]
         pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
             f(&mut self.0.lock().unwrap())
         }
@@ -40,6 +41,7 @@ mod imp {
             Self(Mutex::new(RefCell::new(value)))
         }
 
+        #[inline]
         pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
             critical_section::with(|cs| f(&mut self.0.borrow_ref_mut(cs)))
         }
@@ -57,6 +59,7 @@ mod imp {
             Self(Mutex::new(value))
         }
 
+        #[inline]
         pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
             // Nothing that can panic runs under the lock except a waker's
             // `clone`; a poisoned lock still holds a consistent list.
@@ -107,6 +110,7 @@ mod imp {
             }
         }
 
+        #[inline]
         pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
             while self
                 .locked

@@ -190,6 +190,7 @@ impl Semaphore {
     ///     assert_eq!(permit.num_permits(), 1);
     /// });
     /// ```
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -222,6 +223,7 @@ impl Semaphore {
     ///     assert_eq!(sem.available_permits(), 5);
     /// });
     /// ```
+    #[inline]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         check_request(n);
         Acquire {
@@ -245,6 +247,7 @@ impl Semaphore {
     /// let p = sem.try_acquire().unwrap();
     /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
@@ -266,6 +269,7 @@ impl Semaphore {
     /// let p = sem.try_acquire_many(3).unwrap();
     /// assert!(sem.try_acquire_many(2).is_err());
     /// ```
+    #[inline]
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         check_request(n);
         self.try_take(n).map(|()| SemaphorePermit {
@@ -463,6 +467,7 @@ pin_project! {
 }
 
 impl RawAcquire {
+    #[inline]
     fn new(n: usize) -> Self {
         Self {
             node: Node::new(n),
@@ -471,7 +476,27 @@ impl RawAcquire {
         }
     }
 
+    /// The uncontended case inline (it is the whole cost of an uncontended
+    /// acquire, and the callers live in other crates); the rest out of line.
+    #[inline]
     fn poll_acquire(
+        self: Pin<&mut Self>,
+        sem: &Semaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        if self.phase == Phase::Start {
+            let res = match sem.try_take(self.n) {
+                Ok(()) => Ok(()),
+                Err(TryAcquireError::Closed) => Err(AcquireError(())),
+                Err(TryAcquireError::NoPermits) => return self.poll_acquire_slow(sem, cx),
+            };
+            *self.project().phase = Phase::Done;
+            return Poll::Ready(res);
+        }
+        self.poll_acquire_slow(sem, cx)
+    }
+
+    fn poll_acquire_slow(
         self: Pin<&mut Self>,
         sem: &Semaphore,
         cx: &mut Context<'_>,
@@ -481,17 +506,7 @@ impl RawAcquire {
         let n = *this.n;
         match *this.phase {
             Phase::Start => {
-                match sem.try_take(n) {
-                    Ok(()) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(TryAcquireError::Closed) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Err(AcquireError(())));
-                    }
-                    Err(TryAcquireError::NoPermits) => {}
-                }
+                // `poll_acquire` tried the lock-free path already.
                 // Cloned before the lock: a panicking clone between taking
                 // permits and linking the node would lose those permits.
                 let waker = cx.waker().clone();
@@ -509,7 +524,15 @@ impl RawAcquire {
                         } else {
                             (cur - (take << SHIFT)) | WAITERS
                         };
-                        match sem.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                        // With WAITERS already set there is nothing to take
+                        // and nothing to announce: skip the read-modify-write
+                        // (WAITERS only changes under the lock we hold).
+                        let swapped = if new == cur {
+                            Ok(cur)
+                        } else {
+                            sem.state.compare_exchange_weak(cur, new, AcqRel, Acquire)
+                        };
+                        match swapped {
                             Ok(_) if take == n => return Poll::Ready(Ok(())),
                             Ok(_) => {
                                 // SAFETY: the node is used with `sem.waiters`
@@ -529,6 +552,13 @@ impl RawAcquire {
                 res
             }
             Phase::Queued => {
+                // Popped while the semaphore is open: a release handed over
+                // every permit (only `close` pops an unsatisfied waiter, and
+                // it sets CLOSED before it pops). No lock needed.
+                if node.popped() && sem.state.load(Acquire) & CLOSED == 0 {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Ok(()));
+                }
                 let (res, give_back) = sem.waiters.lock(|l| {
                     // SAFETY: the node is used with `sem.waiters` only.
                     let (need, linked) =
@@ -559,11 +589,15 @@ impl RawAcquire {
     }
 
     /// Gives back whatever a queued acquisition was handed; used by `Drop`.
+    #[inline]
     fn cancel(self: Pin<&mut Self>, sem: &Semaphore) {
-        let this = self.project();
-        if *this.phase != Phase::Queued {
-            return;
+        if self.phase == Phase::Queued {
+            self.cancel_queued(sem);
         }
+    }
+
+    fn cancel_queued(self: Pin<&mut Self>, sem: &Semaphore) {
+        let this = self.project();
         *this.phase = Phase::Done;
         let node = this.node.into_ref();
         let n = *this.n;
@@ -597,6 +631,7 @@ pin_project! {
     }
 
     impl PinnedDrop for Acquire<'_> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.sem);
@@ -607,6 +642,7 @@ pin_project! {
 impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let sem = *this.sem;
@@ -688,6 +724,7 @@ impl<'a> SemaphorePermit<'a> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }
@@ -827,6 +864,7 @@ mod owned {
         }
 
         impl PinnedDrop for AcquireOwned {
+            #[inline]
             fn drop(this: Pin<&mut Self>) {
                 let this = this.project();
                 this.raw.cancel(this.sem);
@@ -837,6 +875,7 @@ mod owned {
     impl Future for AcquireOwned {
         type Output = Result<OwnedSemaphorePermit, AcquireError>;
 
+        #[inline]
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
             let n = this.raw.n;
@@ -919,6 +958,7 @@ mod owned {
     }
 
     impl Drop for OwnedSemaphorePermit {
+        #[inline]
         fn drop(&mut self) {
             self.sem.release(self.permits);
         }

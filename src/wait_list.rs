@@ -9,6 +9,7 @@
 //! after it is released.
 
 use core::marker::PhantomPinned;
+use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::Waker;
@@ -103,11 +104,7 @@ impl<T> Node<T> {
     /// to the node under the lock (the data it wrote, taking the waker)
     /// happens before a load that sees it: from then on, no other thread
     /// touches the node, and its owner may drop it without taking the lock.
-    // Used by `Condition`, which needs `alloc`.
-    #[cfg_attr(
-        not(all(feature = "alloc", target_has_atomic = "ptr")),
-        allow(dead_code)
-    )]
+    #[inline]
     pub(crate) fn popped(&self) -> bool {
         self.popped.load(Ordering::Acquire)
     }
@@ -291,41 +288,56 @@ impl<S: core::fmt::Debug, T> core::fmt::Debug for WaitList<S, T> {
 }
 
 /// Wakers collected under the lock, to be woken after it is released.
+///
+/// The slots are uninitialised until pushed, so a batch costs nothing to
+/// create or drop beyond the wakers it holds (usually one).
 pub(crate) struct WakeBatch {
-    wakers: [Option<Waker>; WakeBatch::CAPACITY],
+    /// Invariant: exactly the slots `woken..len` hold a waker not yet woken.
+    wakers: [MaybeUninit<Waker>; WakeBatch::CAPACITY],
+    woken: usize,
     len: usize,
 }
 
 impl WakeBatch {
     pub(crate) const CAPACITY: usize = 16;
 
+    #[inline]
     pub(crate) const fn new() -> Self {
         Self {
-            wakers: [const { None }; Self::CAPACITY],
+            wakers: [const { MaybeUninit::uninit() }; Self::CAPACITY],
+            woken: 0,
             len: 0,
         }
     }
 
     /// Adds a waker; the caller checks [`WakeBatch::is_full`] before pushing.
+    #[inline]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         debug_assert!(!self.is_full());
         if let Some(waker) = waker {
-            self.wakers[self.len] = Some(waker);
+            self.wakers[self.len].write(waker);
             self.len += 1;
         }
     }
 
+    #[inline]
     pub(crate) fn is_full(&self) -> bool {
         self.len == Self::CAPACITY
     }
 
     /// Wakes every collected waker; call it with no lock held.
+    #[inline]
     pub(crate) fn wake_all(&mut self) {
-        for slot in &mut self.wakers[..self.len] {
-            if let Some(waker) = slot.take() {
-                waker.wake();
-            }
+        while self.woken < self.len {
+            let i = self.woken;
+            // Advance first: if `wake` panics, `Drop` goes on with the rest.
+            self.woken += 1;
+            // SAFETY: slot `i` is in `woken..len` (checked above), so it holds
+            // a waker written by `push` and not read since; moving `woken`
+            // past it means it is never read again.
+            unsafe { self.wakers[i].assume_init_read() }.wake();
         }
+        self.woken = 0;
         self.len = 0;
     }
 }
