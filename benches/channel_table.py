@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the channel bench table (notes/channel.md) from criterion's output.
+"""Builds the channel bench table (README.md, channel section) from criterion's output.
 
 Run after `cargo bench -p sluicegate-benches --bench channel`; reads
 target/criterion/*/*/new/{benchmark,estimates}.json and prints Markdown:
