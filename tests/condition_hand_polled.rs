@@ -5,9 +5,9 @@ mod common;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex as StdMutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
-use common::poll::polled;
+use common::poll::{polled, CountingWaker};
 use sluicegate::{Condition, ConditionGuard, Mutex, MutexGuard, MutexGuardArc};
 
 fn assert_send<T: Send>(_: &T) {}
@@ -357,17 +357,6 @@ fn polling_a_completed_wait_panics() {
     let _ = w.poll();
 }
 
-/// A waker that runs a closure the first time it is woken.
-struct OnWake(StdMutex<Option<Box<dyn FnOnce() + Send>>>);
-
-impl Wake for OnWake {
-    fn wake(self: Arc<Self>) {
-        if let Some(f) = self.0.lock().unwrap().take() {
-            f();
-        }
-    }
-}
-
 type Late = Pin<Box<dyn Future<Output = MutexGuard<'static, ()>> + Send>>;
 
 /// Queues `n` waiters on `cond`; the first one's waker, when it is woken,
@@ -384,7 +373,7 @@ fn waiters_with_a_late_arrival(
 ) {
     let late: Arc<StdMutex<Option<Late>>> = Arc::default();
     let slot = late.clone();
-    let on_wake = Arc::new(OnWake(StdMutex::new(Some(Box::new(move || {
+    let on_wake = Arc::new(CountingWaker::with_hook(move || {
         let mut fut: Late = Box::pin(cond.wait(m.try_lock().unwrap()));
         let waker = Waker::noop();
         assert!(fut
@@ -392,7 +381,7 @@ fn waiters_with_a_late_arrival(
             .poll(&mut Context::from_waker(waker))
             .is_pending());
         *slot.lock().unwrap() = Some(fut);
-    })))));
+    }));
     // The first waiter is polled with the special waker.
     let mut first: Late = Box::pin(cond.wait(m.try_lock().unwrap()));
     let waker = Waker::from(on_wake);

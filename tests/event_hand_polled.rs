@@ -8,29 +8,14 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use common::hook::{HookWaker, Hooked};
-use common::poll::{polled, Polled};
+use common::poll::{polled, CountingWaker, Polled};
 use sluicegate::futures::EventWait;
 use sluicegate::Event;
 
 /// More waiters than one wake batch (`WakeBatch::CAPACITY` is 16).
 const MANY: usize = 40;
 
-fn assert_send_sync<T: Send + Sync>() {}
-fn assert_unpin<T: Unpin>() {}
-
-/// Fails to compile if `$t: Unpin`: with the second impl applicable, the
-/// `_` in `AmbiguousIfUnpin<_>` has two solutions.
-macro_rules! assert_not_unpin {
-    ($t:ty) => {{
-        trait AmbiguousIfUnpin<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
-        impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
-        let _ = <$t as AmbiguousIfUnpin<_>>::check;
-    }};
-}
+use common::traits::{assert_not_unpin, assert_send_sync, assert_unpin};
 
 #[test]
 fn event_and_wait_are_send_and_sync_and_wait_is_not_unpin() {
@@ -247,8 +232,8 @@ fn waiter_not_repolled_across_many_cycles_is_woken_once_and_completes() {
 #[test]
 fn repoll_with_a_new_waker_moves_the_wake_up_to_it() {
     let ev = Event::new();
-    let first = Arc::new(HookWaker::default());
-    let second = Arc::new(HookWaker::default());
+    let first = Arc::new(CountingWaker::default());
+    let second = Arc::new(CountingWaker::default());
     let (w1, w2) = (Waker::from(first.clone()), Waker::from(second.clone()));
     let mut fut = pin!(ev.wait());
     assert!(fut
@@ -289,14 +274,14 @@ fn debug_output_shows_the_state() {
 
 // ---------------------------------------------------------------------------
 // Interleavings inside one `set()`: the first waiter's wake-up runs between
-// two wake batches (see `common::hook`).
+// two wake batches (see `common::poll`).
 
 #[test]
 fn waiter_registered_after_a_clear_in_the_middle_of_set_waits_for_the_next() {
     static EV: Event = Event::new();
     let late = Arc::new(Mutex::new(None::<Polled<EventWait<'static>>>));
     let late_in_hook = late.clone();
-    let mut first = Hooked::new(EV.wait(), move || {
+    let mut first = Polled::with_hook(EV.wait(), move || {
         EV.clear();
         let mut w = polled(EV.wait());
         w.pending();
@@ -327,7 +312,7 @@ fn second_set_in_the_middle_of_set_releases_everyone_once() {
     static EV: Event = Event::new();
     let late = Arc::new(Mutex::new(None::<Polled<EventWait<'static>>>));
     let late_in_hook = late.clone();
-    let mut first = Hooked::new(EV.wait(), move || {
+    let mut first = Polled::with_hook(EV.wait(), move || {
         EV.clear();
         let mut w = polled(EV.wait());
         w.pending();
@@ -356,7 +341,7 @@ fn waiter_dropped_in_the_middle_of_set_is_skipped() {
     static EV: Event = Event::new();
     let victim = Arc::new(Mutex::new(None::<Polled<EventWait<'static>>>));
     let victim_in_hook = victim.clone();
-    let mut first = Hooked::new(EV.wait(), move || {
+    let mut first = Polled::with_hook(EV.wait(), move || {
         drop(victim_in_hook.lock().unwrap().take());
     });
     first.pending();

@@ -9,8 +9,7 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use common::hook::{HookWaker, Hooked};
-use common::poll::polled;
+use common::poll::{polled, CountingWaker, Polled};
 use sluicegate::futures::{Acquire, AcquireOwned};
 use sluicegate::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
 
@@ -21,22 +20,8 @@ const MANY: usize = 20;
 // ---------------------------------------------------------------------------
 // Auto traits, checked at compile time.
 
-fn assert_send_sync<T: Send + Sync>() {}
-fn assert_unpin<T: Unpin>() {}
+use common::traits::{assert_not_unpin, assert_send_sync, assert_unpin};
 fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
-
-/// Fails to compile if `$t: Unpin`: with the second impl applicable, the
-/// `_` in `AmbiguousIfUnpin<_>` has two solutions.
-macro_rules! assert_not_unpin {
-    ($t:ty) => {{
-        trait AmbiguousIfUnpin<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
-        impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
-        let _ = <$t as AmbiguousIfUnpin<_>>::check;
-    }};
-}
 
 #[test]
 fn futures_and_permits_are_send_and_sync_and_futures_are_not_unpin() {
@@ -146,8 +131,8 @@ fn acquire_is_woken_once_and_repolls_without_new_registrations() {
 #[test]
 fn repoll_with_a_new_waker_moves_the_wake_up_to_it() {
     let sem = Semaphore::new(0);
-    let first = Arc::new(HookWaker::default());
-    let second = Arc::new(HookWaker::default());
+    let first = Arc::new(CountingWaker::default());
+    let second = Arc::new(CountingWaker::default());
     let (w1, w2) = (Waker::from(first.clone()), Waker::from(second.clone()));
     let mut fut = pin!(sem.acquire());
     assert!(fut
@@ -329,7 +314,7 @@ fn no_new_caller_barges_in_between_two_wake_batches() {
     let seen_in_hook = seen.clone();
     // Runs after the first batch is woken, while the release still holds
     // the permits for the rest of the queue.
-    let mut first = Hooked::new(SEM.acquire(), move || {
+    let mut first = Polled::with_hook(SEM.acquire(), move || {
         *seen_in_hook.lock().unwrap() = Some(SEM.try_acquire().map(SemaphorePermit::forget));
     });
     first.pending();
@@ -540,7 +525,7 @@ fn dropped_between_two_wake_batches_passes_its_permit_to_the_next() {
     // release is between batches.
     let victim = Arc::new(Mutex::new(None::<common::poll::Polled<Acquire<'static>>>));
     let victim_in_hook = victim.clone();
-    let mut first = Hooked::new(SEM.acquire(), move || {
+    let mut first = Polled::with_hook(SEM.acquire(), move || {
         drop(victim_in_hook.lock().unwrap().take());
     });
     first.pending();
@@ -665,7 +650,7 @@ fn close_twice_is_harmless() {
 #[test]
 fn close_between_two_release_batches_fails_the_unserved_waiters() {
     static SEM: Semaphore = Semaphore::new(0);
-    let mut first = Hooked::new(SEM.acquire(), || SEM.close());
+    let mut first = Polled::with_hook(SEM.acquire(), || SEM.close());
     first.pending();
     let mut rest: Vec<_> = (1..MANY).map(|_| polled(SEM.acquire())).collect();
     for w in &mut rest {
@@ -698,7 +683,7 @@ fn waiter_dropped_between_two_close_batches_is_skipped() {
     let victim_in_hook = victim.clone();
     let late_result = Arc::new(Mutex::new(None));
     let late_in_hook = late_result.clone();
-    let mut first = Hooked::new(SEM.acquire(), move || {
+    let mut first = Polled::with_hook(SEM.acquire(), move || {
         drop(victim_in_hook.lock().unwrap().take());
         // A new acquire during the close fails at once.
         *late_in_hook.lock().unwrap() = Some(polled(SEM.acquire()).ready().is_err());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::poll::polled;
+use common::poll::{polled, CountingWaker};
 use futures_lite::future::yield_now;
 use sluicegate::time::{
     interval, timeout, timeout_at, Elapsed, ManualClock, MissedTickBehavior, TimeoutExt, Timer,
@@ -145,20 +145,14 @@ fn advance_wakes_every_due_sleep_and_only_those() {
     assert_eq!(sleeps[2].poll(), Poll::Ready(()));
 }
 
-#[derive(Default)]
-struct Count(AtomicUsize);
-
-impl std::task::Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 #[test]
 fn a_sleep_repolled_with_a_new_waker_wakes_the_new_one() {
     let clock = ManualClock::new();
     let mut sleep = pin!(clock.sleep(secs(1)));
-    let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
+    let (a, b) = (
+        Arc::new(CountingWaker::default()),
+        Arc::new(CountingWaker::default()),
+    );
     let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
     assert!(sleep
         .as_mut()
@@ -174,7 +168,7 @@ fn a_sleep_repolled_with_a_new_waker_wakes_the_new_one() {
         "re-polling does not register twice"
     );
     clock.advance(secs(1));
-    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert_eq!((a.wakes(), b.wakes()), (0, 1));
     assert!(sleep
         .as_mut()
         .poll(&mut Context::from_waker(&wb))

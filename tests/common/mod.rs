@@ -10,8 +10,8 @@
 //!   [`hook`] a waker that runs code between two wake batches.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod hook;
 pub mod poll;
+pub mod traits;
 
 use std::future::Future;
 use std::panic::{resume_unwind, AssertUnwindSafe};
