@@ -16,9 +16,17 @@ use crate::wait_list::{Node, WaitList, WakeBatch};
 
 // The state word: the available permits shifted left by `SHIFT`, plus flags.
 const CLOSED: usize = 0b01;
-/// Set exactly while the wait list is non-empty (changed only under its
-/// lock). While it is set the permit count is zero and the lock-free paths
-/// stay out, so every permit goes to the queue first.
+/// Set whenever the wait list is non-empty (changed only under its lock).
+/// While it is set the permit count is zero and the lock-free paths stay
+/// out, so every permit goes to the queue first.
+///
+/// It may also stay set for a while after the list empties: a single-permit
+/// release that hands its permit to the last waiter leaves it, because under
+/// contention the releaser usually queues again at once, and clearing and
+/// re-setting it would cost two read-modify-writes per hand-off. A stale
+/// flag is harmless: the count is still zero, and the next slow release
+/// (any release while it is set) finds the list empty and clears it as it
+/// adds its permits.
 const WAITERS: usize = 0b10;
 const SHIFT: u32 = 2;
 
@@ -380,7 +388,54 @@ impl Semaphore {
     }
 
     #[cold]
-    fn release_slow(&self, mut n: usize) {
+    fn release_slow(&self, n: usize) {
+        if n == 1 {
+            self.release_one_slow();
+        } else {
+            self.release_many_slow(n);
+        }
+    }
+
+    /// One permit back while someone waits: the common contended case, with
+    /// at most one waiter to wake, so no batch.
+    fn release_one_slow(&self) {
+        let waker = self.waiters.lock(|l| {
+            match l.with_front(|need| {
+                *need -= 1;
+                *need == 0
+            }) {
+                // The head still wants more; WAITERS stays set.
+                Some(false) => None,
+                // The permit completes the head. WAITERS stays set even if
+                // the list is now empty (see `WAITERS`).
+                Some(true) => l.pop_front().flatten(),
+                // The last waiter cancelled after our lock-free look: the
+                // permit goes into the counter.
+                None => {
+                    self.add_to_counter_clearing_waiters(1);
+                    None
+                }
+            }
+        });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// With the list empty (under its lock): clears WAITERS and adds `n`
+    /// permits to the counter in one step.
+    fn add_to_counter_clearing_waiters(&self, n: usize) {
+        let mut cur = self.state.load(Acquire);
+        loop {
+            let new = Self::checked_add(cur & !WAITERS, n);
+            match self.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    fn release_many_slow(&self, mut n: usize) {
         let mut batch = WakeBatch::new();
         loop {
             let more = self.waiters.lock(|l| {
@@ -398,16 +453,8 @@ impl Semaphore {
                     }
                 }
                 if l.is_empty() {
-                    // Nobody left to hand permits to: clear WAITERS and put
-                    // the rest into the counter in one step.
-                    let mut cur = self.state.load(Acquire);
-                    loop {
-                        let new = Self::checked_add(cur & !WAITERS, n);
-                        match self.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
-                            Ok(_) => break,
-                            Err(actual) => cur = actual,
-                        }
-                    }
+                    // Nobody left to hand permits to.
+                    self.add_to_counter_clearing_waiters(n);
                     n = 0;
                 }
                 n > 0
@@ -493,6 +540,16 @@ impl RawAcquire {
             *self.project().phase = Phase::Done;
             return Poll::Ready(res);
         }
+        // Re-polled after a release handed over every permit: popped while
+        // the semaphore is open (only `close` pops an unsatisfied waiter, and
+        // it sets CLOSED before it pops). No lock needed.
+        if self.phase == Phase::Queued
+            && self.node.popped()
+            && sem.state.load(Acquire) & CLOSED == 0
+        {
+            *self.project().phase = Phase::Done;
+            return Poll::Ready(Ok(()));
+        }
         self.poll_acquire_slow(sem, cx)
     }
 
@@ -552,13 +609,8 @@ impl RawAcquire {
                 res
             }
             Phase::Queued => {
-                // Popped while the semaphore is open: a release handed over
-                // every permit (only `close` pops an unsatisfied waiter, and
-                // it sets CLOSED before it pops). No lock needed.
-                if node.popped() && sem.state.load(Acquire) & CLOSED == 0 {
-                    *this.phase = Phase::Done;
-                    return Poll::Ready(Ok(()));
-                }
+                // `poll_acquire` handled the lock-free "popped while open"
+                // case; whatever is left needs the lock.
                 let (res, give_back) = sem.waiters.lock(|l| {
                     // SAFETY: the node is used with `sem.waiters` only.
                     let (need, linked) =

@@ -464,6 +464,37 @@ fn last_waiter_dropped_lets_the_lock_free_path_run_again() {
     assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
 }
 
+#[test]
+fn single_permit_hand_off_to_the_last_waiter_keeps_exact_accounting() {
+    // Handing one permit to the last waiter leaves the waiters flag set for
+    // a moment (it spares the releaser, who usually queues again, two
+    // read-modify-writes); nothing observable may differ.
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut a = polled(sem.acquire());
+    a.pending();
+    drop(held);
+    assert!(a.woken());
+    assert_eq!(sem.available_permits(), 0);
+    assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    // A newcomer queues behind nobody and is served by the next release.
+    let mut b = polled(sem.acquire());
+    b.pending();
+    let permit_a = a.ready().unwrap();
+    drop(permit_a);
+    assert!(b.woken());
+    let permit_b = b.ready().unwrap();
+    assert_eq!(sem.available_permits(), 0);
+    drop(permit_b);
+    // The flag is settled by that release: the lock-free paths run again.
+    assert_eq!(sem.available_permits(), 1);
+    let again = sem.try_acquire().unwrap();
+    drop(again);
+    sem.add_permits(2);
+    assert_eq!(sem.available_permits(), 3);
+    assert_eq!(sem.try_acquire_many(3).unwrap().num_permits(), 3);
+}
+
 // ---------------------------------------------------------------------------
 // Cancellation: dropped after being woken, before the re-poll.
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use sluicegate::Semaphore;
-use sluicegate_loom_tests::{model, thread, Polled};
+use sluicegate_loom_tests::{block_on, model, thread, Polled};
 
 #[test]
 fn release_racing_cancel_of_a_partly_served_head_serves_the_next() {
@@ -121,5 +121,28 @@ fn cancel_after_wake_racing_a_new_acquire_passes_the_permit_on() {
         drop(woken);
         other.join().unwrap();
         assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+#[test]
+fn hand_off_to_the_last_waiter_then_its_release_racing_a_newcomer() {
+    // The single-permit hand-off to the last waiter leaves the waiters flag
+    // set; the permit must still reach a newcomer that races the release
+    // that settles it, and end up back in the counter.
+    model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.clone().try_acquire_owned().unwrap();
+        let s = sem.clone();
+        let waiter = thread::spawn(move || drop(block_on(s.acquire()).unwrap()));
+        let s = sem.clone();
+        let newcomer = thread::spawn(move || drop(block_on(s.acquire()).unwrap()));
+        drop(held);
+        waiter.join().unwrap();
+        newcomer.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+        assert!(
+            sem.try_acquire().is_ok(),
+            "the lock-free path is open again"
+        );
     });
 }
