@@ -518,7 +518,23 @@ impl<G: ConditionGuard> Wait<'_, G> {
 impl<G: ConditionGuard> Future for Wait<'_, G> {
     type Output = G;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
+        // The usual wake-up, inline: a notifier popped the node (seen
+        // without the list lock) and the mutex is free.
+        if self.phase == Phase::Queued && self.node.popped() {
+            let this = self.as_mut().project();
+            if let Some(guard) = G::try_relock(this.source) {
+                *this.phase = Phase::Done;
+                return Poll::Ready(guard);
+            }
+        }
+        self.poll_slow(cx)
+    }
+}
+
+impl<G: ConditionGuard> Wait<'_, G> {
+    fn poll_slow(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
         let mut this = self.project();
         let node = this.node.into_ref();
         let cond = *this.cond;
@@ -662,6 +678,7 @@ where
 {
     type Output = G;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
         self.project().inner.poll(cx)
     }
