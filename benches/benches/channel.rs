@@ -9,8 +9,10 @@
 //! Each measured iteration moves `MESSAGES` values (spawning the tasks is
 //! included and negligible); criterion reports elements/s. Filter with the
 //! usual criterion arguments, e.g. `cargo bench -p sluicegate-benches --bench
-//! channel -- 'spsc/cap16/tokio-ct'`. The table in `notes/channel.md` is made
-//! from `target/criterion` by `notes/channel-bench-table.py`.
+//! channel -- 'spsc/cap16/tokio-ct'`. The README's table is made from
+//! `target/criterion` by `benches/channel_table.py`.
+//!
+//! Why capacity 1 differs: `benches/tests/peer_semantics.rs`.
 
 use std::future::Future;
 use std::hint::black_box;

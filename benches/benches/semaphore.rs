@@ -16,7 +16,7 @@
 //!   current-thread, tokio multi-thread (one worker per core), and smol's
 //!   `async_executor::Executor` driven on the bench thread.
 //!
-//! Fairness of the contestants (see `notes/benches.md`): sluicegate, tokio,
+//! Fairness of the contestants (see the README's table notes): sluicegate, tokio,
 //! maitake-sync and futures-intrusive (constructed with `is_fair = true`)
 //! hand permits to waiters in FIFO order; async-lock's semaphore is not fair
 //! (a released permit goes back to the counter and whoever polls first,
