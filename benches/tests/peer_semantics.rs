@@ -12,10 +12,10 @@
 //! own value: two task switches per message at capacity 1.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 
-fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
 }
 
@@ -23,7 +23,7 @@ fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
 fn flume_delivers_the_value_of_a_send_future_dropped_while_waiting() {
     let (tx, rx) = flume::bounded::<u32>(1);
     tx.try_send(1).unwrap();
-    let mut send = pin!(tx.send_async(2));
+    let mut send = Box::pin(tx.send_async(2));
     assert!(poll_once(send.as_mut()).is_pending(), "channel is full");
     // Two values come out without the sender running again: the receiver
     // pulled the waiting sender's value into the queue.
@@ -38,7 +38,7 @@ fn flume_delivers_the_value_of_a_send_future_dropped_while_waiting() {
 fn sluicegate_does_not_deliver_the_value_of_a_send_future_dropped_while_waiting() {
     let (tx, rx) = sluicegate::channel::bounded::<u32>(1);
     tx.try_send(1).unwrap();
-    let mut send = pin!(tx.send(2));
+    let mut send = Box::pin(tx.send(2));
     assert!(poll_once(send.as_mut()).is_pending(), "channel is full");
     assert_eq!(rx.try_recv().unwrap(), 1);
     // The freed slot is the woken sender's to fill; until it runs, nothing.
@@ -51,7 +51,7 @@ fn sluicegate_does_not_deliver_the_value_of_a_send_future_dropped_while_waiting(
 fn kanal_delivers_the_value_of_a_send_future_dropped_while_waiting() {
     let (tx, rx) = kanal::bounded_async::<u32>(1);
     tx.try_send(1).unwrap();
-    let mut send = pin!(tx.send(2));
+    let mut send = Box::pin(tx.send(2));
     assert!(poll_once(send.as_mut()).is_pending(), "channel is full");
     let mut recv = pin!(rx.recv());
     assert_eq!(poll_once(recv.as_mut()), Poll::Ready(Ok(1)));
