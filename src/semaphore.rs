@@ -387,7 +387,7 @@ impl Semaphore {
         state + (n << SHIFT)
     }
 
-    #[cold]
+    #[inline]
     fn release_slow(&self, n: usize) {
         if n == 1 {
             self.release_one_slow();
@@ -397,7 +397,8 @@ impl Semaphore {
     }
 
     /// One permit back while someone waits: the common contended case, with
-    /// at most one waiter to wake, so no batch.
+    /// at most one waiter to wake, so no batch (and a small frame).
+    #[inline(never)]
     fn release_one_slow(&self) {
         let waker = self.waiters.lock(|l| {
             match l.with_front(|need| {
@@ -435,6 +436,8 @@ impl Semaphore {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn release_many_slow(&self, mut n: usize) {
         let mut batch = WakeBatch::new();
         loop {
