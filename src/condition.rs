@@ -483,23 +483,30 @@ pin_project! {
     }
 
     impl<G: ConditionGuard> PinnedDrop for Wait<'_, G> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            let node = this.node.into_ref();
-            let forward = match *this.phase {
-                Phase::Start | Phase::Done => false,
-                // Still queued (then it just leaves), or popped: read how.
-                Phase::Queued | Phase::Relocking => this.cond.waiters.lock(|l| {
-                    // SAFETY: the node is used with `cond.waiters` only.
-                    unsafe {
-                        !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One
-                    }
-                }),
-            };
-            *this.phase = Phase::Done;
-            if forward {
-                this.cond.notify_one();
+            // Completed (the usual case) or never registered: nothing to undo.
+            if matches!(this.phase, Phase::Queued | Phase::Relocking) {
+                this.leave();
             }
+        }
+    }
+}
+
+impl<G: ConditionGuard> Wait<'_, G> {
+    /// Dropped while registered: leaves the queue, or forwards a
+    /// notification it was handed but did not consume.
+    #[cold]
+    fn leave(self: Pin<&mut Self>) {
+        let this = self.project();
+        let node = this.node.into_ref();
+        let forward = this.cond.waiters.lock(|l| {
+            // SAFETY: the node is used with `cond.waiters` only.
+            unsafe { !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One }
+        });
+        *this.phase = Phase::Done;
+        if forward {
+            this.cond.notify_one();
         }
     }
 }
@@ -534,6 +541,7 @@ impl<G: ConditionGuard> Future for Wait<'_, G> {
 }
 
 impl<G: ConditionGuard> Wait<'_, G> {
+    #[inline(never)]
     fn poll_slow(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
         let mut this = self.project();
         let node = this.node.into_ref();

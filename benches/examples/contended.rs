@@ -6,11 +6,16 @@
 //! valgrind --tool=callgrind target/release/examples/contended sluicegate 16 8 5
 //! ```
 //!
-//! Arguments: `<sluicegate|futures-intrusive|tokio> <tasks> <permits> <rounds>`.
+//! Arguments: `<sluicegate|futures-intrusive|tokio|maitake-sync|async-lock>
+//! <tasks> <permits> <rounds>`.
 //! Like the `sem_tokio-ct_*` rows of the `semaphore` bench: `tasks` tasks on
 //! a tokio current-thread runtime each do 256 acquire/yield/release cycles.
 //! Prints the wall time per acquire+release (the instruction count per
 //! operation is callgrind's total divided by `tasks * 256 * rounds`).
+//!
+//! `benches/interleaved.py` runs it for every contestant in turn, many
+//! times, and reports medians: a drift of the shared machine's speed then
+//! hits every contestant alike.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -50,6 +55,24 @@ impl Sem for tokio::sync::Semaphore {
     }
 }
 
+impl Sem for maitake_sync::Semaphore {
+    fn with_permits(permits: usize) -> Self {
+        Self::new(permits)
+    }
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
+        maitake_sync::Semaphore::acquire(self, 1)
+    }
+}
+
+impl Sem for async_lock::Semaphore {
+    fn with_permits(permits: usize) -> Self {
+        Self::new(permits)
+    }
+    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
+        async_lock::Semaphore::acquire(self)
+    }
+}
+
 fn run<S: Sem>(tasks: usize, permits: usize, rounds: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -83,7 +106,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [which, tasks, permits, rounds] = &args[..] else {
         eprintln!(
-            "usage: contended <sluicegate|futures-intrusive|tokio> <tasks> <permits> <rounds>"
+            "usage: contended <sluicegate|futures-intrusive|tokio|maitake-sync|async-lock> \
+             <tasks> <permits> <rounds>"
         );
         std::process::exit(2);
     };
@@ -96,6 +120,8 @@ fn main() {
         "sluicegate" => run::<sluicegate::Semaphore>(tasks, permits, rounds),
         "futures-intrusive" => run::<futures_intrusive::sync::Semaphore>(tasks, permits, rounds),
         "tokio" => run::<tokio::sync::Semaphore>(tasks, permits, rounds),
+        "maitake-sync" => run::<maitake_sync::Semaphore>(tasks, permits, rounds),
+        "async-lock" => run::<async_lock::Semaphore>(tasks, permits, rounds),
         other => panic!("unknown semaphore {other:?}"),
     }
 }
