@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Drift-robust semaphore comparison on tokio's current-thread runtime.
+"""Drift-robust comparisons on tokio's current-thread runtime.
 
-    cargo build --profile bench -p sluicegate-benches --example contended
-    python3 benches/interleaved.py [repetitions]
+    cargo build --profile bench -p sluicegate-benches --examples
+    python3 benches/interleaved.py semaphore [repetitions]
+    python3 benches/interleaved.py condition [repetitions]
 
-Runs `target/release/examples/contended` for every contestant in turn,
-`repetitions` times (default 9) per row, so that a change in the shared
-machine's speed during the run hits every contestant alike; prints the
-median ns per acquire+release and sluicegate's ratio to each peer (below
-1.00: sluicegate is faster). Same workload as the criterion `semaphore`
-bench's tokio current-thread rows: `tasks` tasks, each doing 256
-acquire/yield/release cycles.
+Runs one example binary per contestant in turn, `repetitions` times
+(default 9) per row, so that a change in the shared machine's speed during
+the run hits every contestant alike, and prints medians with sluicegate's
+ratio to each peer (time ratios: below 1.00, sluicegate is faster).
+
+- `semaphore`: `examples/contended.rs`, the workload of the criterion
+  `semaphore` bench's tokio current-thread rows (`tasks` tasks, each doing
+  256 acquire/yield/release cycles); ns per acquire+release.
+- `condition`: `examples/ping_pong.rs`, the workload of the criterion
+  `condition` bench (two tasks signalling each other); ns per round trip.
 """
 
 import statistics
@@ -18,48 +22,76 @@ import subprocess
 import sys
 from pathlib import Path
 
-BIN = Path(__file__).resolve().parent.parent / "target/release/examples/contended"
-CONTESTANTS = [
+EXAMPLES = Path(__file__).resolve().parent.parent / "target/release/examples"
+
+SEMAPHORE = [
     ("sluicegate", "sluicegate (fair)"),
     ("futures-intrusive", "futures-intrusive (fair)"),
     ("tokio", "tokio (fair)"),
     ("maitake-sync", "maitake-sync (fair)"),
     ("async-lock", "async-lock (unfair)"),
 ]
-ROWS = [(2, 1), (2, 8), (16, 1), (16, 8), (256, 1), (256, 8)]
-OPS_PER_RUN = 2_000_000
+SEMAPHORE_ROWS = [(2, 1), (2, 8), (16, 1), (16, 8), (256, 1), (256, 8)]
+SEMAPHORE_OPS = 2_000_000
+
+CONDITION = [
+    ("condition", "sluicegate `Condition` + async-lock `Mutex`"),
+    ("notify", "tokio `Notify`"),
+    ("notify-mutex", "tokio `Notify` + async-lock `Mutex` turn flag"),
+    ("maitake", "maitake-sync `WaitQueue`"),
+    ("event-listener", "`event_listener::Event` + flag"),
+]
+CONDITION_ROUND_TRIPS = 1_000_000
 
 
-def once(name: str, tasks: int, permits: int) -> float:
-    rounds = max(1, OPS_PER_RUN // (tasks * 256))
+def run(binary: str, *args) -> float:
+    path = EXAMPLES / binary
+    if not path.exists():
+        sys.exit(f"{path} is missing: build the examples first (see --help)")
     out = subprocess.run(
-        [str(BIN), name, str(tasks), str(permits), str(rounds)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [str(path), *map(str, args)], check=True, capture_output=True, text=True
     ).stdout
     return float(out.split()[0])
 
 
-def main() -> None:
-    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 9
-    if not BIN.exists():
-        sys.exit(f"{BIN} is missing: build the `contended` example first")
-    heads = " | ".join(f"{label} | ratio" for _, label in CONTESTANTS[1:])
+def semaphore(reps: int) -> None:
+    heads = " | ".join(f"{label} | ratio" for _, label in SEMAPHORE[1:])
     print(f"median of {reps} interleaved runs, ns per acquire+release\n")
     print(f"| tasks / permits | sluicegate | {heads} |")
-    print("|---|--:|" + "--:|--:|" * (len(CONTESTANTS) - 1))
-    for tasks, permits in ROWS:
-        samples = {name: [] for name, _ in CONTESTANTS}
+    print("|---|--:|" + "--:|--:|" * (len(SEMAPHORE) - 1))
+    for tasks, permits in SEMAPHORE_ROWS:
+        rounds = max(1, SEMAPHORE_OPS // (tasks * 256))
+        samples = {name: [] for name, _ in SEMAPHORE}
         for _ in range(reps):
-            for name, _ in CONTESTANTS:
-                samples[name].append(once(name, tasks, permits))
+            for name, _ in SEMAPHORE:
+                samples[name].append(run("contended", name, tasks, permits, rounds))
         med = {name: statistics.median(v) for name, v in samples.items()}
         ours = med["sluicegate"]
         cells = " | ".join(
-            f"{med[name]:.1f} | {ours / med[name]:.2f}" for name, _ in CONTESTANTS[1:]
+            f"{med[name]:.1f} | {ours / med[name]:.2f}" for name, _ in SEMAPHORE[1:]
         )
         print(f"| {tasks} / {permits} | {ours:.1f} | {cells} |")
+
+
+def condition(reps: int) -> None:
+    samples = {name: [] for name, _ in CONDITION}
+    for _ in range(reps):
+        for name, _ in CONDITION:
+            samples[name].append(run("ping_pong", name, CONDITION_ROUND_TRIPS))
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    notify = med["notify"]
+    print(f"median of {reps} interleaved runs of {CONDITION_ROUND_TRIPS:,} round trips\n")
+    print("| peer | ns per round trip | ratio to `Notify` |")
+    print("|---|--:|--:|")
+    for name, label in CONDITION:
+        print(f"| {label} | {med[name]:.1f} | {med[name] / notify:.3f} |")
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("semaphore", "condition"):
+        sys.exit(__doc__)
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 9
+    {"semaphore": semaphore, "condition": condition}[sys.argv[1]](reps)
 
 
 if __name__ == "__main__":
