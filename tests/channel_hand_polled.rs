@@ -837,3 +837,61 @@ fn counts_and_debug() {
     assert!(format!("{tx:?}").contains("capacity: 3"));
     assert!(format!("{:?}", tx.send(1)).contains("Send"));
 }
+
+// ---------------------------------------------------------------------------
+// A waker whose `clone` panics, on the first poll that must queue (it clones
+// under the channel's lock): the future stays unqueued and the channel
+// consistent.
+
+fn panicking_clone_waker() -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("waker clone failed")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer, and `clone`
+    // never returns, so no `RawWaker` is ever built from a bad pointer.
+    unsafe { std::task::Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+#[test]
+fn panicking_waker_clone_in_a_queuing_send_leaves_the_channel_consistent() {
+    use std::future::Future;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::Context;
+    let (tx, rx) = bounded(1);
+    tx.try_send(1).unwrap();
+    let bad = panicking_clone_waker();
+    let mut send = Box::pin(tx.send(2));
+    let poll = catch_unwind(AssertUnwindSafe(|| {
+        send.as_mut().poll(&mut Context::from_waker(&bad))
+    }));
+    assert!(poll.is_err());
+    drop(send);
+    // Nothing queued: the freed slot goes to a fresh sender, not to a ghost.
+    assert_eq!(rx.try_recv(), Ok(1));
+    tx.try_send(3).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn panicking_waker_clone_in_a_queuing_recv_leaves_the_channel_consistent() {
+    use std::future::Future;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::Context;
+    let (tx, rx) = bounded::<u32>(1);
+    let bad = panicking_clone_waker();
+    let mut recv = Box::pin(rx.recv());
+    let poll = catch_unwind(AssertUnwindSafe(|| {
+        recv.as_mut().poll(&mut Context::from_waker(&bad))
+    }));
+    assert!(poll.is_err());
+    drop(recv);
+    // Nothing queued: a value sent now stays buffered for the next receiver.
+    tx.try_send(7).unwrap();
+    assert_eq!(tx.len(), 1);
+    let mut again = polled(rx.recv());
+    assert_eq!(again.ready(), Ok(7));
+}

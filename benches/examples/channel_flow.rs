@@ -82,7 +82,9 @@ fn flume_flow(producers: u64, consumers: usize, cap: usize, messages: u64) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [which, producers, consumers, cap, messages] = &args[..] else {
-        eprintln!("usage: channel_flow <sluicegate|flume> <producers> <consumers> <capacity> <messages>");
+        eprintln!(
+            "usage: channel_flow <sluicegate|flume> <producers> <consumers> <capacity> <messages>"
+        );
         std::process::exit(2);
     };
     let (producers, consumers, cap, messages): (u64, usize, usize, u64) = (

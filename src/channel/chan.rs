@@ -646,10 +646,6 @@ pin_project! {
 }
 
 impl RawSlot {
-    pub(crate) fn is_idle(&self) -> bool {
-        matches!(self, Self::Idle)
-    }
-
     pub(crate) fn phase(&self) -> &'static str {
         match self {
             Self::Idle => "idle",
@@ -666,14 +662,6 @@ impl RawSlot {
         }
     }
 
-    /// Marks a state machine that completed outside `poll_slot` (the fast
-    /// path of `Send`) as done. Only called while idle: no node is linked.
-    #[inline]
-    pub(crate) fn finish(mut self: Pin<&mut Self>) {
-        debug_assert!(self.is_idle());
-        self.set(Self::Done);
-    }
-
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
     /// `on_slot` under the same lock. `Err(())`: the channel is closed.
     #[inline]
@@ -683,23 +671,14 @@ impl RawSlot {
         cx: &mut Context<'_>,
         on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
     ) -> Poll<Result<R, ()>> {
-        let fresh = match *self {
-            Self::Idle => {
-                self.set(Self::Waiting {
-                    node: Node::new(false),
-                });
-                true
-            }
-            Self::Waiting { .. } => false,
-            Self::Done => panic!("channel future polled after completion"),
-        };
-        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
-            unreachable!()
-        };
-        let node = node.into_ref();
-        let (res, wake) = chan.lock(|l| {
-            let c = &mut l.state;
-            if fresh {
+        if let Self::Done = *self {
+            panic!("channel future polled after completion");
+        }
+        if let Self::Idle = *self {
+            // First poll: one lock takes a free slot, or builds the node in
+            // place and queues it (the node costs nothing on the fast path).
+            let (res, wake) = chan.lock(|l| {
+                let c = &mut l.state;
                 if c.is_closed() {
                     return (Poll::Ready(Err(())), Wake::NONE);
                 }
@@ -708,11 +687,32 @@ impl RawSlot {
                     let (r, wake) = on_slot(l);
                     return (Poll::Ready(Ok(r)), wake);
                 }
+                // Cloned before the node exists: a panicking clone leaves
+                // the state machine idle and nothing linked.
+                let waker = cx.waker().clone();
+                self.set(Self::Waiting {
+                    node: Node::new(false),
+                });
+                let RawSlotProj::Waiting { node } = self.as_mut().project() else {
+                    unreachable!()
+                };
                 // SAFETY: the node is used with `senders` only, and its
                 // owner's drop (`cancel`) unlinks it.
-                unsafe { c.senders.push_back(node, false, cx.waker().clone()) };
-                return (Poll::Pending, Wake::NONE);
+                unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
+                (Poll::Pending, Wake::NONE)
+            });
+            if res.is_ready() {
+                self.set(Self::Done);
             }
+            wake.finish(chan);
+            return res;
+        }
+        let RawSlotProj::Waiting { node } = self.as_mut().project() else {
+            unreachable!()
+        };
+        let node = node.into_ref();
+        let (res, wake) = chan.lock(|l| {
+            let c = &mut l.state;
             // SAFETY: the node is used with `senders` only.
             let (granted, linked) = unsafe {
                 c.senders
@@ -823,33 +823,46 @@ impl<T> RawRecv<T> {
         cx: &mut Context<'_>,
         counted: bool,
     ) -> Poll<Result<T, RecvError>> {
-        let fresh = match *self {
-            Self::Idle => {
-                // Fast path: a value is there, without the waiting machinery.
-                match chan.try_recv(counted) {
-                    Ok(value) => {
-                        self.set(Self::Done);
-                        return Poll::Ready(Ok(value));
+        if let Self::Done = *self {
+            panic!("channel future polled after completion");
+        }
+        if let Self::Idle = *self {
+            // First poll: one lock takes a buffered value, or builds the node
+            // in place and queues it (the node costs nothing on the fast
+            // path).
+            let (res, wake) = chan.lock(|l| {
+                let (res, wake) = take(l, counted);
+                match res {
+                    Ok(Some(value)) => (Poll::Ready(Ok(value)), wake),
+                    Err(e) => (Poll::Ready(Err(e)), wake),
+                    Ok(None) => {
+                        // Cloned before the node exists: a panicking clone
+                        // leaves the state machine idle and nothing linked.
+                        let waker = cx.waker().clone();
+                        self.set(Self::Waiting {
+                            node: Node::new(None),
+                        });
+                        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
+                            unreachable!()
+                        };
+                        // SAFETY: the node is used with the receivers' list
+                        // only, and its owner's drop (`cancel`) unlinks it.
+                        unsafe { l.push_back(node.into_ref(), None, waker) };
+                        (Poll::Pending, wake)
                     }
-                    Err(TryRecvError::Closed) => {
-                        self.set(Self::Done);
-                        return Poll::Ready(Err(RecvError(())));
-                    }
-                    Err(TryRecvError::Empty) => {}
                 }
-                self.set(Self::Waiting {
-                    node: Node::new(None),
-                });
-                true
+            });
+            if res.is_ready() {
+                self.set(Self::Done);
             }
-            Self::Waiting { .. } => false,
-            Self::Done => panic!("channel future polled after completion"),
-        };
+            wake.finish(chan);
+            return res;
+        }
         let RawRecvProj::Waiting { node } = self.as_mut().project() else {
             unreachable!()
         };
         let node = node.into_ref();
-        // Takes a buffered value, or (re)queues the node.
+        // Takes a buffered value, or requeues the node.
         let take_or_queue = |l: &mut Locked<T, S, K>| {
             let (res, wake) = take(l, counted);
             match res {
@@ -864,9 +877,6 @@ impl<T> RawRecv<T> {
             }
         };
         let (res, wake) = chan.lock(|l| {
-            if fresh {
-                return take_or_queue(l);
-            }
             // SAFETY: the node is used with the receivers' list only.
             let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
             if let Some(value) = value {

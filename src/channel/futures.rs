@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use pin_project_lite::pin_project;
 
 use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
-use super::error::{RecvError, SendError, TrySendError};
+use super::error::{RecvError, SendError};
 use super::{Completion, Storage, Tracked};
 
 pin_project! {
@@ -65,24 +65,10 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let value = this.value;
-        if this.raw.is_idle() {
-            // Fast path: a free slot and nobody queued, without the waiting
-            // machinery; a full channel falls through to queue.
-            let v = value.take().expect("`Send` polled after completion");
-            match this.chan.try_send(v) {
-                Ok(()) => {
-                    this.raw.as_mut().finish();
-                    return Poll::Ready(Ok(()));
-                }
-                Err(TrySendError::Closed(v)) => {
-                    this.raw.as_mut().finish();
-                    return Poll::Ready(Err(SendError(v)));
-                }
-                Err(TrySendError::Full(v)) => *value = Some(v),
-            }
-        }
+        // The first poll takes a free slot and writes the value under one
+        // lock (no node is built), or queues.
         match this.raw.poll_slot(this.chan, cx, |l| {
             let v = value.take().expect("`Send` polled after completion");
             write_value(l, v)
