@@ -410,8 +410,9 @@ impl Semaphore {
                 // The permit completes the head. WAITERS stays set even if
                 // the list is now empty (see `WAITERS`).
                 Some(true) => l.pop_front().flatten(),
-                // The last waiter cancelled after our lock-free look: the
-                // permit goes into the counter.
+                // The list is empty (the last waiter cancelled after our
+                // lock-free look, or the flag was left over from a hand-off
+                // to the last waiter): the permit goes into the counter.
                 None => {
                     self.add_to_counter_clearing_waiters(1);
                     None
@@ -480,10 +481,12 @@ impl Semaphore {
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load(Relaxed);
+        // The queue itself, not the WAITERS flag, which can be left over.
+        let waiters = self.waiters.lock(|l| !l.is_empty());
         f.debug_struct("Semaphore")
             .field("available_permits", &(state >> SHIFT))
             .field("closed", &(state & CLOSED != 0))
-            .field("waiters", &(state & WAITERS != 0))
+            .field("waiters", &waiters)
             .finish()
     }
 }

@@ -485,6 +485,10 @@ fn single_permit_hand_off_to_the_last_waiter_keeps_exact_accounting() {
     assert!(b.woken());
     let permit_b = b.ready().unwrap();
     assert_eq!(sem.available_permits(), 0);
+    assert!(
+        format!("{sem:?}").contains("waiters: false"),
+        "nobody queued"
+    );
     drop(permit_b);
     // The flag is settled by that release: the lock-free paths run again.
     assert_eq!(sem.available_permits(), 1);
