@@ -16,6 +16,8 @@ rows = {}
 pools = {}
 for bench in glob.glob(os.path.join(root, "*", "*", "new", "benchmark.json")):
     meta = json.load(open(bench))
+    if not (meta.get("throughput") or {}).get("Elements"):
+        continue  # another bench's output (ns per operation, no throughput)
     est = json.load(open(os.path.join(os.path.dirname(bench), "estimates.json")))
     ns = est["median"]["point_estimate"]
     elements = meta["throughput"]["Elements"]

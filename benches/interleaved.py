@@ -4,6 +4,7 @@
     cargo build --profile bench -p sluicegate-benches --examples
     python3 benches/interleaved.py semaphore [repetitions]
     python3 benches/interleaved.py condition [repetitions]
+    python3 benches/interleaved.py channel [repetitions]
 
 Runs one example binary per contestant in turn, `repetitions` times
 (default 9) per row, so that a change in the shared machine's speed during
@@ -15,6 +16,10 @@ ratio to each peer (time ratios: below 1.00, sluicegate is faster).
   256 acquire/yield/release cycles); ns per acquire+release.
 - `condition`: `examples/ping_pong.rs`, the workload of the criterion
   `condition` bench (two tasks signalling each other); ns per round trip.
+- `channel`: `examples/channel_flow.rs`, the workload of the criterion
+  `channel` bench's tokio current-thread rows; millions of messages/s and
+  sluicegate's throughput ratio to flume and kanal (above 1.00, sluicegate
+  is faster).
 """
 
 import statistics
@@ -42,6 +47,11 @@ CONDITION = [
     ("event-listener", "`event_listener::Event` + flag"),
 ]
 CONDITION_ROUND_TRIPS = 1_000_000
+
+CHANNEL = ["sluicegate", "flume", "kanal"]
+CHANNEL_SHAPES = [("spsc", 1, 1), ("mpsc 4", 4, 1), ("mpmc 4×4", 4, 4)]
+CHANNEL_CAPS = [1, 16, 1024]
+CHANNEL_MESSAGES = 400_000
 
 
 def run(binary: str, *args) -> float:
@@ -87,11 +97,35 @@ def condition(reps: int) -> None:
         print(f"| {label} | {med[name]:.1f} | {med[name] / notify:.3f} |")
 
 
+def channel(reps: int) -> None:
+    print(f"median of {reps} interleaved runs of {CHANNEL_MESSAGES:,} messages, millions/s\n")
+    print("| msg | shape | cap | sluicegate | flume | kanal | vs flume | vs kanal |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|")
+    for msg in ("u64", "64B"):
+        for shape, producers, consumers in CHANNEL_SHAPES:
+            for cap in CHANNEL_CAPS:
+                samples = {name: [] for name in CHANNEL}
+                for _ in range(reps):
+                    for name in CHANNEL:
+                        ns = run("channel_flow", name, producers, consumers, cap,
+                                 CHANNEL_MESSAGES, msg)
+                        samples[name].append(1e3 / ns)
+                med = {name: statistics.median(v) for name, v in samples.items()}
+                ours = med["sluicegate"]
+                print(
+                    f"| {msg} | {shape} | {cap} | {ours:.1f} | {med['flume']:.1f} | "
+                    f"{med['kanal']:.1f} | {ours / med['flume']:.2f} | {ours / med['kanal']:.2f} |"
+                )
+
+
+MODES = {"semaphore": semaphore, "condition": condition, "channel": channel}
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("semaphore", "condition"):
+    if len(sys.argv) < 2 or sys.argv[1] not in MODES:
         sys.exit(__doc__)
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 9
-    {"semaphore": semaphore, "condition": condition}[sys.argv[1]](reps)
+    MODES[sys.argv[1]](reps)
 
 
 if __name__ == "__main__":

@@ -1,33 +1,108 @@
 //! A fixed amount of channel traffic on tokio's current-thread runtime, for
-//! profilers that count instructions (`valgrind --tool=callgrind`) rather
-//! than sample time.
+//! profilers that count instructions (`valgrind --tool=callgrind`) and for
+//! `benches/interleaved.py channel`, which times every contestant in turn.
 //!
 //! ```text
 //! cargo build --profile bench -p sluicegate-benches --example channel_flow
 //! valgrind --tool=callgrind target/release/examples/channel_flow sluicegate 4 1 16 100000
 //! ```
 //!
-//! Arguments: `<sluicegate|flume> <producers> <consumers> <capacity>
-//! <messages>`. Like the `channel` bench's tokio current-thread `u64` rows:
-//! the producers send `messages` values in all, the consumers receive until
-//! the channel closes. Prints the wall time per message.
+//! Arguments: `<sluicegate|flume|kanal> <producers> <consumers> <capacity>
+//! <messages> [u64|64B]`. Like the `channel` bench's tokio current-thread
+//! rows: the producers send `messages` values in all, the consumers receive
+//! until the channel closes. Prints the wall time per message.
 
+use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
-fn sluicegate_flow(producers: u64, consumers: usize, cap: usize, messages: u64) {
+trait Channel<T: Send + 'static> {
+    type Tx: Clone + Send + 'static;
+    type Rx: Clone + Send + 'static;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output = ()> + Send;
+    fn recv(rx: &Self::Rx) -> impl Future<Output = Option<T>> + Send;
+}
+
+struct Sluice;
+struct Flume;
+struct Kanal;
+
+impl<T: Send + 'static> Channel<T> for Sluice {
+    type Tx = sluicegate::channel::Sender<T>;
+    type Rx = sluicegate::channel::Receiver<T>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        sluicegate::channel::bounded(cap)
+    }
+    async fn send(tx: &Self::Tx, v: T) {
+        tx.send(v).await.ok().unwrap()
+    }
+    async fn recv(rx: &Self::Rx) -> Option<T> {
+        rx.recv().await.ok()
+    }
+}
+
+impl<T: Send + 'static> Channel<T> for Flume {
+    type Tx = flume::Sender<T>;
+    type Rx = flume::Receiver<T>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(cap)
+    }
+    async fn send(tx: &Self::Tx, v: T) {
+        tx.send_async(v).await.ok().unwrap()
+    }
+    async fn recv(rx: &Self::Rx) -> Option<T> {
+        rx.recv_async().await.ok()
+    }
+}
+
+impl<T: Send + 'static> Channel<T> for Kanal {
+    type Tx = kanal::AsyncSender<T>;
+    type Rx = kanal::AsyncReceiver<T>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded_async(cap)
+    }
+    async fn send(tx: &Self::Tx, v: T) {
+        tx.send(v).await.ok().unwrap()
+    }
+    async fn recv(rx: &Self::Rx) -> Option<T> {
+        rx.recv().await.ok()
+    }
+}
+
+trait Message: Send + 'static {
+    fn make(i: u64) -> Self;
+}
+
+impl Message for u64 {
+    fn make(i: u64) -> Self {
+        i
+    }
+}
+
+/// A 64-byte message (only moved, never read).
+#[allow(dead_code)]
+struct Msg64([u64; 8]);
+
+impl Message for Msg64 {
+    fn make(i: u64) -> Self {
+        Msg64([i; 8])
+    }
+}
+
+fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize, messages: u64) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     rt.block_on(async {
-        let (tx, rx) = sluicegate::channel::bounded::<u64>(cap);
+        let (tx, rx) = C::bounded(cap);
         let per = messages / producers;
         let mut joins = Vec::new();
         for p in 0..producers {
             let tx = tx.clone();
             joins.push(tokio::spawn(async move {
                 for i in 0..per {
-                    tx.send(p * per + i).await.unwrap();
+                    C::send(&tx, M::make(p * per + i)).await;
                 }
             }));
         }
@@ -35,7 +110,7 @@ fn sluicegate_flow(producers: u64, consumers: usize, cap: usize, messages: u64) 
         for _ in 0..consumers {
             let rx = rx.clone();
             joins.push(tokio::spawn(async move {
-                while let Ok(m) = rx.recv().await {
+                while let Some(m) = C::recv(&rx).await {
                     black_box(m);
                 }
             }));
@@ -47,45 +122,27 @@ fn sluicegate_flow(producers: u64, consumers: usize, cap: usize, messages: u64) 
     });
 }
 
-fn flume_flow(producers: u64, consumers: usize, cap: usize, messages: u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (tx, rx) = flume::bounded::<u64>(cap);
-        let per = messages / producers;
-        let mut joins = Vec::new();
-        for p in 0..producers {
-            let tx = tx.clone();
-            joins.push(tokio::spawn(async move {
-                for i in 0..per {
-                    tx.send_async(p * per + i).await.unwrap();
-                }
-            }));
-        }
-        drop(tx);
-        for _ in 0..consumers {
-            let rx = rx.clone();
-            joins.push(tokio::spawn(async move {
-                while let Ok(m) = rx.recv_async().await {
-                    black_box(m);
-                }
-            }));
-        }
-        drop(rx);
-        for j in joins {
-            j.await.unwrap();
-        }
-    });
+fn run<M: Message>(which: &str, producers: u64, consumers: usize, cap: usize, messages: u64) {
+    match which {
+        "sluicegate" => flow::<Sluice, M>(producers, consumers, cap, messages),
+        "flume" => flow::<Flume, M>(producers, consumers, cap, messages),
+        "kanal" => flow::<Kanal, M>(producers, consumers, cap, messages),
+        other => panic!("unknown channel {other:?}"),
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [which, producers, consumers, cap, messages] = &args[..] else {
-        eprintln!(
-            "usage: channel_flow <sluicegate|flume> <producers> <consumers> <capacity> <messages>"
-        );
-        std::process::exit(2);
+    let (which, producers, consumers, cap, messages, msg) = match &args[..] {
+        [w, p, c, cap, m] => (w, p, c, cap, m, "u64"),
+        [w, p, c, cap, m, msg] => (w, p, c, cap, m, msg.as_str()),
+        _ => {
+            eprintln!(
+                "usage: channel_flow <sluicegate|flume|kanal> <producers> <consumers> \
+                 <capacity> <messages> [u64|64B]"
+            );
+            std::process::exit(2);
+        }
     };
     let (producers, consumers, cap, messages): (u64, usize, usize, u64) = (
         producers.parse().unwrap(),
@@ -94,10 +151,10 @@ fn main() {
         messages.parse().unwrap(),
     );
     let start = Instant::now();
-    match which.as_str() {
-        "sluicegate" => sluicegate_flow(producers, consumers, cap, messages),
-        "flume" => flume_flow(producers, consumers, cap, messages),
-        other => panic!("unknown channel {other:?}"),
+    match msg {
+        "u64" => run::<u64>(which, producers, consumers, cap, messages),
+        "64B" => run::<Msg64>(which, producers, consumers, cap, messages),
+        other => panic!("unknown message type {other:?}"),
     }
     println!(
         "{:.1} ns/message",
