@@ -743,11 +743,17 @@ impl RawSlot {
     }
 
     /// Leaves the queue; a slot granted but not used goes to the next
-    /// sender.
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(
-        mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
-    ) {
+    /// sender. Inline: the usual drop (completed, or never queued) is one
+    /// branch.
+    #[inline]
+    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+        if let Self::Waiting { .. } = *self {
+            self.leave(chan);
+        }
+    }
+
+    #[inline(never)]
+    fn leave<T, S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
         let RawSlotProj::Waiting { node } = self.as_mut().project() else {
             return;
         };
@@ -910,10 +916,15 @@ impl<T> RawRecv<T> {
 
     /// Leaves the queue; a value handed over but not picked up goes on to
     /// the next receiver (or back to the buffer).
-    pub(crate) fn cancel<S: Storage, K: Completion>(
-        mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
-    ) {
+    #[inline]
+    pub(crate) fn cancel<S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+        if let Self::Waiting { .. } = *self {
+            self.leave(chan);
+        }
+    }
+
+    #[inline(never)]
+    fn leave<S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
         let RawRecvProj::Waiting { node } = self.as_mut().project() else {
             return;
         };

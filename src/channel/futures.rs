@@ -43,6 +43,7 @@ pin_project! {
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for Send<'_, T, S, K> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
@@ -117,6 +118,7 @@ pin_project! {
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for Reserve<'_, T, S, K> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
@@ -238,6 +240,7 @@ pin_project! {
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for Recv<'_, T, S, K> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
@@ -300,6 +303,7 @@ pin_project! {
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for RecvMany<'_, '_, T, S, K> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
@@ -506,6 +510,7 @@ pin_project! {
     }
 
     impl<T, S: Storage> PinnedDrop for Join<'_, T, S> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
@@ -559,6 +564,7 @@ pin_project! {
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for WaitClosed<'_, T, S, K> {
+        #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.raw.cancel(this.chan);
