@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::poll::polled;
+use common::poll::{panicking_clone_waker, polled};
 use futures::{SinkExt, StreamExt};
 use sluicegate::channel::{
     bounded, tracked, Channel, SendError, Tracked, TryRecvError, TrySendError,
@@ -842,18 +842,6 @@ fn counts_and_debug() {
 // A waker whose `clone` panics, on the first poll that must queue (it clones
 // under the channel's lock): the future stays unqueued and the channel
 // consistent.
-
-fn panicking_clone_waker() -> std::task::Waker {
-    use std::task::{RawWaker, RawWakerVTable};
-    fn clone(_: *const ()) -> RawWaker {
-        panic!("waker clone failed")
-    }
-    fn noop(_: *const ()) {}
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    // SAFETY: every vtable function ignores the data pointer, and `clone`
-    // never returns, so no `RawWaker` is ever built from a bad pointer.
-    unsafe { std::task::Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
-}
 
 #[test]
 fn panicking_waker_clone_in_a_queuing_send_leaves_the_channel_consistent() {

@@ -365,15 +365,7 @@ fn waiter_dropped_in_the_middle_of_set_is_skipped() {
 #[test]
 fn panicking_waker_clone_leaves_the_event_consistent() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    use std::task::{RawWaker, RawWakerVTable};
-    fn clone(_: *const ()) -> RawWaker {
-        panic!("waker clone failed")
-    }
-    fn noop(_: *const ()) {}
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    // SAFETY: every vtable function ignores the data pointer, and `clone`
-    // never returns, so no `RawWaker` is ever built from a bad pointer.
-    let bad = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let bad = common::poll::panicking_clone_waker();
     let ev = Event::new();
     let mut other = polled(ev.wait());
     other.pending();

@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use common::poll::{polled, CountingWaker, Polled};
+use common::poll::{panicking_clone_waker, polled, CountingWaker, Polled};
 use sluicegate::futures::{Acquire, AcquireOwned};
 use sluicegate::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
 
@@ -1084,20 +1084,6 @@ fn owned_acquire_debug_names_the_future() {
 
 // ---------------------------------------------------------------------------
 // A misbehaving waker.
-
-/// A waker whose `clone` panics: the one user callback that runs while a
-/// primitive holds its lock.
-fn panicking_clone_waker() -> Waker {
-    use std::task::{RawWaker, RawWakerVTable};
-    fn clone(_: *const ()) -> RawWaker {
-        panic!("waker clone failed")
-    }
-    fn noop(_: *const ()) {}
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    // SAFETY: every vtable function ignores the data pointer, and `clone`
-    // never returns, so no `RawWaker` is ever built from a bad pointer.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
-}
 
 #[test]
 fn panicking_waker_clone_loses_no_permits() {

@@ -31,70 +31,15 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 
+#[allow(dead_code)]
+#[path = "../common/semaphores.rs"]
+mod semaphores;
+use semaphores::Sem;
+
 /// Acquire/yield/release cycles per task in the contended rows.
 const CYCLES: usize = 256;
 const TASKS: [usize; 3] = [2, 16, 256];
 const PERMITS: [usize; 2] = [1, 8];
-
-/// The common surface of the contestants: make one, acquire one permit.
-trait Sem: Send + Sync + 'static {
-    /// The column name in the report.
-    const NAME: &'static str;
-    fn with_permits(permits: usize) -> Self;
-    /// A future for one permit; its output holds the permit until dropped.
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_;
-}
-
-impl Sem for sluicegate::Semaphore {
-    const NAME: &'static str = "sluicegate";
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        sluicegate::Semaphore::acquire(self)
-    }
-}
-
-impl Sem for tokio::sync::Semaphore {
-    const NAME: &'static str = "tokio";
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        tokio::sync::Semaphore::acquire(self)
-    }
-}
-
-impl Sem for async_lock::Semaphore {
-    const NAME: &'static str = "async-lock";
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        async_lock::Semaphore::acquire(self)
-    }
-}
-
-impl Sem for maitake_sync::Semaphore {
-    const NAME: &'static str = "maitake-sync";
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        maitake_sync::Semaphore::acquire(self, 1)
-    }
-}
-
-impl Sem for futures_intrusive::sync::Semaphore {
-    const NAME: &'static str = "futures-intrusive";
-    fn with_permits(permits: usize) -> Self {
-        // `true`: the fair mode, comparable with the other fair semaphores.
-        Self::new(true, permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        futures_intrusive::sync::Semaphore::acquire(self, 1)
-    }
-}
 
 /// Polls one acquire by hand (it must be ready) and drops the permit.
 fn uncontended<S: Sem>(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {

@@ -12,83 +12,13 @@
 //! rows: the producers send `messages` values in all, the consumers receive
 //! until the channel closes. Prints the wall time per message.
 
-use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
-trait Channel<T: Send + 'static> {
-    type Tx: Clone + Send + 'static;
-    type Rx: Clone + Send + 'static;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx);
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output = ()> + Send;
-    fn recv(rx: &Self::Rx) -> impl Future<Output = Option<T>> + Send;
-}
-
-struct Sluice;
-struct Flume;
-struct Kanal;
-
-impl<T: Send + 'static> Channel<T> for Sluice {
-    type Tx = sluicegate::channel::Sender<T>;
-    type Rx = sluicegate::channel::Receiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        sluicegate::channel::bounded(cap)
-    }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
-    }
-    async fn recv(rx: &Self::Rx) -> Option<T> {
-        rx.recv().await.ok()
-    }
-}
-
-impl<T: Send + 'static> Channel<T> for Flume {
-    type Tx = flume::Sender<T>;
-    type Rx = flume::Receiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        flume::bounded(cap)
-    }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send_async(v).await.ok().unwrap()
-    }
-    async fn recv(rx: &Self::Rx) -> Option<T> {
-        rx.recv_async().await.ok()
-    }
-}
-
-impl<T: Send + 'static> Channel<T> for Kanal {
-    type Tx = kanal::AsyncSender<T>;
-    type Rx = kanal::AsyncReceiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        kanal::bounded_async(cap)
-    }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
-    }
-    async fn recv(rx: &Self::Rx) -> Option<T> {
-        rx.recv().await.ok()
-    }
-}
-
-trait Message: Send + 'static {
-    fn make(i: u64) -> Self;
-}
-
-impl Message for u64 {
-    fn make(i: u64) -> Self {
-        i
-    }
-}
-
-/// A 64-byte message (only moved, never read).
 #[allow(dead_code)]
-struct Msg64([u64; 8]);
-
-impl Message for Msg64 {
-    fn make(i: u64) -> Self {
-        Msg64([i; 8])
-    }
-}
+#[path = "../common/channels.rs"]
+mod channels;
+use channels::{Channel, Flume, Kanal, Message, Msg64, Sluice};
 
 fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize, messages: u64) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -107,15 +37,18 @@ fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize,
             }));
         }
         drop(tx);
-        for _ in 0..consumers {
-            let rx = rx.clone();
+        let mut rxs = Vec::with_capacity(consumers);
+        for _ in 1..consumers {
+            rxs.push(C::clone_rx(&rx));
+        }
+        rxs.push(rx);
+        for mut rx in rxs {
             joins.push(tokio::spawn(async move {
-                while let Some(m) = C::recv(&rx).await {
+                while let Some(m) = C::recv(&mut rx).await {
                     black_box(m);
                 }
             }));
         }
-        drop(rx);
         for j in joins {
             j.await.unwrap();
         }

@@ -17,61 +17,15 @@
 //! times, and reports medians: a drift of the shared machine's speed then
 //! hits every contestant alike.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 const CYCLES: usize = 256;
 
-trait Sem: Send + Sync + 'static {
-    fn with_permits(permits: usize) -> Self;
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_;
-}
-
-impl Sem for sluicegate::Semaphore {
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        sluicegate::Semaphore::acquire(self)
-    }
-}
-
-impl Sem for futures_intrusive::sync::Semaphore {
-    fn with_permits(permits: usize) -> Self {
-        Self::new(true, permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        futures_intrusive::sync::Semaphore::acquire(self, 1)
-    }
-}
-
-impl Sem for tokio::sync::Semaphore {
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        tokio::sync::Semaphore::acquire(self)
-    }
-}
-
-impl Sem for maitake_sync::Semaphore {
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        maitake_sync::Semaphore::acquire(self, 1)
-    }
-}
-
-impl Sem for async_lock::Semaphore {
-    fn with_permits(permits: usize) -> Self {
-        Self::new(permits)
-    }
-    fn acquire_one(&self) -> impl Future<Output: Send> + Send + '_ {
-        async_lock::Semaphore::acquire(self)
-    }
-}
+#[allow(dead_code)]
+#[path = "../common/semaphores.rs"]
+mod semaphores;
+use semaphores::{Contestant, Sem};
 
 fn run<S: Sem>(tasks: usize, permits: usize, rounds: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -116,12 +70,22 @@ fn main() {
         permits.parse().unwrap(),
         rounds.parse().unwrap(),
     );
-    match which.as_str() {
-        "sluicegate" => run::<sluicegate::Semaphore>(tasks, permits, rounds),
-        "futures-intrusive" => run::<futures_intrusive::sync::Semaphore>(tasks, permits, rounds),
-        "tokio" => run::<tokio::sync::Semaphore>(tasks, permits, rounds),
-        "maitake-sync" => run::<maitake_sync::Semaphore>(tasks, permits, rounds),
-        "async-lock" => run::<async_lock::Semaphore>(tasks, permits, rounds),
-        other => panic!("unknown semaphore {other:?}"),
+    struct Run {
+        tasks: usize,
+        permits: usize,
+        rounds: usize,
     }
+    impl Contestant<()> for Run {
+        fn run<S: Sem>(self) {
+            run::<S>(self.tasks, self.permits, self.rounds)
+        }
+    }
+    semaphores::with_contestant(
+        which,
+        Run {
+            tasks,
+            permits,
+            rounds,
+        },
+    );
 }

@@ -126,3 +126,18 @@ impl<F: Future> Polled<F> {
 pub fn polled<F: Future>(fut: F) -> Polled<F> {
     Polled::new(fut)
 }
+
+/// A waker whose `clone` panics: the one user callback that can run while a
+/// primitive holds its lock.
+#[allow(dead_code)]
+pub fn panicking_clone_waker() -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("waker clone failed")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer, and `clone`
+    // never returns, so no `RawWaker` is ever built from a bad pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
