@@ -509,9 +509,7 @@ impl<G: ConditionGuard> Wait<'_, G> {
             this.cond.notify_one();
         }
     }
-}
 
-impl<G: ConditionGuard> Wait<'_, G> {
     /// Makes a completed wait wait again with `guard`, a guard of the same
     /// mutex (its source is kept).
     fn rearm(self: Pin<&mut Self>, guard: G) {
