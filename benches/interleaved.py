@@ -8,8 +8,11 @@
 
 Runs one example binary per contestant in turn, `repetitions` times
 (default 9) per row, so that a change in the shared machine's speed during
-the run hits every contestant alike, and prints medians with sluicegate's
-ratio to each peer (time ratios: below 1.00, sluicegate is faster).
+the run hits every contestant alike, and prints medians. Ratios are the
+median of the per-repetition ratios (sluicegate's run and the peer's ran
+back to back), with a distribution-free 95 % confidence interval for that
+median in brackets once there are 6 or more repetitions (time ratios: below
+1.00, sluicegate is faster).
 
 - `semaphore`: `examples/contended.rs`, the workload of the criterion
   `semaphore` bench's tokio current-thread rows (`tasks` tasks, each doing
@@ -22,6 +25,7 @@ ratio to each peer (time ratios: below 1.00, sluicegate is faster).
   is faster).
 """
 
+import math
 import statistics
 import subprocess
 import sys
@@ -64,6 +68,26 @@ def run(binary: str, *args) -> float:
     return float(out.split()[0])
 
 
+def paired(ours: list, peer: list) -> str:
+    """Median of the per-repetition ratios ours/peer (each pair ran back to
+    back, so it shares the machine's state) with a distribution-free 95 %
+    confidence interval for that median (binomial order statistics)."""
+    ratios = sorted(o / p for o, p in zip(ours, peer))
+    n = len(ratios)
+    med = statistics.median(ratios)
+    # Largest k with P(Binomial(n, 1/2) < k) <= 2.5 %: [r_k, r_{n+1-k}]
+    # (1-based) then covers the median with at least 95 % probability.
+    k, cum = 0, 0.0
+    while k < n:
+        cum_next = cum + math.comb(n, k) / 2**n
+        if cum_next > 0.025:
+            break
+        cum, k = cum_next, k + 1
+    if k == 0:
+        return f"{med:.2f}"
+    return f"{med:.2f} [{ratios[k - 1]:.2f}–{ratios[n - k]:.2f}]"
+
+
 def semaphore(reps: int) -> None:
     heads = " | ".join(f"{label} | ratio" for _, label in SEMAPHORE[1:])
     print(f"median of {reps} interleaved runs, ns per acquire+release\n")
@@ -78,7 +102,8 @@ def semaphore(reps: int) -> None:
         med = {name: statistics.median(v) for name, v in samples.items()}
         ours = med["sluicegate"]
         cells = " | ".join(
-            f"{med[name]:.1f} | {ours / med[name]:.2f}" for name, _ in SEMAPHORE[1:]
+            f"{med[name]:.1f} | {paired(samples['sluicegate'], samples[name])}"
+            for name, _ in SEMAPHORE[1:]
         )
         print(f"| {tasks} / {permits} | {ours:.1f} | {cells} |")
 
@@ -94,7 +119,7 @@ def condition(reps: int) -> None:
     print("| peer | ns per round trip | ratio to `Notify` |")
     print("|---|--:|--:|")
     for name, label in CONDITION:
-        print(f"| {label} | {med[name]:.1f} | {med[name] / notify:.3f} |")
+        print(f"| {label} | {med[name]:.1f} | {paired(samples[name], samples['notify'])} |")
 
 
 def channel(reps: int) -> None:
@@ -114,7 +139,8 @@ def channel(reps: int) -> None:
                 ours = med["sluicegate"]
                 print(
                     f"| {msg} | {shape} | {cap} | {ours:.1f} | {med['flume']:.1f} | "
-                    f"{med['kanal']:.1f} | {ours / med['flume']:.2f} | {ours / med['kanal']:.2f} |"
+                    f"{med['kanal']:.1f} | {paired(samples['sluicegate'], samples['flume'])} | "
+                    f"{paired(samples['sluicegate'], samples['kanal'])} |"
                 )
 
 

@@ -252,6 +252,49 @@ fn inline_static_channel_works_under_every_executor() {
 }
 
 #[test]
+fn inline_stream_and_sink_deliver_every_value_exactly_once() {
+    use futures::SinkExt;
+    common::run(|ex| async move {
+        // A fresh channel per executor: this test closes it.
+        let ch: &'static Channel<u32, 2> = Box::leak(Box::new(Channel::new()));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                ex.spawn(async move {
+                    let mut stream = std::pin::pin!(ch.stream());
+                    let (mut n, mut sum) = (0u32, 0u64);
+                    while let Some(v) = stream.next().await {
+                        n += 1;
+                        sum += u64::from(v);
+                    }
+                    (n, sum)
+                })
+            })
+            .collect();
+        let producers: Vec<_> = (0..2u32)
+            .map(|p| {
+                ex.spawn(async move {
+                    let mut sink = std::pin::pin!(ch.sink());
+                    let mut values = futures::stream::iter(p * 300..(p + 1) * 300).map(Ok);
+                    sink.send_all(&mut values).await.unwrap();
+                    sink.close().await.unwrap();
+                })
+            })
+            .collect();
+        for p in producers {
+            p.await;
+        }
+        ch.close();
+        let (mut n, mut sum) = (0, 0);
+        for c in consumers {
+            let (cn, csum) = c.await;
+            n += cn;
+            sum += csum;
+        }
+        assert_eq!((n, sum), (600, (0..600u64).sum()), "under {}", ex.name());
+    });
+}
+
+#[test]
 fn cancelled_receivers_under_load_lose_nothing() {
     common::run(|ex| async move {
         let (tx, rx) = bounded::<u32>(4);

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use sluicegate::channel::{bounded, tracked, Channel};
 
 struct Counting;
@@ -102,9 +102,19 @@ fn steady_state_send_and_recv_do_not_allocate() {
             drop(task);
             assert!(poll_once(join.as_mut()).is_ready());
         }
-        // The inline channel.
+        // The inline channel, with its stream and sink (nodes inline).
         inline.try_send(n).unwrap();
         assert!(matches!(poll_once(pin!(inline.recv())), Poll::Ready(Ok(_))));
+        {
+            let mut stream = pin!(inline.stream());
+            let mut sink = pin!(inline.sink());
+            assert!(poll_once(pin!(stream.next())).is_pending());
+            assert!(matches!(poll_once(pin!(sink.send(n))), Poll::Ready(Ok(()))));
+            assert!(matches!(
+                poll_once(pin!(stream.next())),
+                Poll::Ready(Some(_))
+            ));
+        }
     };
     // Warm-up: the Stream's node and anything lazily allocated.
     let start = allocs();

@@ -771,6 +771,147 @@ fn a_dropped_sink_gives_its_reserved_slot_back() {
     assert_eq!(rx.try_recv(), Ok(1));
 }
 
+#[test]
+fn inline_stream_yields_values_then_ends_when_closed_and_drained() {
+    let ch = Channel::<u32, 2>::new();
+    let mut stream = std::pin::pin!(ch.stream());
+    let mut next = polled(stream.next());
+    next.pending();
+    ch.try_send(1).unwrap();
+    assert!(next.woken());
+    assert_eq!(next.ready(), Some(1));
+    drop(next);
+    ch.try_send(2).unwrap();
+    ch.close();
+    assert_eq!(polled(stream.next()).ready(), Some(2));
+    assert_eq!(polled(stream.next()).ready(), None);
+    assert_eq!(polled(stream.next()).ready(), None);
+}
+
+#[test]
+fn an_inline_stream_keeps_its_place_between_next_calls() {
+    let ch = Channel::<u32, 1>::new();
+    let mut stream = std::pin::pin!(ch.stream());
+    polled(stream.next()).pending();
+    // Queued behind the stream, whose `Next` future is gone.
+    let mut later = polled(ch.recv());
+    later.pending();
+    ch.try_send(1).unwrap();
+    assert!(!later.woken(), "the stream is first in line");
+    assert_eq!(polled(stream.next()).ready(), Some(1));
+    ch.try_send(2).unwrap();
+    assert_eq!(later.ready(), Ok(2));
+}
+
+#[test]
+fn a_dropped_queued_inline_stream_loses_nothing() {
+    let ch = Channel::<u32, 1>::new();
+    {
+        let mut stream = std::pin::pin!(ch.stream());
+        polled(stream.next()).pending();
+    }
+    ch.try_send(1).unwrap();
+    assert_eq!(ch.try_recv(), Ok(1));
+}
+
+#[test]
+fn an_inline_stream_dropped_after_being_handed_a_value_passes_it_on() {
+    let ch = Channel::<u32, 1>::new();
+    let mut other = polled(ch.recv());
+    {
+        let mut stream = std::pin::pin!(ch.stream());
+        polled(stream.next()).pending();
+        other.pending();
+        // Handed to the stream (first in line), which is dropped unpolled.
+        ch.try_send(1).unwrap();
+        assert!(!other.woken());
+    }
+    assert!(other.woken(), "the wake-up passed on");
+    assert_eq!(other.ready(), Ok(1));
+    // Handed to a stream with nobody behind it: back into the buffer.
+    {
+        let mut stream = std::pin::pin!(ch.stream());
+        polled(stream.next()).pending();
+        ch.try_send(2).unwrap();
+    }
+    assert_eq!(ch.len(), 1);
+    assert_eq!(ch.try_recv(), Ok(2));
+}
+
+#[test]
+fn inline_sink_reserves_then_sends_and_close_ends_only_the_sink() {
+    let ch = Channel::<u32, 1>::new();
+    let mut sink = std::pin::pin!(ch.sink());
+    polled(sink.send(1)).ready().unwrap();
+    let mut second = polled(sink.send(2));
+    second.pending();
+    assert_eq!(ch.try_recv(), Ok(1));
+    assert!(second.woken());
+    second.ready().unwrap();
+    drop(second);
+    assert_eq!(ch.try_recv(), Ok(2));
+    polled(sink.close()).ready().unwrap();
+    assert!(!ch.is_closed(), "closing the sink leaves the channel open");
+    assert_eq!(polled(sink.send(3)).ready(), Err(SendError(())));
+    ch.try_send(4).unwrap();
+    assert_eq!(ch.try_recv(), Ok(4));
+}
+
+#[test]
+fn an_inline_sink_gives_its_reserved_slot_back_when_closed_or_dropped() {
+    let ch = Channel::<u32, 1>::new();
+    {
+        let mut sink = std::pin::pin!(ch.sink());
+        polled(futures::future::poll_fn(|cx| sink.poll_ready_unpin(cx)))
+            .ready()
+            .unwrap();
+        assert!(ch.try_send(1).is_err(), "the slot is reserved");
+    }
+    ch.try_send(1).unwrap();
+    assert_eq!(ch.try_recv(), Ok(1));
+    let mut sink = std::pin::pin!(ch.sink());
+    polled(futures::future::poll_fn(|cx| sink.poll_ready_unpin(cx)))
+        .ready()
+        .unwrap();
+    polled(sink.close()).ready().unwrap();
+    ch.try_send(2).unwrap();
+}
+
+#[test]
+fn a_dropped_queued_inline_sink_leaves_the_senders_queue() {
+    let ch = Channel::<u32, 1>::new();
+    ch.try_send(0).unwrap();
+    let mut later = polled(ch.send(2));
+    {
+        let mut sink = std::pin::pin!(ch.sink());
+        polled(futures::future::poll_fn(|cx| sink.poll_ready_unpin(cx))).pending();
+        later.pending();
+    }
+    assert_eq!(ch.try_recv(), Ok(0));
+    assert!(later.woken(), "the freed slot went past the dropped sink");
+    later.ready().unwrap();
+    assert_eq!(ch.try_recv(), Ok(2));
+}
+
+#[test]
+fn an_inline_sink_dropped_after_being_granted_a_slot_passes_it_on() {
+    let ch = Channel::<u32, 1>::new();
+    ch.try_send(0).unwrap();
+    let mut later = polled(ch.send(2));
+    {
+        let mut sink = std::pin::pin!(ch.sink());
+        let mut ready = polled(futures::future::poll_fn(|cx| sink.poll_ready_unpin(cx)));
+        ready.pending();
+        later.pending();
+        assert_eq!(ch.try_recv(), Ok(0));
+        assert!(ready.woken(), "granted to the sink, first in line");
+        assert!(!later.woken());
+    }
+    assert!(later.woken(), "the granted slot passed on");
+    later.ready().unwrap();
+    assert_eq!(ch.try_recv(), Ok(2));
+}
+
 static STATIC_QUEUE: Channel<u32, 2, Tracked> = Channel::new();
 
 #[test]

@@ -655,7 +655,6 @@ impl RawSlot {
     }
 
     /// Makes a completed state machine reusable (the `Sink` reuses one).
-    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn reset(mut self: Pin<&mut Self>) {
         if matches!(*self, Self::Done) {
             self.set(Self::Idle);
@@ -813,7 +812,6 @@ impl<T> RawRecv<T> {
     }
 
     /// Makes a completed state machine reusable (the `Stream` reuses one).
-    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn reset(mut self: Pin<&mut Self>) {
         if matches!(*self, Self::Done) {
             self.set(Self::Idle);

@@ -595,3 +595,219 @@ impl<T, S: Storage, K: Completion> fmt::Debug for WaitClosed<'_, T, S, K> {
         f.debug_struct("WaitClosed").finish_non_exhaustive()
     }
 }
+
+pin_project! {
+    /// A [`Stream`] over a channel borrowed by reference, made by
+    /// [`Channel::stream`](super::Channel::stream): each item is one
+    /// `recv()`, and the stream ends once the channel is closed and drained.
+    ///
+    /// It holds its wait-list node inline (no allocation), so it must be
+    /// pinned before use (`core::pin::pin!`). Several streams (and plain
+    /// `recv` calls) may share one channel; each value goes to one of them.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Recv`]: a value is only taken in the poll that returns it. The
+    /// node stays queued between `poll_next` calls (so dropping a `Next`
+    /// future keeps the stream's place); a value handed to it and not yet
+    /// picked up when the stream is dropped goes on to the next receiver,
+    /// or back to the front of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use sluicegate::channel::Channel;
+    ///
+    /// static LINES: Channel<u32, 4> = Channel::new();
+    ///
+    /// futures_lite::future::block_on(async {
+    ///     LINES.try_send(1).unwrap();
+    ///     LINES.try_send(2).unwrap();
+    ///     LINES.close();
+    ///     let all: Vec<u32> = core::pin::pin!(LINES.stream()).collect().await;
+    ///     assert_eq!(all, [1, 2]);
+    /// });
+    /// ```
+    ///
+    /// [`Stream`]: futures_core::Stream
+    #[must_use = "streams do nothing unless polled"]
+    pub struct RecvStream<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        raw: RawRecv<T>,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for RecvStream<'_, T, S, K> {
+        #[inline]
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.raw.cancel(this.chan);
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> RecvStream<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self {
+            chan,
+            raw: RawRecv::Idle,
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> futures_core::Stream for RecvStream<'_, T, S, K> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut this = self.project();
+        this.raw.as_mut().reset();
+        match this.raw.poll_recv(this.chan, cx, true) {
+            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for RecvStream<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvStream")
+            .field("phase", &self.raw.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// A [`Sink`] into a channel borrowed by reference, made by
+    /// [`Channel::sink`](super::Channel::sink).
+    ///
+    /// `poll_ready` reserves a slot (waiting while the channel is full),
+    /// `start_send` writes into it, `poll_flush` has nothing to do, and
+    /// `poll_close` gives up a reserved slot and ends this sink (later
+    /// sends fail). Closing the sink does not close the channel, which
+    /// other tasks may still use: call
+    /// [`Channel::close`](super::Channel::close) for that.
+    ///
+    /// Like [`RecvStream`] it holds its node inline and must be pinned.
+    ///
+    /// # Cancel safety
+    ///
+    /// A slot reserved by `poll_ready` and never used is given back when
+    /// the sink is dropped or closed; a reservation still waiting leaves the
+    /// queue (and a slot granted to it goes on to the next sender).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::{SinkExt, StreamExt};
+    /// use sluicegate::channel::Channel;
+    ///
+    /// let ch = Channel::<u32, 4>::new();
+    /// futures_lite::future::block_on(async {
+    ///     let mut sink = core::pin::pin!(ch.sink());
+    ///     sink.send_all(&mut futures::stream::iter([1, 2, 3]).map(Ok)).await.unwrap();
+    ///     sink.close().await.unwrap();
+    ///     assert!(sink.send(4).await.is_err(), "the sink is closed");
+    ///     ch.close();
+    ///     assert_eq!(core::pin::pin!(ch.stream()).collect::<Vec<_>>().await, [1, 2, 3]);
+    /// });
+    /// ```
+    ///
+    /// [`Sink`]: futures_sink::Sink
+    #[must_use = "sinks do nothing unless polled"]
+    pub struct SendSinkRef<'a, T, S: Storage, K: Completion> {
+        chan: &'a Chan<T, S, K>,
+        #[pin]
+        slot: RawSlot,
+        // Whether `poll_ready` reserved a slot not yet used.
+        permit: bool,
+        // Whether `poll_close` ran.
+        closed: bool,
+    }
+
+    impl<T, S: Storage, K: Completion> PinnedDrop for SendSinkRef<'_, T, S, K> {
+        fn drop(this: Pin<&mut Self>) {
+            this.release();
+        }
+    }
+}
+
+impl<'a, T, S: Storage, K: Completion> SendSinkRef<'a, T, S, K> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+        Self {
+            chan,
+            slot: RawSlot::Idle,
+            permit: false,
+            closed: false,
+        }
+    }
+
+    /// Gives back an unused reservation and leaves the senders' queue.
+    fn release(self: Pin<&mut Self>) {
+        let this = self.project();
+        if core::mem::take(this.permit) {
+            this.chan.release_reserved();
+        }
+        this.slot.cancel(this.chan);
+    }
+}
+
+impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, S, K> {
+    type Error = SendError<()>;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let mut this = self.project();
+        if *this.permit {
+            return Poll::Ready(Ok(()));
+        }
+        if *this.closed {
+            return Poll::Ready(Err(SendError(())));
+        }
+        this.slot.as_mut().reset();
+        match this.slot.poll_slot(this.chan, cx, |_| ((), Wake::NONE)) {
+            Poll::Ready(Ok(())) => {
+                *this.permit = true;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// # Panics
+    ///
+    /// If `poll_ready` did not return `Ready(Ok(()))` first.
+    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
+        let this = self.project();
+        assert!(
+            core::mem::take(this.permit),
+            "SendSinkRef::start_send called without a successful poll_ready"
+        );
+        this.chan.send_reserved(item);
+        Ok(())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Self::Error>> {
+        self.as_mut().release();
+        *self.project().closed = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T, S: Storage, K: Completion> fmt::Debug for SendSinkRef<'_, T, S, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendSinkRef")
+            .field("phase", &self.slot.phase())
+            .field("reserved", &self.permit)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}

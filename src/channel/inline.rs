@@ -8,7 +8,9 @@ use alloc::vec::Vec;
 
 use super::chan::Chan;
 use super::error::{TaskDoneError, TryRecvError, TrySendError};
-use super::futures::{Join, Permit, Recv, RecvTask, Reserve, Send, Task, WaitClosed};
+use super::futures::{
+    Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task, WaitClosed,
+};
 use super::{Completion, Inline, Tracked, Untracked};
 use crate::loom::loom_const_fn;
 
@@ -234,6 +236,50 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
         limit: usize,
     ) -> super::RecvMany<'a, 'b, T, Inline<N>, K> {
         super::RecvMany::new(&self.chan, buf, limit)
+    }
+
+    /// A [`Stream`](futures_core::Stream) of the values received from this
+    /// channel, ending once it is closed and drained. Allocation-free: pin
+    /// it (`core::pin::pin!`) before use.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`RecvStream`]: a value is only taken in the poll that returns
+    /// it, and one handed to a dropped stream goes on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// let ch = sluicegate::channel::Channel::<u8, 2>::new();
+    /// ch.try_send(7).unwrap();
+    /// let mut values = core::pin::pin!(ch.stream());
+    /// assert_eq!(futures_lite::future::block_on(values.next()), Some(7));
+    /// ```
+    pub fn stream(&self) -> RecvStream<'_, T, Inline<N>, K> {
+        RecvStream::new(&self.chan)
+    }
+
+    /// A [`Sink`](futures_sink::Sink) that sends into this channel
+    /// (reserve in `poll_ready`, write in `start_send`). Closing the sink
+    /// ends the sink, not the channel. Allocation-free: pin it
+    /// (`core::pin::pin!`) before use.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`SendSinkRef`]: a reserved, unused slot is given back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    /// let ch = sluicegate::channel::Channel::<u8, 2>::new();
+    /// let mut sink = core::pin::pin!(ch.sink());
+    /// futures_lite::future::block_on(sink.send(7)).unwrap();
+    /// assert_eq!(ch.try_recv(), Ok(7));
+    /// ```
+    pub fn sink(&self) -> SendSinkRef<'_, T, Inline<N>, K> {
+        SendSinkRef::new(&self.chan)
     }
 
     /// Closes the channel gracefully (asyncio's `shutdown()`): sends fail

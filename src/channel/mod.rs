@@ -6,10 +6,10 @@
 //! One implementation, generic over where the buffer lives and over whether
 //! completion is tracked:
 //!
-//! | | buffer | handles | constructor |
-//! |---|---|---|---|
-//! | [`bounded`] / [`tracked`] (`alloc`) | allocated once, at creation | cloneable [`Sender`] / [`Receiver`], closing when the last of either side is dropped | `bounded(capacity)` |
-//! | [`Channel<T, N>`](Channel) | inline, `N` slots, no allocator | none: operations on `&self`, usable from a `static` | `const fn new()` |
+//! | | buffer | handles | constructor | `Stream` / `Sink` |
+//! |---|---|---|---|---|
+//! | [`bounded`] / [`tracked`] (`alloc`) | allocated once, at creation | cloneable [`Sender`] / [`Receiver`], closing when the last of either side is dropped | `bounded(capacity)` | [`Receiver`] is a `Stream`; [`Sender::into_sink`] |
+//! | [`Channel<T, N>`](Channel) | inline, `N` slots, no allocator | none: operations on `&self`, usable from a `static` | `const fn new()` | [`Channel::stream`], [`Channel::sink`] (pinned, allocation-free) |
 //!
 //! Completion tracking is a type parameter: [`Untracked`] (the default) has
 //! no counters and no `join()`, so users who do not want it pay nothing;
@@ -130,7 +130,9 @@ mod inline;
 pub use self::error::{RecvError, SendError, TaskDoneError, TryRecvError, TrySendError};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use self::futures::RecvMany;
-pub use self::futures::{Join, Permit, Recv, RecvTask, Reserve, Send, Task, WaitClosed};
+pub use self::futures::{
+    Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task, WaitClosed,
+};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use self::handles::{bounded, tracked, Receiver, SendSink, Sender};
 pub use self::inline::Channel;
