@@ -912,6 +912,22 @@ fn an_inline_sink_dropped_after_being_granted_a_slot_passes_it_on() {
     assert_eq!(ch.try_recv(), Ok(2));
 }
 
+#[test]
+#[should_panic(expected = "start_send called without a successful poll_ready")]
+fn sink_start_send_without_poll_ready_panics() {
+    let (tx, _rx) = bounded(1);
+    let mut sink = tx.into_sink();
+    let _ = sink.start_send_unpin(1);
+}
+
+#[test]
+#[should_panic(expected = "start_send called without a successful poll_ready")]
+fn inline_sink_start_send_without_poll_ready_panics() {
+    let ch = Channel::<u32, 1>::new();
+    let mut sink = std::pin::pin!(ch.sink());
+    let _ = sink.start_send_unpin(1);
+}
+
 static STATIC_QUEUE: Channel<u32, 2, Tracked> = Channel::new();
 
 #[test]

@@ -654,11 +654,58 @@ impl RawSlot {
         }
     }
 
-    /// Makes a completed state machine reusable (the `Sink` reuses one).
-    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+    /// Makes a completed state machine reusable (a `Sink` reuses one).
+    fn reset(mut self: Pin<&mut Self>) {
         if matches!(*self, Self::Done) {
             self.set(Self::Idle);
         }
+    }
+
+    /// A `Sink`'s `poll_ready`, shared by both sinks: reserves a slot with
+    /// this (reused) state machine and records it in `permit`.
+    /// `Err(())`: the channel is closed.
+    pub(crate) fn poll_sink_ready<T, S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        cx: &mut Context<'_>,
+        permit: &mut bool,
+    ) -> Poll<Result<(), ()>> {
+        if *permit {
+            return Poll::Ready(Ok(()));
+        }
+        self.as_mut().reset();
+        let res = self.poll_slot(chan, cx, |_| ((), Wake::NONE));
+        if let Poll::Ready(Ok(())) = res {
+            *permit = true;
+        }
+        res
+    }
+
+    /// A `Sink`'s `start_send`: writes into the slot recorded in `permit`.
+    #[track_caller]
+    pub(crate) fn sink_send<T, S: Storage, K: Completion>(
+        chan: &Chan<T, S, K>,
+        permit: &mut bool,
+        item: T,
+    ) {
+        assert!(
+            core::mem::take(permit),
+            "Sink::start_send called without a successful poll_ready"
+        );
+        chan.send_reserved(item);
+    }
+
+    /// Ends a sink: gives back the slot recorded in `permit`, if any, and
+    /// leaves the senders' queue.
+    pub(crate) fn release_sink<T, S: Storage, K: Completion>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        permit: &mut bool,
+    ) {
+        if core::mem::take(permit) {
+            chan.release_reserved();
+        }
+        self.cancel(chan);
     }
 
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
@@ -811,10 +858,25 @@ impl<T> RawRecv<T> {
         }
     }
 
-    /// Makes a completed state machine reusable (the `Stream` reuses one).
-    pub(crate) fn reset(mut self: Pin<&mut Self>) {
+    /// Makes a completed state machine reusable (a `Stream` reuses one).
+    fn reset(mut self: Pin<&mut Self>) {
         if matches!(*self, Self::Done) {
             self.set(Self::Idle);
+        }
+    }
+
+    /// A `Stream`'s `poll_next`, shared by both streams: one `recv` with
+    /// this (reused) state machine; `None` once closed and drained.
+    pub(crate) fn poll_stream<S: Storage, K: Completion>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        self.as_mut().reset();
+        match self.poll_recv(chan, cx, true) {
+            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 

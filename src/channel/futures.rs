@@ -660,13 +660,8 @@ impl<T, S: Storage, K: Completion> futures_core::Stream for RecvStream<'_, T, S,
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut this = self.project();
-        this.raw.as_mut().reset();
-        match this.raw.poll_recv(this.chan, cx, true) {
-            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
-            Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        let this = self.project();
+        this.raw.poll_stream(this.chan, cx)
     }
 }
 
@@ -728,7 +723,8 @@ pin_project! {
 
     impl<T, S: Storage, K: Completion> PinnedDrop for SendSinkRef<'_, T, S, K> {
         fn drop(this: Pin<&mut Self>) {
-            this.release();
+            let this = this.project();
+            this.slot.release_sink(this.chan, this.permit);
         }
     }
 }
@@ -742,37 +738,19 @@ impl<'a, T, S: Storage, K: Completion> SendSinkRef<'a, T, S, K> {
             closed: false,
         }
     }
-
-    /// Gives back an unused reservation and leaves the senders' queue.
-    fn release(self: Pin<&mut Self>) {
-        let this = self.project();
-        if core::mem::take(this.permit) {
-            this.chan.release_reserved();
-        }
-        this.slot.cancel(this.chan);
-    }
 }
 
 impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, S, K> {
     type Error = SendError<()>;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        let mut this = self.project();
-        if *this.permit {
-            return Poll::Ready(Ok(()));
-        }
+        let this = self.project();
         if *this.closed {
             return Poll::Ready(Err(SendError(())));
         }
-        this.slot.as_mut().reset();
-        match this.slot.poll_slot(this.chan, cx, |_| ((), Wake::NONE)) {
-            Poll::Ready(Ok(())) => {
-                *this.permit = true;
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(()))),
-            Poll::Pending => Poll::Pending,
-        }
+        this.slot
+            .poll_sink_ready(this.chan, cx, this.permit)
+            .map_err(|()| SendError(()))
     }
 
     /// # Panics
@@ -780,11 +758,7 @@ impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, 
     /// If `poll_ready` did not return `Ready(Ok(()))` first.
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
         let this = self.project();
-        assert!(
-            core::mem::take(this.permit),
-            "SendSinkRef::start_send called without a successful poll_ready"
-        );
-        this.chan.send_reserved(item);
+        RawSlot::sink_send(this.chan, this.permit, item);
         Ok(())
     }
 
@@ -792,12 +766,10 @@ impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, 
         Poll::Ready(Ok(()))
     }
 
-    fn poll_close(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Result<(), Self::Error>> {
-        self.as_mut().release();
-        *self.project().closed = true;
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.project();
+        this.slot.release_sink(this.chan, this.permit);
+        *this.closed = true;
         Poll::Ready(Ok(()))
     }
 }

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use super::chan::{Chan, RawRecv, RawSlot, Wake};
+use super::chan::{Chan, RawRecv, RawSlot};
 use super::error::{SendError, TaskDoneError, TryRecvError, TrySendError};
 use super::futures::{Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task, WaitClosed};
 use super::{Completion, Heap, Tracked, Untracked};
@@ -787,12 +787,7 @@ impl<T, K: Completion> Stream for Receiver<T, K> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
         let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
-        raw.as_mut().reset();
-        match raw.as_mut().poll_recv(&this.shared.chan, cx, true) {
-            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
-            Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        raw.as_mut().poll_stream(&this.shared.chan, cx)
     }
 }
 
@@ -859,14 +854,13 @@ impl<T, K: Completion> SendSink<T, K> {
     }
 
     fn release(&mut self) {
-        if let Some(sender) = &self.sender {
-            if core::mem::take(&mut self.permit) {
-                sender.shared.chan.release_reserved();
-            }
-            if let Some(slot) = self.slot.as_mut() {
-                slot.as_mut().cancel(&sender.shared.chan);
-            }
+        if let (Some(sender), Some(slot)) = (&self.sender, self.slot.as_mut()) {
+            slot.as_mut()
+                .release_sink(&sender.shared.chan, &mut self.permit);
         }
+        // Without a slot state machine `poll_ready` never ran: nothing is
+        // reserved.
+        debug_assert!(!self.permit);
     }
 }
 
@@ -875,25 +869,13 @@ impl<T, K: Completion> Sink<T> for SendSink<T, K> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         let this = self.get_mut();
-        if this.permit {
-            return Poll::Ready(Ok(()));
-        }
         let Some(sender) = &this.sender else {
             return Poll::Ready(Err(SendError(())));
         };
         let slot = this.slot.get_or_insert_with(|| Box::pin(RawSlot::Idle));
-        slot.as_mut().reset();
-        match slot
-            .as_mut()
-            .poll_slot(&sender.shared.chan, cx, |_| ((), Wake::NONE))
-        {
-            Poll::Ready(Ok(())) => {
-                this.permit = true;
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(())) => Poll::Ready(Err(SendError(()))),
-            Poll::Pending => Poll::Pending,
-        }
+        slot.as_mut()
+            .poll_sink_ready(&sender.shared.chan, cx, &mut this.permit)
+            .map_err(|()| SendError(()))
     }
 
     /// # Panics
@@ -901,12 +883,10 @@ impl<T, K: Completion> Sink<T> for SendSink<T, K> {
     /// If `poll_ready` did not return `Ready(Ok(()))` first.
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
         let this = self.get_mut();
-        assert!(
-            core::mem::take(&mut this.permit),
-            "SendSink::start_send called without a successful poll_ready"
-        );
-        let sender = this.sender.as_ref().expect("a reserved sink has a sender");
-        sender.shared.chan.send_reserved(item);
+        let Some(sender) = this.sender.as_ref() else {
+            panic!("Sink::start_send called without a successful poll_ready");
+        };
+        RawSlot::sink_send(&sender.shared.chan, &mut this.permit, item);
         Ok(())
     }
 
