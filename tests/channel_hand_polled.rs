@@ -585,6 +585,28 @@ fn immediate_shutdown_discards_queued_values_and_releases_join() {
 }
 
 #[test]
+fn a_receiver_woken_with_a_value_keeps_it_through_an_immediate_shutdown() {
+    let (tx, rx) = tracked(2);
+    let mut woken = polled(rx.recv());
+    woken.pending();
+    let mut idle = polled(rx.recv());
+    idle.pending();
+    tx.try_send(1).unwrap();
+    assert!(woken.woken());
+    // The value is in the woken receiver's hands, not queued.
+    assert_eq!(tx.shutdown_immediate(), 0);
+    assert!(idle.woken());
+    assert!(
+        idle.ready().is_err(),
+        "nothing was handed to it: fails at once"
+    );
+    assert_eq!(woken.ready(), Ok(1));
+    assert_eq!(tx.unfinished_tasks(), 1);
+    rx.task_done().unwrap();
+    polled(tx.join()).ready();
+}
+
+#[test]
 fn task_done_more_often_than_received_is_an_error() {
     let (tx, rx) = tracked(2);
     assert!(rx.task_done().is_err());
@@ -737,6 +759,92 @@ fn a_receiver_dropped_while_its_stream_was_woken_passes_the_value_on() {
     // ...and was handed the value; dropping the receiver passes it on.
     drop(rx);
     assert_eq!(other.try_recv(), Ok(1));
+}
+
+#[test]
+fn a_direct_receive_gives_up_the_place_a_dropped_next_left_queued() {
+    // One receiver, capacity 1: the value handed to the stale stream place
+    // used to be out of reach of `try_recv`, and a `recv` then waited
+    // behind it forever, with the sender blocked on the full channel.
+    let (tx, mut rx) = bounded(1);
+    polled(rx.next()).pending();
+    tx.try_send(1).unwrap();
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(1));
+    tx.try_send(2).unwrap();
+
+    polled(rx.next()).ready();
+    polled(rx.next()).pending();
+    tx.try_send(3).unwrap();
+    assert_eq!(polled(rx.recv()).ready(), Ok(3));
+    let mut buf = Vec::new();
+    polled(rx.next()).pending();
+    tx.try_send(4).unwrap();
+    assert_eq!(polled(rx.recv_many(&mut buf, 8)).ready(), Ok(1));
+    assert_eq!(buf, [4]);
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn a_given_up_stream_place_passes_its_value_to_the_next_waiting_receiver() {
+    let (tx, mut rx) = bounded(1);
+    let other = rx.clone();
+    polled(rx.next()).pending();
+    let mut waiting = polled(other.recv());
+    waiting.pending();
+    tx.try_send(1).unwrap();
+    assert!(!waiting.woken(), "the stream was first in line");
+    // Giving the place up hands the value on, in queue order.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(waiting.wakes(), 1);
+    assert_eq!(waiting.ready(), Ok(1));
+    // The stream queues afresh on its next poll.
+    let mut next = polled(rx.next());
+    next.pending();
+    tx.try_send(2).unwrap();
+    assert!(next.woken());
+    assert_eq!(next.ready(), Some(2));
+}
+
+#[test]
+fn a_stream_whose_place_was_given_up_loses_nothing_when_polled_or_dropped() {
+    let (tx, mut rx) = bounded::<u32>(2);
+    let other = rx.clone();
+    polled(rx.next()).pending();
+    // Nothing handed yet: giving the place up only unlinks the node, so
+    // the next value is buffered for anyone rather than handed to it.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    tx.try_send(1).unwrap();
+    assert_eq!(other.try_recv(), Ok(1));
+    tx.try_send(2).unwrap();
+    assert_eq!(polled(rx.next()).ready(), Some(2));
+    // Given up, then dropped: nothing to pass on, nothing lost.
+    polled(rx.next()).pending();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(rx);
+    tx.try_send(3).unwrap();
+    assert_eq!(other.try_recv(), Ok(3));
+}
+
+#[test]
+fn streams_are_fused_once_the_channel_is_closed_and_drained() {
+    use futures::stream::FusedStream;
+    let (tx, mut rx) = bounded(1);
+    tx.try_send(1).unwrap();
+    tx.close();
+    assert!(!rx.is_terminated(), "a value is still queued");
+    assert_eq!(polled(rx.next()).ready(), Some(1));
+    assert!(rx.is_terminated());
+    assert_eq!(polled(rx.next()).ready(), None);
+
+    let ch: Channel<u32, 1> = Channel::new();
+    let mut stream = core::pin::pin!(ch.stream());
+    assert!(!stream.is_terminated());
+    ch.try_send(1).unwrap();
+    ch.close();
+    assert!(!stream.is_terminated());
+    assert_eq!(polled(stream.next()).ready(), Some(1));
+    assert!(stream.is_terminated());
 }
 
 #[test]

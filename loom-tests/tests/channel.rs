@@ -1,7 +1,9 @@
 //! loom models of the channel: slot hand-off at capacity 1, close racing
 //! send and recv, a cancelled woken receiver passing its value on, a
-//! cancelled woken sender passing its slot on, and `join()` racing the last
-//! `task_done()`. Each model is small (2–3 threads) and pins one property.
+//! cancelled woken sender passing its slot on, a receiver giving up the
+//! queue place a dropped `next()` left behind while a send hands it a value,
+//! and `join()` racing the last `task_done()`. Each model is small (2–3
+//! threads) and pins one property.
 
 use std::task::Poll;
 
@@ -71,6 +73,35 @@ fn cancelled_woken_receiver_passes_the_value_on() {
         let _tx = sender.join().unwrap();
         assert_eq!(b.wakes(), 1);
         assert_eq!(b.poll(), Poll::Ready(Ok(5)));
+    });
+}
+
+/// A `next()` that waited and was dropped leaves the receiver's stream
+/// queued, ahead of another waiting receiver. A send races the receiver's
+/// `try_recv`, which gives that place up: whether the value was handed to
+/// the stale place first (and passed on) or the place was gone already, the
+/// value ends with the waiting receiver, which is woken exactly once.
+#[test]
+fn a_stale_stream_place_given_up_while_a_send_hands_it_a_value() {
+    use futures_lite::StreamExt;
+    model(|| {
+        let (tx, mut rx) = bounded::<u32>(1);
+        let rx2 = rx.clone();
+        {
+            let mut next = Polled::new(rx.next());
+            assert!(next.poll().is_pending());
+        }
+        let mut other = Polled::new(async move { rx2.recv().await });
+        assert!(other.poll().is_pending());
+        let sender = thread::spawn(move || {
+            tx.try_send(5).unwrap();
+            tx
+        });
+        assert!(rx.try_recv().is_err());
+        let _tx = sender.join().unwrap();
+        assert_eq!(other.wakes(), 1);
+        assert_eq!(other.poll(), Poll::Ready(Ok(5)));
+        assert!(rx.try_recv().is_err());
     });
 }
 

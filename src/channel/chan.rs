@@ -337,6 +337,12 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
         self.lock(|l| l.state.is_closed())
     }
 
+    /// Whether a receive would fail: closed with nothing left for a
+    /// receiver (a stream is then terminated for good).
+    pub(crate) fn is_drained(&self) -> bool {
+        self.lock(|l| l.state.drained())
+    }
+
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let res = self.lock(|l| {
             let c = &mut l.state;
@@ -842,6 +848,7 @@ pin_project! {
     /// Waiting for a value: `recv` and friends. Like [`RawSlot`], the node
     /// is only built once the fast path failed.
     #[project = RawRecvProj]
+    #[project_ref = RawRecvProjRef]
     pub(crate) enum RawRecv<T> {
         Idle,
         Waiting { #[pin] node: Node<Option<T>> },
@@ -952,8 +959,8 @@ impl<T> RawRecv<T> {
                 }
                 (Poll::Ready(Ok(value)), slot_freed(l))
             } else if !linked {
-                // Woken by a sweep, or handed a value that a cancelled
-                // receiver put back in the buffer: look again.
+                // Woken by a sweep, or the place was given up
+                // (`give_up_place`): look again.
                 take_or_queue(l)
             } else if l.state.drained() {
                 // SAFETY: as above.
@@ -985,10 +992,22 @@ impl<T> RawRecv<T> {
 
     #[inline(never)]
     fn leave<S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
-        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
+        self.as_ref().give_up_place(chan);
+        // Unlinked by `give_up_place`.
+        self.set(Self::Done);
+    }
+
+    /// Gives up this receive's place in the queue without ending it: the
+    /// node is unlinked, and a value handed to it goes on to the next
+    /// receiver (or back to the front of the buffer). A later poll finds
+    /// the node unlinked and empty and looks again, as after a sweep.
+    ///
+    /// Needs only a shared reference: the node's contents belong to the
+    /// channel's lock, and the state machine is not changed.
+    pub(crate) fn give_up_place<S: Storage, K: Completion>(self: Pin<&Self>, chan: &Chan<T, S, K>) {
+        let RawRecvProjRef::Waiting { node } = self.project_ref() else {
             return;
         };
-        let node = node.into_ref();
         let (discarded, wake) = chan.lock(|l| {
             // SAFETY: the node is used with the receivers' list only.
             unsafe {
@@ -1001,8 +1020,6 @@ impl<T> RawRecv<T> {
                 }
             }
         });
-        // Unlinked above.
-        self.set(Self::Done);
         wake.finish(chan);
         drop(discarded);
     }

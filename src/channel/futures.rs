@@ -665,6 +665,13 @@ impl<T, S: Storage, K: Completion> futures_core::Stream for RecvStream<'_, T, S,
     }
 }
 
+/// Terminated once the channel is closed and drained.
+impl<T, S: Storage, K: Completion> futures_core::stream::FusedStream for RecvStream<'_, T, S, K> {
+    fn is_terminated(&self) -> bool {
+        self.chan.is_drained()
+    }
+}
+
 impl<T, S: Storage, K: Completion> fmt::Debug for RecvStream<'_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvStream")

@@ -9,6 +9,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use futures_core::stream::FusedStream;
 use futures_core::Stream;
 use futures_sink::Sink;
 
@@ -116,7 +117,16 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// (nobody can receive what is queued, so it is dropped at once, and `join()`
 /// returns).
 ///
-/// It is a [`Stream`] that ends when the channel is closed and drained.
+/// It is a [`Stream`] (and a `FusedStream`) that ends when the channel is
+/// closed and drained. A `next()` that has to wait queues this receiver, and
+/// the place stays queued until the stream is polled again: a value may be
+/// handed to it meanwhile, and the stream picks it up on its next poll. If
+/// that `next()` future is dropped instead (it lost a `select!`, say), the
+/// next direct receive on this receiver (`recv`, `try_recv`, `recv_many`,
+/// `recv_task`, `try_recv_task`) gives the place up first, as does dropping
+/// the receiver, and a value handed to it goes back to the front of the
+/// queue. A receiver left idle with such a place holds that value until
+/// then.
 ///
 /// # Examples
 ///
@@ -131,8 +141,8 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// ```
 pub struct Receiver<T, K: Completion = Untracked> {
     shared: Arc<Shared<T, K>>,
-    /// The `Stream` implementation's pending receive, allocated on its
-    /// first wait and reused for every later one.
+    /// The `Stream` implementation's pending receive, allocated on the
+    /// first `poll_next` and reused for every later one.
     stream: Option<Pin<Box<RawRecv<T>>>>,
 }
 
@@ -285,6 +295,9 @@ impl<T, K: Completion> Sender<T, K> {
 
     /// Closes the channel and discards every queued value (asyncio's
     /// `shutdown(immediate=True)`); returns how many were discarded.
+    /// Waiting receivers fail at once, except one that a send already
+    /// woke with a value: that value is no longer queued, and the receiver
+    /// still gets it (asyncio would discard it and fail the getter).
     ///
     /// # Examples
     ///
@@ -462,6 +475,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok(1));
     /// ```
     pub fn recv(&self) -> Recv<'_, T, Heap, K> {
+        self.leave_stream_queue();
         Recv::new(&self.shared.chan)
     }
 
@@ -480,6 +494,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.leave_stream_queue();
         self.shared.chan.try_recv(true)
     }
 
@@ -509,6 +524,7 @@ impl<T, K: Completion> Receiver<T, K> {
         buf: &'b mut Vec<T>,
         limit: usize,
     ) -> RecvMany<'a, 'b, T, Heap, K> {
+        self.leave_stream_queue();
         RecvMany::new(&self.shared.chan, buf, limit)
     }
 
@@ -689,6 +705,7 @@ impl<T> Receiver<T, Tracked> {
     /// assert_eq!(task.done(), 3);
     /// ```
     pub fn recv_task(&self) -> RecvTask<'_, T, Heap> {
+        self.leave_stream_queue();
         RecvTask::new(&self.shared.chan)
     }
 
@@ -705,6 +722,7 @@ impl<T> Receiver<T, Tracked> {
     /// assert!(rx.try_recv_task().is_err());
     /// ```
     pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
+        self.leave_stream_queue();
         self.shared
             .chan
             .try_recv(false)
@@ -781,6 +799,22 @@ impl<T, K: Completion> Drop for Receiver<T, K> {
     }
 }
 
+impl<T, K: Completion> Receiver<T, K> {
+    /// A `next()` that returned `Pending` leaves this receiver's stream
+    /// queued, and dropping that `next()` future does not tell the stream.
+    /// Receiving directly means no `next()` is in progress (it would hold
+    /// `&mut self`), so the stream's place is stale: give it up, so that a
+    /// value handed to it goes back to the front of the queue (or to the
+    /// next waiting receiver) instead of waiting for a poll that may never
+    /// come.
+    #[inline]
+    fn leave_stream_queue(&self) {
+        if let Some(raw) = &self.stream {
+            raw.as_ref().give_up_place(&self.shared.chan);
+        }
+    }
+}
+
 impl<T, K: Completion> Stream for Receiver<T, K> {
     type Item = T;
 
@@ -788,6 +822,14 @@ impl<T, K: Completion> Stream for Receiver<T, K> {
         let this = self.get_mut();
         let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
         raw.as_mut().poll_stream(&this.shared.chan, cx)
+    }
+}
+
+/// Terminated once the channel is closed and drained: `poll_next` has
+/// returned, or would return, `None`, and always will.
+impl<T, K: Completion> FusedStream for Receiver<T, K> {
+    fn is_terminated(&self) -> bool {
+        self.shared.chan.is_drained()
     }
 }
 

@@ -304,6 +304,9 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// `shutdown(immediate=True)`): receivers fail at once, and with
     /// completion tracking the unfinished count drops by the number
     /// discarded, so `join()` can return. Returns how many were discarded.
+    /// A receiver that a send already woke with a value still gets it:
+    /// that value is no longer queued (asyncio would discard it and fail
+    /// the getter).
     ///
     /// # Examples
     ///
