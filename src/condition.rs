@@ -554,7 +554,8 @@ impl<G: ConditionGuard> Wait<'_, G> {
                     };
                     // SAFETY: the node is used with `cond.waiters` only, and
                     // our drop unlinks it.
-                    unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                    let displaced = unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                    debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                 });
                 *this.phase = Phase::Queued;
                 // Released only now that we are queued: a notify from the
@@ -566,6 +567,8 @@ impl<G: ConditionGuard> Wait<'_, G> {
                 // A notifier pops the node before waking us; seeing that
                 // needs no lock, so the usual wake-up skips the list lock.
                 if !node.popped() {
+                    // Dropped after the lock is released, like every waker.
+                    let mut displaced = None;
                     let linked = cond.waiters.lock(|l| {
                         // SAFETY: the node is used with `cond.waiters` only.
                         unsafe {
@@ -573,7 +576,7 @@ impl<G: ConditionGuard> Wait<'_, G> {
                                 l.with_node(node, |t, linked| (t.notified, linked));
                             debug_assert_eq!(linked, notified == Notified::No);
                             if linked {
-                                l.set_waker(node, cx.waker());
+                                displaced = l.set_waker(node, cx.waker());
                             }
                             linked
                         }

@@ -235,6 +235,8 @@ impl Future for EventWait<'_> {
         assert!(!*this.done, "`EventWait` polled after completion");
         let node = this.node.into_ref();
         let event = *this.event;
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
         // Only `set()` pops waiters, and only released ones: no lock needed.
         let ready = if *this.queued && node.popped() {
             true
@@ -244,7 +246,7 @@ impl Future for EventWait<'_> {
                 unsafe {
                     let notified = l.with_node(node, |t, _| t.notified);
                     if !notified {
-                        l.set_waker(node, cx.waker());
+                        displaced = l.set_waker(node, cx.waker());
                     }
                     notified
                 }
@@ -264,7 +266,8 @@ impl Future for EventWait<'_> {
                 };
                 // SAFETY: the node is used with `event.waiters` only, and
                 // our drop unlinks it.
-                unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                let displaced = unsafe { l.push_back(node, ticket, cx.waker().clone()) };
+                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                 *this.queued = true;
                 false
             })

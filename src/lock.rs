@@ -8,8 +8,10 @@
 //! 3. with `std`, `std::sync::Mutex`, which parks rather than spins;
 //! 4. otherwise a test-and-test-and-set spin lock.
 //!
-//! The lock is only ever held for a few pointer updates: no waker is called,
-//! no user code runs, and nothing allocates while it is held.
+//! The lock is only ever held for a few pointer updates: no waker is woken
+//! or dropped (a waker's drop is executor code, which could re-enter the
+//! primitive), no user code runs, and nothing allocates while it is held.
+//! The one exception is cloning a waker to store it in a waiter's node.
 
 #[cfg(loom)]
 mod imp {

@@ -600,7 +600,8 @@ impl RawAcquire {
                             Ok(_) => {
                                 // SAFETY: the node is used with `sem.waiters`
                                 // only; `Acquire*`'s drop unlinks it.
-                                unsafe { l.push_back(node, n - take, waker) };
+                                let displaced = unsafe { l.push_back(node, n - take, waker) };
+                                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                                 return Poll::Pending;
                             }
                             Err(actual) => cur = actual,
@@ -617,6 +618,8 @@ impl RawAcquire {
             Phase::Queued => {
                 // `poll_acquire` handled the lock-free "popped while open"
                 // case; whatever is left needs the lock.
+                // Dropped after the lock is released, like every waker.
+                let mut displaced = None;
                 let (res, give_back) = sem.waiters.lock(|l| {
                     // SAFETY: the node is used with `sem.waiters` only.
                     let (need, linked) =
@@ -633,7 +636,7 @@ impl RawAcquire {
                         return (Poll::Ready(Err(AcquireError(()))), n - need);
                     }
                     // SAFETY: as above.
-                    unsafe { l.set_waker(node, cx.waker()) };
+                    displaced = unsafe { l.set_waker(node, cx.waker()) };
                     (Poll::Pending, 0)
                 });
                 if res.is_ready() {

@@ -6,7 +6,8 @@
 //! works without an allocator. The list, the primitive's own locked state `S`
 //! and every linked node are guarded by one short critical section
 //! ([`Lock`]); wakers are collected under it into a [`WakeBatch`] and called
-//! after it is released.
+//! after it is released, and a waker that a node's new one displaces is
+//! handed back to be dropped after it is released too.
 
 use core::marker::PhantomPinned;
 use core::mem::MaybeUninit;
@@ -156,34 +157,44 @@ impl<S, T> List<S, T> {
         self.head.is_none()
     }
 
-    /// Links `node` at the back with `data` and `waker`.
+    /// Links `node` at the back with `data` and `waker`. Returns the waker
+    /// the node still held from an earlier wait (left by [`List::remove`]),
+    /// for the caller to drop once the lock is released: a waker's drop is
+    /// executor code, which must not run under the lock.
     ///
     /// # Safety
     ///
     /// `node` is used with this list only, is not linked, and its owner
     /// calls [`List::remove`] (under this lock) before the node is dropped.
-    pub(crate) unsafe fn push_back(&mut self, node: Pin<&Node<T>>, data: T, waker: Waker) {
+    #[must_use = "drop the displaced waker after releasing the lock"]
+    pub(crate) unsafe fn push_back(
+        &mut self,
+        node: Pin<&Node<T>>,
+        data: T,
+        waker: Waker,
+    ) -> Option<Waker> {
         let ptr = NonNull::from(node.get_ref());
         let tail = self.tail;
         // Only the owner reads it, and the owner is the one pushing.
         node.popped.store(false, Ordering::Relaxed);
         // SAFETY: `node` is alive (we hold a reference) and we hold the lock.
-        unsafe {
+        let displaced = unsafe {
             with_inner(ptr, |n| {
                 debug_assert!(!n.linked, "node linked twice");
                 n.prev = tail;
                 n.next = None;
                 n.linked = true;
-                n.waker = Some(waker);
                 n.data = data;
-            });
-        }
+                n.waker.replace(waker)
+            })
+        };
         match tail {
             // SAFETY: `tail` is linked, hence alive (type invariant); lock held.
             Some(t) => unsafe { with_inner(t, |t| t.next = Some(ptr)) },
             None => self.head = Some(ptr),
         }
         self.tail = Some(ptr);
+        displaced
     }
 
     /// Unlinks `ptr`, which must be linked into this list.
@@ -236,17 +247,20 @@ impl<S, T> List<S, T> {
     }
 
     /// Stores `waker` in a linked `node` unless it would wake the same task.
+    /// Returns the waker it replaced, for the caller to drop once the lock
+    /// is released (see [`List::push_back`]).
     ///
     /// # Safety
     ///
     /// `node` is used with this list only.
-    pub(crate) unsafe fn set_waker(&mut self, node: Pin<&Node<T>>, waker: &Waker) {
+    #[must_use = "drop the displaced waker after releasing the lock"]
+    pub(crate) unsafe fn set_waker(&mut self, node: Pin<&Node<T>>, waker: &Waker) -> Option<Waker> {
         // SAFETY: alive (we hold a reference); lock held; used with this list.
         unsafe {
             with_inner(NonNull::from(node.get_ref()), |n| match &mut n.waker {
-                Some(w) if w.will_wake(waker) => {}
-                slot => *slot = Some(waker.clone()),
-            });
+                Some(w) if w.will_wake(waker) => None,
+                slot => slot.replace(waker.clone()),
+            })
         }
     }
 
@@ -385,9 +399,9 @@ mod tests {
         // SAFETY: each node is used with `list` only and removed before the end.
         unsafe {
             list.lock(|l| {
-                l.push_back(a.as_ref(), 1, noop());
-                l.push_back(b.as_ref(), 2, noop());
-                l.push_back(c.as_ref(), 3, noop());
+                assert!(l.push_back(a.as_ref(), 1, noop()).is_none());
+                assert!(l.push_back(b.as_ref(), 2, noop()).is_none());
+                assert!(l.push_back(c.as_ref(), 3, noop()).is_none());
             });
         }
         assert_eq!(order(&list), [1, 2, 3]);
@@ -421,8 +435,8 @@ mod tests {
         // SAFETY: each node is used with `list` only and removed before the end.
         unsafe {
             list.lock(|l| {
-                l.push_back(a.as_ref(), 1, noop());
-                l.push_back(b.as_ref(), 2, noop());
+                assert!(l.push_back(a.as_ref(), 1, noop()).is_none());
+                assert!(l.push_back(b.as_ref(), 2, noop()).is_none());
             });
             assert!(list.lock(|l| l.remove(b.as_ref())));
         }
@@ -432,8 +446,49 @@ mod tests {
         assert!(a.popped());
         // SAFETY: as above; `a` is unlinked and pushed again.
         unsafe {
-            list.lock(|l| l.push_back(a.as_ref(), 3, noop()));
+            assert!(
+                list.lock(|l| l.push_back(a.as_ref(), 3, noop())).is_none(),
+                "pop_front took the waker"
+            );
             assert!(!a.popped(), "a push clears it");
+            assert!(list.lock(|l| l.remove(a.as_ref())));
+        }
+    }
+
+    #[test]
+    fn a_displaced_waker_is_handed_back_not_dropped_under_the_lock() {
+        use std::sync::Arc;
+        struct Task;
+        impl std::task::Wake for Task {
+            fn wake(self: Arc<Self>) {}
+        }
+        let (first, second) = (Arc::new(Task), Arc::new(Task));
+        let list: WaitList<(), u32> = WaitList::new(());
+        let a = pin!(Node::new(0));
+        // SAFETY: `a` is used with `list` only and removed before the end.
+        unsafe {
+            assert!(list
+                .lock(|l| l.push_back(a.as_ref(), 1, first.clone().into()))
+                .is_none());
+            // The same task: nothing replaced.
+            let same: Waker = first.clone().into();
+            assert!(list.lock(|l| l.set_waker(a.as_ref(), &same)).is_none());
+            drop(same);
+            // Another task: the old waker comes back, still alive.
+            let w: Waker = second.clone().into();
+            let old = list.lock(|l| l.set_waker(a.as_ref(), &w));
+            assert!(old
+                .as_ref()
+                .is_some_and(|o| o.will_wake(&first.clone().into())));
+            drop((old, w));
+            assert_eq!(Arc::strong_count(&first), 1);
+            // A removed node keeps its waker until it is pushed again.
+            assert!(list.lock(|l| l.remove(a.as_ref())));
+            assert_eq!(Arc::strong_count(&second), 2);
+            let old = list.lock(|l| l.push_back(a.as_ref(), 2, first.clone().into()));
+            assert!(old.is_some());
+            drop(old);
+            assert_eq!(Arc::strong_count(&second), 1);
             assert!(list.lock(|l| l.remove(a.as_ref())));
         }
     }

@@ -750,7 +750,8 @@ impl RawSlot {
                 };
                 // SAFETY: the node is used with `senders` only, and its
                 // owner's drop (`cancel`) unlinks it.
-                unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
+                let displaced = unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
+                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                 (Poll::Pending, Wake::NONE)
             });
             if res.is_ready() {
@@ -763,6 +764,8 @@ impl RawSlot {
             unreachable!()
         };
         let node = node.into_ref();
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
         let (res, wake) = chan.lock(|l| {
             let c = &mut l.state;
             // SAFETY: the node is used with `senders` only.
@@ -781,7 +784,7 @@ impl RawSlot {
                 (Poll::Ready(Err(())), Wake::NONE)
             } else {
                 // SAFETY: as above.
-                unsafe { c.senders.set_waker(node, cx.waker()) };
+                displaced = unsafe { c.senders.set_waker(node, cx.waker()) };
                 (Poll::Pending, Wake::NONE)
             }
         });
@@ -920,7 +923,8 @@ impl<T> RawRecv<T> {
                         };
                         // SAFETY: the node is used with the receivers' list
                         // only, and its owner's drop (`cancel`) unlinks it.
-                        unsafe { l.push_back(node.into_ref(), None, waker) };
+                        let displaced = unsafe { l.push_back(node.into_ref(), None, waker) };
+                        debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                         (Poll::Pending, wake)
                     }
                 }
@@ -935,8 +939,10 @@ impl<T> RawRecv<T> {
             unreachable!()
         };
         let node = node.into_ref();
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
         // Takes a buffered value, or requeues the node.
-        let take_or_queue = |l: &mut Locked<T, S, K>| {
+        let take_or_queue = |l: &mut Locked<T, S, K>, displaced: &mut Option<Waker>| {
             let (res, wake) = take(l, counted);
             match res {
                 Ok(Some(value)) => (Poll::Ready(Ok(value)), wake),
@@ -944,7 +950,7 @@ impl<T> RawRecv<T> {
                 Ok(None) => {
                     // SAFETY: the node is used with the receivers' list only,
                     // and its owner's drop (`cancel`) unlinks it.
-                    unsafe { l.push_back(node, None, cx.waker().clone()) };
+                    *displaced = unsafe { l.push_back(node, None, cx.waker().clone()) };
                     (Poll::Pending, wake)
                 }
             }
@@ -961,14 +967,14 @@ impl<T> RawRecv<T> {
             } else if !linked {
                 // Woken by a sweep, or the place was given up
                 // (`give_up_place`): look again.
-                take_or_queue(l)
+                take_or_queue(l, &mut displaced)
             } else if l.state.drained() {
                 // SAFETY: as above.
                 unsafe { l.remove(node) };
                 (Poll::Ready(Err(RecvError(()))), Wake::NONE)
             } else {
                 // SAFETY: as above.
-                unsafe { l.set_waker(node, cx.waker()) };
+                displaced = unsafe { l.set_waker(node, cx.waker()) };
                 (Poll::Pending, Wake::NONE)
             }
         });
@@ -1050,6 +1056,8 @@ impl RawClosed {
         let this = self.project();
         let node = this.node.into_ref();
         let queued = this.queued;
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
         chan.lock(|l| {
             let c = &mut l.state;
             if c.is_closed() {
@@ -1064,10 +1072,10 @@ impl RawClosed {
                 // Not closed, so the node is still linked (only a sweep of a
                 // closed channel unlinks it).
                 // SAFETY: as above.
-                unsafe { c.closers.set_waker(node, cx.waker()) };
+                displaced = unsafe { c.closers.set_waker(node, cx.waker()) };
             } else {
                 // SAFETY: as above; the owner's drop (`cancel`) unlinks it.
-                unsafe { c.closers.push_back(node, (), cx.waker().clone()) };
+                displaced = unsafe { c.closers.push_back(node, (), cx.waker().clone()) };
                 *queued = true;
             }
             Poll::Pending
@@ -1109,6 +1117,8 @@ impl RawJoin {
         let this = self.project();
         let node = this.node.into_ref();
         let queued = this.queued;
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
         chan.lock(|l| {
             let t = &mut l.state.track;
             if *queued {
@@ -1126,14 +1136,14 @@ impl RawJoin {
                     return Poll::Ready(());
                 }
                 // SAFETY: as above.
-                unsafe { t.joiners.set_waker(node, cx.waker()) };
+                displaced = unsafe { t.joiners.set_waker(node, cx.waker()) };
                 return Poll::Pending;
             }
             if t.unfinished == 0 {
                 return Poll::Ready(());
             }
             // SAFETY: as above; the owner's drop (`cancel`) unlinks it.
-            unsafe { t.joiners.push_back(node, false, cx.waker().clone()) };
+            displaced = unsafe { t.joiners.push_back(node, false, cx.waker().clone()) };
             *queued = true;
             Poll::Pending
         })

@@ -1,0 +1,183 @@
+//! No waker is dropped while a primitive's lock is held: a future re-polled
+//! with a new waker, or re-queued after leaving the queue, hands the waker it
+//! displaces back to be dropped after the lock is released. A waker's drop is
+//! executor code; here it re-enters the primitive, as an executor that drops
+//! a task (and its futures) with its last waker may.
+//!
+//! Only where re-entering a held lock fails loudly instead of deadlocking:
+//! the critical-section build (a `RefCell` borrow panics) and miri (which
+//! reports the deadlock).
+#![cfg(any(feature = "critical-section", miri))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::StreamExt;
+use sluicegate::channel::bounded;
+use sluicegate::{Condition, Event, Mutex, Semaphore};
+
+/// A waker whose drop runs `on_drop` (which takes the primitive's lock).
+struct Reentering {
+    on_drop: Box<dyn Fn() + Send + Sync>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Wake for Reentering {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for Reentering {
+    fn drop(&mut self) {
+        (self.on_drop)();
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A waker whose last reference re-enters through `on_drop`, and the flag
+/// its drop sets.
+fn reentering(on_drop: impl Fn() + Send + Sync + 'static) -> (Waker, Arc<AtomicBool>) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let waker = Waker::from(Arc::new(Reentering {
+        on_drop: Box::new(on_drop),
+        dropped: dropped.clone(),
+    }));
+    (waker, dropped)
+}
+
+/// Polls `fut` once with `waker`, expecting `Pending`.
+fn pending_with<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>, waker: &Waker) {
+    assert!(fut.poll(&mut Context::from_waker(waker)).is_pending());
+}
+
+#[test]
+fn a_recv_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    let (tx, rx) = bounded::<u32>(1);
+    let probe = rx.clone();
+    let (first, dropped) = reentering(move || assert!(probe.is_empty()));
+    let mut recv = pin!(rx.recv());
+    pending_with(recv.as_mut(), &first);
+    drop(first); // the node holds the last reference
+    pending_with(recv.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    tx.try_send(1).unwrap();
+    assert_eq!(
+        recv.poll(&mut Context::from_waker(Waker::noop())),
+        Poll::Ready(Ok(1))
+    );
+}
+
+#[test]
+fn a_send_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    let (tx, rx) = bounded::<u32>(1);
+    tx.try_send(0).unwrap();
+    let probe = tx.clone();
+    let (first, dropped) = reentering(move || assert!(probe.is_full()));
+    let mut send = pin!(tx.send(1));
+    pending_with(send.as_mut(), &first);
+    drop(first);
+    pending_with(send.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    assert_eq!(rx.try_recv(), Ok(0));
+}
+
+#[test]
+fn a_stream_requeued_after_giving_up_its_place_drops_the_old_waker_unlocked() {
+    let (tx, mut rx) = bounded::<u32>(1);
+    let probe = tx.clone();
+    let (first, dropped) = reentering(move || assert!(probe.is_empty()));
+    pending_with(pin!(rx.next()), &first);
+    drop(first);
+    // Gives the stream's place up; the node keeps the old waker...
+    assert!(rx.try_recv().is_err());
+    assert!(!dropped.load(Ordering::SeqCst));
+    // ...until the stream queues again with a new one.
+    pending_with(pin!(rx.next()), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    tx.try_send(1).unwrap();
+    assert_eq!(
+        pin!(rx.next()).poll(&mut Context::from_waker(Waker::noop())),
+        Poll::Ready(Some(1))
+    );
+}
+
+#[test]
+fn closed_and_join_repolled_by_another_task_drop_the_old_waker_unlocked() {
+    let (tx, rx) = sluicegate::channel::tracked::<u32>(1);
+    let probe = rx.clone();
+    let (first, closed_dropped) = reentering(move || assert!(!probe.is_closed()));
+    let mut closed = pin!(tx.closed());
+    pending_with(closed.as_mut(), &first);
+    drop(first);
+    pending_with(closed.as_mut(), Waker::noop());
+    assert!(closed_dropped.load(Ordering::SeqCst));
+
+    tx.try_send(1).unwrap();
+    let probe = rx.clone();
+    let (first, join_dropped) = reentering(move || assert_eq!(probe.unfinished_tasks(), 1));
+    let mut join = pin!(tx.join());
+    pending_with(join.as_mut(), &first);
+    drop(first);
+    pending_with(join.as_mut(), Waker::noop());
+    assert!(join_dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn an_acquire_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    let sem = Arc::new(Semaphore::new(1));
+    let held = sem.try_acquire().unwrap();
+    let probe = sem.clone();
+    // With a waiter queued, adding a permit takes the lock to hand it over.
+    let (first, dropped) = reentering(move || probe.add_permits(1));
+    let mut acquire = pin!(sem.acquire());
+    pending_with(acquire.as_mut(), &first);
+    drop(first);
+    pending_with(acquire.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    let permit = match acquire.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(permit)) => permit,
+        other => panic!(
+            "the added permit was not handed over: {:?}",
+            other.is_ready()
+        ),
+    };
+    drop((permit, held));
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn an_event_wait_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    let event = Arc::new(Event::new());
+    let probe = event.clone();
+    // `set` takes the lock to release the waiters.
+    let (first, dropped) = reentering(move || probe.set());
+    let mut wait = pin!(event.wait());
+    pending_with(wait.as_mut(), &first);
+    drop(first);
+    pending_with(wait.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    assert_eq!(
+        wait.poll(&mut Context::from_waker(Waker::noop())),
+        Poll::Ready(())
+    );
+}
+
+#[test]
+fn a_condition_wait_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    let cond = Arc::new(Condition::new());
+    let m = Mutex::new(0u8);
+    let probe = cond.clone();
+    // A notify takes the lock to pop the waiter.
+    let (first, dropped) = reentering(move || assert!(probe.notify_one()));
+    let mut wait = pin!(cond.wait(m.try_lock().unwrap()));
+    pending_with(wait.as_mut(), &first);
+    drop(first);
+    pending_with(wait.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    match wait.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(guard) => assert_eq!(*guard, 0),
+        Poll::Pending => panic!("the notify did not reach the waiter"),
+    };
+}
