@@ -23,12 +23,13 @@ import sys
 
 
 def atomic_addresses(binary: str) -> dict:
-    """Address -> enclosing function, for every atomic RMW instruction."""
+    """Address -> enclosing function, for every atomic RMW instruction;
+    and the address of every instruction (to check the profile against)."""
     dis = subprocess.run(
         ["objdump", "-d", "--demangle", "--no-show-raw-insn", binary],
         check=True, capture_output=True, text=True,
     ).stdout
-    found, func = {}, "?"
+    found, func, boundaries = {}, "?", set()
     for line in dis.splitlines():
         m = re.match(r"^([0-9a-f]+) <(.*)>:", line)
         if m:
@@ -37,13 +38,18 @@ def atomic_addresses(binary: str) -> dict:
         m = re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line)
         if not m:
             continue
+        boundaries.add(int(m.group(1), 16))
         ins = m.group(2)
         if ins.startswith("lock ") or (ins.startswith("xchg") and "(" in ins):
             found[int(m.group(1), 16)] = func
-    return found
+    return found, boundaries
 
 
-def executed(profile: str, binary: str, atomic: dict) -> collections.Counter:
+def number(text: str) -> int:
+    return int(text, 16) if text.startswith("0x") else int(text)
+
+
+def executed(profile: str, binary: str, atomic: dict, boundaries: set) -> collections.Counter:
     """Self counts of the atomic instructions, from a callgrind profile
     written with `--dump-instr=yes` (positions `instr line`)."""
     counts = collections.Counter()
@@ -67,15 +73,20 @@ def executed(profile: str, binary: str, atomic: dict) -> collections.Counter:
                 continue
             parts = line.split()
             a = parts[0]
+            # Absolute positions are hex ("0x..."); relative ones ("+N",
+            # "-N") are decimal byte offsets.
             if a == "*":
                 addr = cur
             elif a[0] == "+":
-                addr = cur + int(a[1:], 16)
+                addr = cur + number(a[1:])
             elif a[0] == "-":
-                addr = cur - int(a[1:], 16)
+                addr = cur - number(a[1:])
             else:
-                addr = int(a, 16)
+                addr = number(a)
             cur = addr
+            if in_binary and addr not in boundaries:
+                sys.exit(f"position {addr:#x} is not an instruction of {binary}: "
+                         "the profile and the binary disagree")
             if skip_next:
                 skip_next = False
                 continue
@@ -89,8 +100,8 @@ def main() -> None:
         sys.exit(__doc__)
     profile, binary = sys.argv[1], sys.argv[2]
     ops = int(sys.argv[3]) if len(sys.argv) == 4 else None
-    atomic = atomic_addresses(binary)
-    counts = executed(profile, binary, atomic)
+    atomic, boundaries = atomic_addresses(binary)
+    counts = executed(profile, binary, atomic, boundaries)
     total = sum(counts.values())
     per = f" ({total / ops:.2f} per operation)" if ops else ""
     print(f"atomic read-modify-writes executed: {total:,}{per}")
