@@ -108,9 +108,7 @@ impl RetryBudget {
     /// assert_eq!(budget.tokens(), 1.25);
     /// ```
     pub fn record_success(&self) {
-        let _ = self.tokens.fetch_update(Relaxed, Relaxed, |t| {
-            (t < self.max).then(|| (t + self.ratio).min(self.max))
-        });
+        self.update(|t| (t < self.max).then(|| (t + self.ratio).min(self.max)));
     }
 
     /// Records a failed, retryable attempt: takes one token, down to zero.
@@ -124,9 +122,20 @@ impl RetryBudget {
     /// assert_eq!(budget.tokens(), 0.0);
     /// ```
     pub fn record_failure(&self) {
-        let _ = self.tokens.fetch_update(Relaxed, Relaxed, |t| {
-            (t > 0).then(|| t.saturating_sub(MILLI))
-        });
+        self.update(|t| (t > 0).then(|| t.saturating_sub(MILLI)));
+    }
+
+    /// Applies `f` to the token count atomically; `None` leaves it as is.
+    /// (A compare-exchange loop rather than `fetch_update`, which newer
+    /// toolchains deprecate under a name the MSRV lacks.)
+    fn update(&self, f: impl Fn(usize) -> Option<usize>) {
+        let mut t = self.tokens.load(Relaxed);
+        while let Some(new) = f(t) {
+            match self.tokens.compare_exchange_weak(t, new, Relaxed, Relaxed) {
+                Ok(_) => return,
+                Err(actual) => t = actual,
+            }
+        }
     }
 
     /// The tokens left.
