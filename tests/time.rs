@@ -290,6 +290,67 @@ fn interval_is_a_stream_of_ticks() {
     assert_eq!(ticks, [0, 2, 4].map(secs));
 }
 
+/// Polls `ticks` as a `Stream` once with a no-op waker.
+fn poll_stream(ticks: &mut sluicegate::time::Interval<&ManualClock>) -> Poll<Option<Duration>> {
+    use futures::Stream;
+    std::pin::Pin::new(ticks).poll_next(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn a_reset_during_a_pending_stream_tick_moves_that_tick() {
+    let clock = ManualClock::new();
+    let mut ticks = interval(&clock, secs(5));
+    assert_eq!(poll_stream(&mut ticks), Poll::Ready(Some(secs(0))));
+    assert!(poll_stream(&mut ticks).is_pending()); // sleeps until 5 s
+    clock.advance(secs(3));
+    ticks.reset();
+    assert_eq!(ticks.next_deadline(), secs(8));
+    assert_eq!(clock.pending_sleeps(), 0, "the stale sleep is gone");
+    clock.advance(secs(2)); // 5 s: the old deadline, not the new one
+    assert!(poll_stream(&mut ticks).is_pending());
+    clock.advance(secs(3));
+    assert_eq!(poll_stream(&mut ticks), Poll::Ready(Some(secs(8))));
+}
+
+#[test]
+fn a_stream_tick_after_a_tick_future_waits_for_the_new_deadline() {
+    let clock = ManualClock::new();
+    let mut ticks = interval(&clock, secs(5));
+    assert_eq!(poll_stream(&mut ticks), Poll::Ready(Some(secs(0))));
+    assert!(poll_stream(&mut ticks).is_pending()); // a sleep until 5 s
+    clock.advance(secs(5));
+    assert_eq!(polled(ticks.tick()).ready(), secs(5)); // its own sleep
+    assert_eq!(ticks.next_deadline(), secs(10));
+    // The stream's sleep was made for 5 s: it must not end the 10 s tick.
+    assert!(poll_stream(&mut ticks).is_pending());
+    assert_eq!(clock.pending_sleeps(), 1);
+    clock.advance(secs(5));
+    assert_eq!(poll_stream(&mut ticks), Poll::Ready(Some(secs(10))));
+}
+
+#[test]
+fn a_borrowed_manual_clock_keeps_an_absolute_deadline_while_another_thread_advances_it() {
+    // `sleep_until` on `&ManualClock` must not compute "deadline - now" and
+    // then sleep from a later now. Passes whatever the interleaving; on the
+    // old code it failed within a few thousand rounds.
+    let clock = ManualClock::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let advancer = {
+        let (clock, stop) = (clock.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(SeqCst) {
+                clock.advance(Duration::from_nanos(1));
+            }
+        })
+    };
+    let target = secs(3600);
+    for _ in 0..100_000 {
+        assert_eq!(Timer::sleep_until(&&clock, target).deadline(), target);
+    }
+    stop.store(true, SeqCst);
+    advancer.join().unwrap();
+}
+
 #[test]
 #[should_panic(expected = "interval period must be non-zero")]
 fn a_zero_period_is_refused() {

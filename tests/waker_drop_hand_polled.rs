@@ -181,3 +181,42 @@ fn a_condition_wait_repolled_by_another_task_drops_the_old_waker_unlocked() {
         Poll::Pending => panic!("the notify did not reach the waiter"),
     };
 }
+
+#[test]
+fn a_manual_sleep_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    use sluicegate::time::{ManualClock, Timer};
+    let clock = ManualClock::new();
+    let probe = clock.clone();
+    let (first, dropped) = reentering(move || assert_eq!(probe.pending_sleeps(), 1));
+    let mut nap = pin!(clock.sleep(std::time::Duration::from_secs(1)));
+    pending_with(nap.as_mut(), &first);
+    drop(first); // the clock's table holds the last reference
+    pending_with(nap.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+    clock.advance(std::time::Duration::from_secs(1));
+    assert!(nap.poll(&mut Context::from_waker(Waker::noop())).is_ready());
+}
+
+#[test]
+fn an_auto_advance_repolled_by_another_task_drops_the_old_waker_unlocked() {
+    use std::sync::Mutex as StdMutex;
+    let clock = sluicegate::time::ManualClock::new();
+    // The inner future keeps the waker `auto_advance` gives it; the outer
+    // waker's drop wakes it, which takes `auto_advance`'s waker lock.
+    let inner_waker: Arc<StdMutex<Option<Waker>>> = Arc::default();
+    let slot = inner_waker.clone();
+    let inner = std::future::poll_fn(move |cx| {
+        *slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::<()>::Pending
+    });
+    let mut fut = pin!(clock.auto_advance(inner));
+    let (first, dropped) = reentering(move || {
+        if let Some(w) = inner_waker.lock().unwrap().take() {
+            w.wake();
+        }
+    });
+    pending_with(fut.as_mut(), &first);
+    drop(first); // `auto_advance` holds the last reference
+    pending_with(fut.as_mut(), Waker::noop());
+    assert!(dropped.load(Ordering::SeqCst));
+}

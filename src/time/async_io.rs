@@ -51,7 +51,7 @@ impl Timer for AsyncIoTimer {
     }
 }
 
-impl Timer for &AsyncIoTimer {
+impl<'c> Timer for &'c AsyncIoTimer {
     type Sleep = AsyncIoSleep;
 
     #[inline]
@@ -59,8 +59,12 @@ impl Timer for &AsyncIoTimer {
         AsyncIoTimer.sleep(duration)
     }
 
-    // `sleep_until` keeps its default (deadline minus now): an override
-    // here could not name the instant type, and borrowing adds nothing.
+    // Overridden: the default (deadline minus now, then a sleep from now)
+    // reads the clock twice and would let the deadline drift.
+    #[inline]
+    fn sleep_until(&self, deadline: <&'c AsyncIoTimer as Clock>::Instant) -> AsyncIoSleep {
+        AsyncIoTimer.sleep_until(deadline)
+    }
 }
 
 /// The sleep future of [`AsyncIoTimer`]: an `async_io::Timer` whose output

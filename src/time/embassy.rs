@@ -72,7 +72,7 @@ impl Timer for EmbassyTimer {
     }
 }
 
-impl Timer for &EmbassyTimer {
+impl<'c> Timer for &'c EmbassyTimer {
     type Sleep = embassy_time::Timer;
 
     #[inline]
@@ -80,6 +80,10 @@ impl Timer for &EmbassyTimer {
         EmbassyTimer.sleep(duration)
     }
 
-    // `sleep_until` keeps its default (deadline minus now): an override
-    // here could not name the instant type, and borrowing adds nothing.
+    // Overridden: the default (deadline minus now, then a sleep from now)
+    // reads the clock twice and would let the deadline drift.
+    #[inline]
+    fn sleep_until(&self, deadline: <&'c EmbassyTimer as Clock>::Instant) -> embassy_time::Timer {
+        EmbassyTimer.sleep_until(deadline)
+    }
 }

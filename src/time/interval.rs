@@ -95,8 +95,12 @@ pin_project! {
         period: Duration,
         next: T::Instant,
         behavior: MissedTickBehavior,
+        // The sleep of `poll_tick`, and the deadline it was made for: a
+        // `reset` or a `tick()` in between moves `next`, and then the sleep
+        // is stale.
         #[pin]
         sleep: Option<T::Sleep>,
+        sleep_for: Option<T::Instant>,
     }
 }
 
@@ -162,6 +166,7 @@ pub fn interval_at<T: Timer + Clock>(timer: T, start: T::Instant, period: Durati
         next: start,
         behavior: MissedTickBehavior::default(),
         sleep: None,
+        sleep_for: None,
     }
 }
 
@@ -187,6 +192,7 @@ impl<T: Timer + Clock> Interval<T> {
         Tick {
             interval: self,
             sleep: None,
+            sleep_for: None,
         }
     }
 
@@ -263,6 +269,9 @@ impl<T: Timer + Clock> Interval<T> {
     /// ```
     pub fn reset(&mut self) {
         self.next = self.timer.now().saturating_add(self.period);
+        // Not pinned (`&mut self`): the old sleep can simply go.
+        self.sleep = None;
+        self.sleep_for = None;
     }
 
     /// Polls for the next tick; the [`Stream`] impl and [`Tick`] use it.
@@ -286,7 +295,7 @@ impl<T: Timer + Clock> Interval<T> {
             next: this.next,
             behavior: *this.behavior,
         };
-        state.poll(this.sleep, cx)
+        state.poll(this.sleep, this.sleep_for, cx)
     }
 }
 
@@ -298,15 +307,27 @@ struct TickState<'a, T: Timer + Clock> {
 }
 
 impl<T: Timer + Clock> TickState<'_, T> {
-    fn poll(self, mut sleep: Pin<&mut Option<T::Sleep>>, cx: &mut Context<'_>) -> Poll<T::Instant> {
+    /// `sleep` is the caller's sleep, made for the deadline `sleep_for`;
+    /// one made for another deadline than `next` is replaced.
+    fn poll(
+        self,
+        mut sleep: Pin<&mut Option<T::Sleep>>,
+        sleep_for: &mut Option<T::Instant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<T::Instant> {
+        if sleep.is_some() && *sleep_for != Some(*self.next) {
+            sleep.set(None);
+        }
         if sleep.is_none() && self.timer.now() < *self.next {
             sleep.set(Some(self.timer.sleep_until(*self.next)));
+            *sleep_for = Some(*self.next);
         }
         if let Some(s) = sleep.as_mut().as_pin_mut() {
             if s.poll(cx).is_pending() {
                 return Poll::Pending;
             }
             sleep.set(None);
+            *sleep_for = None;
         }
         let scheduled = *self.next;
         let now = self.timer.now();
@@ -353,6 +374,7 @@ pin_project! {
         interval: &'a mut Interval<T>,
         #[pin]
         sleep: Option<T::Sleep>,
+        sleep_for: Option<T::Instant>,
     }
 }
 
@@ -368,7 +390,7 @@ impl<T: Timer + Clock> Future for Tick<'_, T> {
             next: &mut interval.next,
             behavior: interval.behavior,
         };
-        state.poll(this.sleep, cx)
+        state.poll(this.sleep, this.sleep_for, cx)
     }
 }
 

@@ -285,15 +285,19 @@ impl Timer for ManualClock {
     }
 }
 
-impl Timer for &ManualClock {
+impl<'c> Timer for &'c ManualClock {
     type Sleep = ManualSleep;
 
     fn sleep(&self, duration: Duration) -> ManualSleep {
         (**self).sleep(duration)
     }
 
-    // `sleep_until` keeps its default (deadline minus now): an override
-    // here could not name the instant type, and borrowing adds nothing.
+    // Overridden: the default (deadline minus now, then a sleep from now)
+    // reads the clock twice, so an `advance` on another thread in between
+    // would move the deadline.
+    fn sleep_until(&self, deadline: <&'c ManualClock as Clock>::Instant) -> ManualSleep {
+        (**self).sleep_until_inner(deadline)
+    }
 }
 
 /// The sleep future of [`ManualClock`]: ready once the clock's time reaches
@@ -337,7 +341,10 @@ impl Future for ManualSleep {
         let this = &mut *self;
         let deadline = this.deadline;
         let id = &mut this.id;
-        this.shared.state.with(|s| {
+        // A waker this poll replaces, dropped once the lock is released (a
+        // waker's drop is executor code and may call back into the clock).
+        let mut displaced = None;
+        let poll = this.shared.state.with(|s| {
             if s.now >= deadline {
                 // The time step that made it due also removed its entry.
                 *id = None;
@@ -349,7 +356,7 @@ impl Future for ManualSleep {
                     // entries, and only due ones.
                     if let Some(w) = s.sleepers.get_mut(&(deadline, known)) {
                         if !w.will_wake(cx.waker()) {
-                            w.clone_from(cx.waker());
+                            displaced = Some(core::mem::replace(w, cx.waker().clone()));
                         }
                     }
                 }
@@ -361,7 +368,9 @@ impl Future for ManualSleep {
                 }
             }
             Poll::Pending
-        })
+        });
+        drop(displaced);
+        poll
     }
 }
 
@@ -424,10 +433,13 @@ impl<F: Future> Future for AutoAdvance<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        this.waker.outer.with(|o| match o {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
+        // The replaced waker is dropped after the lock is released: its drop
+        // may wake the inner future, which takes this lock again.
+        let displaced = this.waker.outer.with(|o| match o {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
         });
+        drop(displaced);
         let waker = Waker::from(this.waker.clone());
         let mut inner_cx = Context::from_waker(&waker);
         loop {

@@ -47,8 +47,11 @@ pin_project! {
     /// # Cancel safety
     ///
     /// Dropping it drops (cancels) both the inner future and the sleep. What
-    /// that loses is whatever the inner future loses when dropped. When it
-    /// completes with [`Elapsed`], the inner future has been dropped.
+    /// that loses is whatever the inner future loses when dropped. The inner
+    /// future lives as long as the `Timeout`: `.await` drops both as soon as
+    /// it completes, with [`Elapsed`] or not, while a `Timeout` polled by hand
+    /// keeps the inner future (and whatever it holds) until it is dropped or
+    /// [`into_inner`](Self::into_inner) takes it back.
     #[must_use = "futures do nothing unless polled"]
     pub struct Timeout<F, S> {
         #[pin]
@@ -116,7 +119,7 @@ impl<F: fmt::Debug, S> fmt::Debug for Timeout<F, S> {
 /// # Errors
 ///
 /// The returned future yields [`Elapsed`] if `duration` passes first; the
-/// inner future is then dropped.
+/// inner future is dropped with the [`Timeout`] (at once, with `.await`).
 ///
 /// # Cancel safety
 ///

@@ -69,7 +69,7 @@ impl Timer for TokioTimer {
     }
 }
 
-impl Timer for &TokioTimer {
+impl<'c> Timer for &'c TokioTimer {
     type Sleep = tokio::time::Sleep;
 
     #[inline]
@@ -77,6 +77,10 @@ impl Timer for &TokioTimer {
         tokio::time::sleep(duration)
     }
 
-    // `sleep_until` keeps its default (deadline minus now): an override
-    // here could not name the instant type, and borrowing adds nothing.
+    // Overridden: the default (deadline minus now, then a sleep from now)
+    // reads the clock twice and would let the deadline drift.
+    #[inline]
+    fn sleep_until(&self, deadline: <&'c TokioTimer as Clock>::Instant) -> tokio::time::Sleep {
+        TokioTimer.sleep_until(deadline)
+    }
 }
