@@ -37,11 +37,24 @@ struct Ticket {
     notified: Notified,
 }
 
-/// The list state is a generation counter, bumped by a notify that has to
-/// release the list lock half-way (more than a [`WakeBatch`] of waiters):
-/// the waiters queued at its first pass have a generation at most the one it
-/// noted, later ones a greater one. 64 bits never wrap in practice.
-type Waiters = WaitList<u64, Ticket>;
+/// The list state.
+struct Queue {
+    /// A generation counter, bumped by a notify that has to release the list
+    /// lock half-way (more than a [`WakeBatch`] of waiters): the waiters
+    /// queued at its first pass have a generation at most the one it noted,
+    /// later ones a greater one. 64 bits never wrap in practice.
+    generation: u64,
+    /// Such notifies in progress.
+    notifying: usize,
+    /// Notifications forwarded by waiters dropped while such a notify was in
+    /// progress. Popping the front waiter then could pick one that notify is
+    /// about to release anyway, and the notification would be lost: the last
+    /// notify in progress pays them when it is done, to the waiters then at
+    /// the front (as if each forward had come right after it).
+    owed: usize,
+}
+
+type Waiters = WaitList<Queue, Ticket>;
 
 /// A condition variable for async-lock's [`Mutex`] (re-exported as
 /// [`sluicegate::Mutex`](crate::Mutex)): asyncio's `Condition`.
@@ -87,8 +100,12 @@ type Waiters = WaitList<u64, Ticket>;
 /// Dropping a [`Wait`] never loses a notification: a waiter that was
 /// released by `notify_one`/`notify(n)` and is dropped before it returns
 /// (still queued for its re-poll, or while re-acquiring the mutex) passes its
-/// notification on to the longest-waiting task, if any. A notification from
-/// `notify_all` is not passed on: everyone waiting at the time got one.
+/// notification on to the longest-waiting task, if any. If a notify is
+/// releasing more waiters than it wakes under one lock at that moment, the
+/// notification goes to the longest-waiting task once that notify is done,
+/// so that it never lands on a waiter the notify releases anyway. A
+/// notification from `notify_all` is not passed on: everyone waiting at the
+/// time got one.
 ///
 /// # Memory ordering
 ///
@@ -130,7 +147,13 @@ impl Condition {
         /// assert_eq!(COND.notify_all(), 0);
         /// ```
         pub const fn new() -> Condition {
-            Condition { waiters: WaitList::new(0) }
+            Condition {
+                waiters: WaitList::new(Queue {
+                    generation: 0,
+                    notifying: 0,
+                    owed: 0,
+                }),
+            }
         }
     }
 
@@ -342,25 +365,48 @@ impl Condition {
     fn notify_queued(&self, n: usize, how: Notified) -> usize {
         let mut batch = WakeBatch::new();
         let mut woken = 0;
-        // Set when the first batch fills: waiters queued later are newer.
+        // Set when the first batch fills: waiters queued later are newer, and
+        // this notify counts in `notifying` until it is done.
         let mut cutoff: Option<u64> = None;
-        while woken < n {
+        loop {
             let more = self.waiters.lock(|l| {
+                // Our own waiters. (Once done with them, a later round finds
+                // none: `woken == n`, or the front waiter is newer.)
                 while woken < n {
                     if batch.is_full() {
                         if cutoff.is_none() {
-                            cutoff = Some(l.state);
-                            l.state += 1;
+                            cutoff = Some(l.state.generation);
+                            l.state.generation += 1;
+                            l.state.notifying += 1;
                         }
                         return true;
                     }
                     let older = l.with_front(|t| cutoff.is_none_or(|c| t.generation <= c));
                     if older != Some(true) {
-                        return false;
+                        break;
                     }
                     batch.push(pop_notified(l, how).flatten());
                     woken += 1;
                 }
+                if cutoff.is_none() {
+                    // Done under one lock: no forward can have waited on us.
+                    return false;
+                }
+                if l.state.notifying == 1 {
+                    // The last notify in progress pays the forwarded ones.
+                    while l.state.owed > 0 {
+                        if batch.is_full() {
+                            return true;
+                        }
+                        l.state.owed -= 1;
+                        match pop_notified(l, Notified::One) {
+                            Some(waker) => batch.push(waker),
+                            // Nobody waits: not stored, as for any notify.
+                            None => l.state.owed = 0,
+                        }
+                    }
+                }
+                l.state.notifying -= 1;
                 false
             });
             batch.wake_all();
@@ -373,7 +419,7 @@ impl Condition {
 }
 
 /// Pops the longest waiter and marks it notified; `None` when nobody waits.
-fn pop_notified(l: &mut List<u64, Ticket>, how: Notified) -> Option<Option<Waker>> {
+fn pop_notified(l: &mut List<Queue, Ticket>, how: Notified) -> Option<Option<Waker>> {
     l.with_front(|t| t.notified = how)?;
     l.pop_front()
 }
@@ -500,13 +546,23 @@ impl<G: ConditionGuard> Wait<'_, G> {
     fn leave(self: Pin<&mut Self>) {
         let this = self.project();
         let node = this.node.into_ref();
-        let forward = this.cond.waiters.lock(|l| {
+        let forwarded = this.cond.waiters.lock(|l| {
             // SAFETY: the node is used with `cond.waiters` only.
-            unsafe { !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One }
+            let owes =
+                unsafe { !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One };
+            if !owes {
+                None
+            } else if l.state.notifying > 0 {
+                // See `Queue::owed`.
+                l.state.owed += 1;
+                None
+            } else {
+                pop_notified(l, Notified::One).flatten()
+            }
         });
         *this.phase = Phase::Done;
-        if forward {
-            this.cond.notify_one();
+        if let Some(waker) = forwarded {
+            waker.wake();
         }
     }
 
@@ -549,7 +605,7 @@ impl<G: ConditionGuard> Wait<'_, G> {
                 let guard = this.guard.take();
                 cond.waiters.lock(|l| {
                     let ticket = Ticket {
-                        generation: l.state,
+                        generation: l.state.generation,
                         notified: Notified::No,
                     };
                     // SAFETY: the node is used with `cond.waiters` only, and

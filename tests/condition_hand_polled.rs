@@ -440,6 +440,93 @@ fn notify_n_spanning_several_batches_counts_only_waiters_queued_at_the_call() {
     drop(first); // notified by `notify`: forwards, but nobody is left
 }
 
+type BoxedWait = Pin<Box<dyn Future<Output = MutexGuard<'static, ()>> + Send>>;
+
+/// A notified waiter `a` (in a slot), and `n` waiters behind it; the first
+/// of them, when woken (the end of a notify's first wake batch), queues a
+/// new waiter `c` (after the notify began, so not covered by it) and then
+/// cancels `a`, which forwards its notification mid-notify.
+#[allow(clippy::type_complexity)]
+fn forward_mid_notify(
+    cond: &'static Condition,
+    m: &'static Mutex<()>,
+    n: usize,
+) -> (
+    Vec<common::poll::Polled<impl Future<Output = MutexGuard<'static, ()>>>>,
+    Arc<StdMutex<Option<BoxedWait>>>,
+    Arc<CountingWaker>,
+) {
+    let a_slot: Arc<StdMutex<Option<BoxedWait>>> = Arc::default();
+    let mut a: BoxedWait = Box::pin(cond.wait(m.try_lock().unwrap()));
+    assert!(a
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending());
+    *a_slot.lock().unwrap() = Some(a);
+    let c_wakes = Arc::new(CountingWaker::default());
+    let c_slot: Arc<StdMutex<Option<BoxedWait>>> = Arc::default();
+    let hook = {
+        let (c_slot, c_wakes) = (c_slot.clone(), c_wakes.clone());
+        move || {
+            let mut c: BoxedWait = Box::pin(cond.wait(m.try_lock().unwrap()));
+            let w = Waker::from(c_wakes);
+            assert!(c.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
+            *c_slot.lock().unwrap() = Some(c);
+            drop(a_slot.lock().unwrap().take()); // cancel `a`: it forwards
+        }
+    };
+    let mut bs = vec![common::poll::Polled::with_hook(
+        cond.wait(m.try_lock().unwrap()),
+        hook,
+    )];
+    bs[0].pending(); // queued, and the mutex released
+    for _ in 1..n {
+        let mut b = common::poll::Polled::new(cond.wait(m.try_lock().unwrap()));
+        b.pending();
+        bs.push(b);
+    }
+    assert!(cond.notify_one(), "`a` is notified");
+    (bs, c_slot, c_wakes)
+}
+
+#[test]
+fn a_notification_forwarded_during_a_batched_notify_all_reaches_the_waiter_it_does_not_cover() {
+    static M: Mutex<()> = Mutex::new(());
+    static COND: Condition = Condition::new();
+    let (mut bs, c, c_wakes) = forward_mid_notify(&COND, &M, 40);
+    assert_eq!(COND.notify_all(), 40, "every waiter queued at the call");
+    assert!(c.lock().unwrap().is_some(), "the hook ran mid-call");
+    assert!(bs.iter().all(|b| b.wakes() == 1));
+    assert_eq!(c_wakes.wakes(), 1, "`a`'s notification reached `c`");
+    for b in &mut bs {
+        drop(b.ready());
+    }
+    assert!(!COND.notify_one(), "`c` was released: nobody is left");
+    drop(c.lock().unwrap().take()); // notified (forwarded): nobody to pass to
+}
+
+#[test]
+fn a_notification_forwarded_during_a_batched_notify_n_goes_to_the_next_waiter_after_them() {
+    static M: Mutex<()> = Mutex::new(());
+    static COND: Condition = Condition::new();
+    let (mut bs, c, c_wakes) = forward_mid_notify(&COND, &M, 40);
+    // notify(30) releases b1..b30; `a`'s notification then goes to b31.
+    assert_eq!(COND.notify(30), 30);
+    assert!(c.lock().unwrap().is_some());
+    for (i, b) in bs.iter().enumerate() {
+        assert_eq!(b.wakes(), usize::from(i <= 30), "b{}", i + 1);
+    }
+    assert_eq!(c_wakes.wakes(), 0);
+    for b in &mut bs[..31] {
+        drop(b.ready());
+    }
+    assert_eq!(COND.notify_all(), 10, "b32..b40 and `c`");
+    for b in &mut bs[31..] {
+        drop(b.ready());
+    }
+    drop(c.lock().unwrap().take());
+}
+
 #[test]
 fn condition_guard_is_implemented_for_both_guards() {
     fn guard<G: ConditionGuard>() {}

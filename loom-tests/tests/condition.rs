@@ -191,3 +191,39 @@ fn each_notify_one_reaches_a_waiter_that_needs_it() {
         assert_eq!(*m.try_lock().unwrap(), 0);
     });
 }
+
+/// A waiter released by `notify_one` and dropped while a `notify_all` that
+/// spans more than one wake batch runs, after a new waiter queued: the
+/// notification it forwards is not lost to a waiter the `notify_all`
+/// releases anyway. Whatever the interleaving, every waiter is woken
+/// exactly once: by the `notify_all` if it was queued when that began,
+/// otherwise by the forwarded notification.
+#[test]
+fn a_notification_forwarded_during_a_batched_notify_all_is_not_lost() {
+    const EARLY: usize = 17; // one more than a wake batch
+    model(|| {
+        let m = Arc::new(Mutex::new(()));
+        let cond = Arc::new(Condition::new());
+        let mut notified = Polled::new(cond.wait(m.try_lock().unwrap()));
+        assert!(notified.poll().is_pending());
+        let early: Vec<_> = (0..EARLY)
+            .map(|_| {
+                let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
+                assert!(w.poll().is_pending());
+                w
+            })
+            .collect();
+        assert!(cond.notify_one());
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify_all())
+        };
+        let mut late = Polled::new(cond.wait(m.try_lock().unwrap()));
+        assert!(late.poll().is_pending());
+        drop(notified); // forwards its notification
+        let woken = notifier.join().unwrap();
+        assert!(woken == EARLY || woken == EARLY + 1 || woken == EARLY - 1);
+        assert!(early.iter().all(|w| w.wakes() == 1));
+        assert_eq!(late.wakes(), 1, "the forwarded notification was lost");
+    });
+}
