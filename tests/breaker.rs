@@ -361,6 +361,51 @@ fn concurrent_calls_keep_exact_accounting() {
 }
 
 #[test]
+fn a_panicking_classifier_gives_the_trial_slot_back() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::new(&clock, 1, secs(10));
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(10));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        futures_lite::future::block_on(b.call_with(
+            |_: &&str| -> bool { panic!("classifier bug") },
+            ready(Err::<(), _>("e")),
+        ))
+    }));
+    assert!(r.is_err());
+    assert_eq!(b.state(), State::HalfOpen);
+    let trial = b.try_acquire();
+    assert!(
+        trial.is_ok(),
+        "the only trial slot was lost: {:?}",
+        trial.err()
+    );
+}
+
+#[test]
+fn a_panicking_hook_gives_back_the_trial_its_transition_admitted() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::new(&clock, 1, secs(10)).on_state_change(|c: StateChange| {
+        if c.to == State::HalfOpen {
+            panic!("hook bug");
+        }
+    });
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(10));
+    let r = catch_unwind(AssertUnwindSafe(|| b.try_acquire().map(drop)));
+    assert!(r.is_err(), "the hook panicked");
+    assert_eq!(b.state(), State::HalfOpen);
+    let trial = b.try_acquire();
+    assert!(
+        trial.is_ok(),
+        "the only trial slot was lost: {:?}",
+        trial.err()
+    );
+}
+
+#[test]
 fn breaker_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}

@@ -218,6 +218,34 @@ fn dropped_after_the_wait_woke_it_but_before_the_repoll_makes_no_attempt() {
 }
 
 #[test]
+fn with_zero_delays_each_poll_starts_one_attempt_and_yields() {
+    // A timer whose sleeps are over at once, and attempts that fail at once:
+    // without a yield, one poll would run every attempt and nothing (a
+    // timeout, a select) could cancel the loop in between.
+    let timer =
+        sluicegate::time::WithClock::new(|_: Duration| std::future::ready(()), ManualClock::new());
+    let calls = Arc::new(AtomicU32::new(0));
+    let policy = RetryPolicy::new(Backoff::constant(Duration::ZERO)).max_attempts(1_000);
+    let mut run = polled(Retry::new(policy, timer).run(flaky(u32::MAX, calls.clone())));
+    for n in 1..=3 {
+        run.pending();
+        assert_eq!(calls.load(SeqCst), n, "one attempt per poll");
+        assert_eq!(run.wakes(), n as usize, "and it asks to be polled again");
+    }
+    drop(run); // cancelled between attempts
+    assert_eq!(calls.load(SeqCst), 3);
+}
+
+#[test]
+fn a_budget_keeps_three_decimals_of_its_ratio() {
+    let budget = RetryBudget::new(10, 1.001);
+    budget.record_failure();
+    budget.record_failure();
+    budget.record_success();
+    assert_eq!(budget.tokens(), 9.001);
+}
+
+#[test]
 fn dropping_during_an_attempt_drops_the_attempt() {
     let clock = ManualClock::new();
     let started = Arc::new(AtomicUsize::new(0));

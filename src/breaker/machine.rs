@@ -315,7 +315,8 @@ pub struct Rejected {
 impl Rejected {
     /// The time until the breaker admits a trial call: zero when it is
     /// half-open and its trial slots are taken (one may free at any time),
-    /// `Duration::MAX` when it was forced open.
+    /// `Duration::MAX` when it was forced open (and only then: a recovery
+    /// that long reads one nanosecond less).
     ///
     /// # Examples
     ///
@@ -551,8 +552,12 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
             Inner::Open { until: None } => Err(Rejected {
                 retry_in: Duration::MAX,
             }),
+            // Capped one nanosecond short of `Duration::MAX`, which means
+            // "forced open".
             Inner::Open { until: Some(t) } if now < *t => Err(Rejected {
-                retry_in: t.saturating_duration_since(now),
+                retry_in: t
+                    .saturating_duration_since(now)
+                    .min(Duration::MAX - Duration::from_nanos(1)),
             }),
             Inner::Open { .. } => {
                 self.transition(Inner::HalfOpen {
@@ -810,6 +815,23 @@ mod tests {
         assert_eq!(m.state(), State::Closed);
         fail(&mut m, 0); // [S F S F] (oldest F slid out): 50 %
         assert_eq!(m.state(), State::Open);
+    }
+
+    #[test]
+    fn only_a_forced_open_reads_as_retry_in_duration_max() {
+        let mut m = StateMachine::new(
+            BreakerConfig::new().failure_threshold(1),
+            core::iter::repeat(Duration::MAX),
+        );
+        let t = m.on_request(Duration::ZERO).unwrap();
+        m.on_failure(t, Duration::ZERO); // open until the end of time
+        let rejected = m.on_request(Duration::ZERO).unwrap_err();
+        assert_eq!(rejected.retry_in(), Duration::MAX - Duration::from_nanos(1));
+        m.force_open();
+        assert_eq!(
+            m.on_request(Duration::ZERO).unwrap_err().retry_in(),
+            Duration::MAX
+        );
     }
 
     #[test]

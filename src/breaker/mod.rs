@@ -87,7 +87,7 @@ pub enum BreakerError<E> {
     Open {
         /// The time until the breaker admits a trial call: zero when it is
         /// half-open with every trial slot taken, `Duration::MAX` when it
-        /// was forced open.
+        /// was forced open (and only then).
         retry_in: Duration,
     },
     /// The operation ran and failed with this error.
@@ -429,7 +429,19 @@ where
     /// Runs `f` on the machine under the lock, republishes the state word,
     /// and reports a change of state to the hook once the lock is released.
     fn with_machine<R>(&self, f: impl FnOnce(&mut StateMachine<C::Instant, B>) -> R) -> R {
-        let (result, change) = self.machine.with(|m| {
+        let (result, change) = self.locked(f);
+        self.report_change(change);
+        result
+    }
+
+    /// [`with_machine`](Self::with_machine) without calling the hook: the
+    /// caller reports the change once what it got is safe from a panicking
+    /// hook.
+    fn locked<R>(
+        &self,
+        f: impl FnOnce(&mut StateMachine<C::Instant, B>) -> R,
+    ) -> (R, Option<StateChange>) {
+        self.machine.with(|m| {
             let (generation, from) = (m.generation(), m.state());
             let result = f(m);
             self.word.store(word_of(m), Release);
@@ -437,11 +449,13 @@ where
             let change =
                 (m.generation() != generation && from != to).then_some(StateChange { from, to });
             (result, change)
-        });
+        })
+    }
+
+    fn report_change(&self, change: Option<StateChange>) {
         if let Some(change) = change {
             self.hook.on_state_change(change);
         }
-        result
     }
 
     /// Asks to run a call now. Keep the permit while the call runs, then
@@ -467,7 +481,7 @@ where
                 trial: false,
             }
         } else {
-            self.acquire_slow()?
+            return self.acquire_slow();
         };
         Ok(BreakerPermit {
             breaker: self,
@@ -477,12 +491,19 @@ where
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self) -> Result<Ticket, Rejected> {
+    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
         let now = self.clock.now();
-        let result = self.with_machine(|m| m.on_request(now));
+        let (result, change) = self.locked(|m| m.on_request(now));
+        // The permit exists before the hook runs: if the hook panics, the
+        // permit's drop gives back the trial slot the transition admitted.
+        let result = result.map(|ticket| BreakerPermit {
+            breaker: self,
+            ticket: Some(ticket),
+        });
         if result.is_err() {
             self.rejections.fetch_add(1, Relaxed);
         }
+        self.report_change(change);
         result
     }
 
@@ -880,23 +901,18 @@ where
             Poll::Ready(r) => r,
             Poll::Pending => return Poll::Pending,
         };
+        // Classified while the ticket is still in `phase`: if the classifier
+        // panics, our drop reports a cancel and the trial slot comes back.
+        let failed = matches!(&result, Err(e) if this.classifier.is_failure(e));
         let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) else {
             unreachable!("checked above");
         };
-        Poll::Ready(match result {
-            Ok(value) => {
-                this.breaker.report_success(ticket);
-                Ok(value)
-            }
-            Err(e) => {
-                if this.classifier.is_failure(&e) {
-                    this.breaker.report_failure(ticket);
-                } else {
-                    this.breaker.report_success(ticket);
-                }
-                Err(BreakerError::Inner(e))
-            }
-        })
+        if failed {
+            this.breaker.report_failure(ticket);
+        } else {
+            this.breaker.report_success(ticket);
+        }
+        Poll::Ready(result.map_err(BreakerError::Inner))
     }
 }
 

@@ -220,6 +220,10 @@ pub struct Backoff<R = DefaultRng> {
     rng: R,
     /// The next un-jittered delay (already clamped to `max`).
     current: Duration,
+    /// `current` in seconds, unrounded: an exponential backoff grows this,
+    /// so that rounding to whole nanoseconds does not compound (a 1 ns
+    /// base with factor 1.4 would otherwise never grow).
+    exact: f64,
     /// The last delay handed out, for `Jitter::Decorrelated`.
     prev: Duration,
 }
@@ -275,6 +279,7 @@ impl Backoff {
             jitter: Jitter::None,
             rng: DefaultRng::new(),
             current: initial.min(max),
+            exact: initial.min(max).as_secs_f64(),
             prev: initial.min(max),
         }
     }
@@ -321,6 +326,7 @@ impl<R> Backoff<R> {
     pub fn max_delay(mut self, max: Duration) -> Self {
         self.max = max;
         self.current = self.initial.min(max);
+        self.exact = self.current.as_secs_f64();
         self.prev = self.current;
         self
     }
@@ -359,6 +365,7 @@ impl<R> Backoff<R> {
             jitter: self.jitter,
             rng,
             current: self.current,
+            exact: self.exact,
             prev: self.prev,
         }
     }
@@ -398,7 +405,9 @@ impl<R: RandomSource> Iterator for Backoff<R> {
             Kind::Constant => base,
             Kind::Linear { step } => base.saturating_add(step),
             Kind::Exponential { factor } => {
-                Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(Duration::MAX)
+                // Clamped, so it stays finite.
+                self.exact = (self.exact * factor).min(self.max.as_secs_f64());
+                Duration::try_from_secs_f64(self.exact).unwrap_or(Duration::MAX)
             }
         }
         .min(self.max);
@@ -452,6 +461,19 @@ mod tests {
         let b = Backoff::exponential(ms(10)).max_delay(ms(70));
         let got: Vec<_> = b.take(6).collect();
         assert_eq!(got, [ms(10), ms(20), ms(40), ms(70), ms(70), ms(70)]);
+    }
+
+    #[test]
+    fn exponential_is_base_times_factor_to_the_n_even_below_a_nanosecond_step() {
+        let b = Backoff::exponential(Duration::from_nanos(1)).factor(1.4);
+        let got: Vec<_> = b.take(8).map(|d| d.as_nanos()).collect();
+        // 1.4^n ns: 1, 1.4, 1.96, 2.74, 3.84, 5.38, 7.53, 10.54, rounded
+        assert_eq!(got, [1, 1, 2, 3, 4, 5, 8, 11]);
+        // No drift at ordinary scales either: 1 s × 1.6^40 exactly.
+        let mut b = Backoff::exponential(Duration::from_secs(1)).factor(1.6);
+        let want = 1.6f64.powi(40);
+        let got = b.nth(40).unwrap().as_secs_f64();
+        assert!((got - want).abs() / want < 1e-9, "{got} against {want}");
     }
 
     #[test]

@@ -74,7 +74,8 @@ impl RetryBudget {
                 "token_ratio must be a finite number in (0, max_tokens]"
             );
             let max = max_tokens as usize * MILLI;
-            let ratio = (token_ratio * MILLI as f64) as usize;
+            // Rounded, not truncated: 1.001 × 1000 is 1000.999… in binary.
+            let ratio = (token_ratio * MILLI as f64 + 0.5) as usize;
             RetryBudget {
                 tokens: AtomicUsize::new(max),
                 max,

@@ -651,7 +651,10 @@ pin_project! {
     /// # Cancel safety
     ///
     /// Dropping it drops the attempt in flight (or the backoff wait); no
-    /// further attempt is made.
+    /// further attempt is made. One poll starts at most one attempt: when an
+    /// attempt fails at once and its backoff sleep is over at once (a zero
+    /// delay), it yields to the executor before the next one, so that an
+    /// enclosing `timeout` or `select!` gets its turn.
     #[must_use = "futures do nothing unless polled"]
     pub struct RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
     where
@@ -726,9 +729,16 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let mut started = false;
         loop {
             match this.state.as_mut().project() {
                 StateProj::Idle => {
+                    if started {
+                        // Yield between attempts that never waited.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    started = true;
                     if this.start.is_none() {
                         *this.start = Some(this.retry.timer.now());
                     }
