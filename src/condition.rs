@@ -226,8 +226,9 @@ impl Condition {
     ///
     /// # Panics
     ///
-    /// A panic in `condition` propagates; the guard is dropped, releasing the
-    /// mutex.
+    /// A panic in `condition` propagates out of `poll`. The guard stays in the
+    /// future, so the mutex is released when the future is dropped (as
+    /// unwinding through the task that polls it does).
     ///
     /// # Examples
     ///
@@ -273,8 +274,9 @@ impl Condition {
     ///
     /// # Panics
     ///
-    /// A panic in `predicate` propagates; the guard is dropped, releasing the
-    /// mutex.
+    /// A panic in `predicate` propagates out of `poll`. The guard stays in the
+    /// future, so the mutex is released when the future is dropped (as
+    /// unwinding through the task that polls it does).
     ///
     /// # Examples
     ///
