@@ -95,7 +95,7 @@ fn smol_rt() -> Smol {
 #[allow(dead_code)]
 #[path = "../common/channels.rs"]
 mod channels;
-use channels::{AsyncChannel, Channel, Flume, Kanal, Message, Msg64, Sluice, TokioMpsc};
+use channels::{AsyncChannel, Channel, Flume, Got, Kanal, Message, Msg64, Sent, Sluice, TokioMpsc};
 
 // ---------------------------------------------------------------------------
 // The workload: `producers` tasks send `MESSAGES` values in all, `consumers`
@@ -114,7 +114,7 @@ async fn workload<C: Channel<M>, M: Message, R: Runtime>(
         let tx = tx.clone();
         joins.push(rt.spawn(async move {
             for i in 0..per {
-                C::send(&tx, M::make(p * per + i)).await;
+                C::send(&tx, M::make(p * per + i)).await.expect_sent();
             }
         }));
     }
@@ -126,7 +126,7 @@ async fn workload<C: Channel<M>, M: Message, R: Runtime>(
     rxs.push(rx);
     for mut rx in rxs {
         joins.push(rt.spawn(async move {
-            while let Some(m) = C::recv(&mut rx).await {
+            while let Some(m) = C::recv(&mut rx).await.got() {
                 black_box(m);
             }
         }));

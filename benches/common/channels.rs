@@ -12,8 +12,11 @@ pub trait Channel<T: Send + 'static> {
     type Tx: Clone + Send + Sync + 'static;
     type Rx: Send + 'static;
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx);
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output = ()> + Send;
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<T>> + Send;
+    /// The library's own send future (no `async fn` layer around it: users
+    /// write `tx.send(v).await` in their task, not in a wrapper).
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send;
+    /// The library's own receive future.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send;
     fn clone_rx(rx: &Self::Rx) -> Self::Rx;
 }
 
@@ -30,11 +33,11 @@ impl<T: Send + 'static> Channel<T> for Sluice {
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
         sluicegate::channel::bounded(cap)
     }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+        tx.send(v)
     }
-    async fn recv(rx: &mut Self::Rx) -> Option<T> {
-        rx.recv().await.ok()
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+        rx.recv()
     }
     fn clone_rx(rx: &Self::Rx) -> Self::Rx {
         rx.clone()
@@ -48,11 +51,11 @@ impl<T: Send + 'static> Channel<T> for AsyncChannel {
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
         async_channel::bounded(cap)
     }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+        tx.send(v)
     }
-    async fn recv(rx: &mut Self::Rx) -> Option<T> {
-        rx.recv().await.ok()
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+        rx.recv()
     }
     fn clone_rx(rx: &Self::Rx) -> Self::Rx {
         rx.clone()
@@ -66,11 +69,11 @@ impl<T: Send + 'static> Channel<T> for Flume {
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
         flume::bounded(cap)
     }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send_async(v).await.ok().unwrap()
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+        tx.send_async(v)
     }
-    async fn recv(rx: &mut Self::Rx) -> Option<T> {
-        rx.recv_async().await.ok()
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+        rx.recv_async()
     }
     fn clone_rx(rx: &Self::Rx) -> Self::Rx {
         rx.clone()
@@ -84,11 +87,11 @@ impl<T: Send + 'static> Channel<T> for Kanal {
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
         kanal::bounded_async(cap)
     }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+        tx.send(v)
     }
-    async fn recv(rx: &mut Self::Rx) -> Option<T> {
-        rx.recv().await.ok()
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+        rx.recv()
     }
     fn clone_rx(rx: &Self::Rx) -> Self::Rx {
         rx.clone()
@@ -103,14 +106,46 @@ impl<T: Send + 'static> Channel<T> for TokioMpsc {
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
         tokio::sync::mpsc::channel(cap)
     }
-    async fn send(tx: &Self::Tx, v: T) {
-        tx.send(v).await.ok().unwrap()
+    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+        tx.send(v)
     }
-    async fn recv(rx: &mut Self::Rx) -> Option<T> {
-        rx.recv().await
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+        rx.recv()
     }
     fn clone_rx(_: &Self::Rx) -> Self::Rx {
         unreachable!("tokio's mpsc has one receiver")
+    }
+}
+
+/// The outcome of a send: every contestant's is a `Result<(), E>`.
+pub trait Sent {
+    /// Panics if the send failed (the benches never close early).
+    fn expect_sent(self);
+}
+
+impl<E> Sent for Result<(), E> {
+    #[inline]
+    fn expect_sent(self) {
+        assert!(self.is_ok(), "send failed");
+    }
+}
+
+/// The outcome of a receive: `None` once the channel is closed and drained.
+pub trait Got<T> {
+    fn got(self) -> Option<T>;
+}
+
+impl<T, E> Got<T> for Result<T, E> {
+    #[inline]
+    fn got(self) -> Option<T> {
+        self.ok()
+    }
+}
+
+impl<T> Got<T> for Option<T> {
+    #[inline]
+    fn got(self) -> Option<T> {
+        self
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::Instant;
 #[allow(dead_code)]
 #[path = "../common/channels.rs"]
 mod channels;
-use channels::{Channel, Flume, Kanal, Message, Msg64, Sluice};
+use channels::{Channel, Flume, Got, Kanal, Message, Msg64, Sent, Sluice};
 
 fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize, messages: u64) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -32,7 +32,7 @@ fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize,
             let tx = tx.clone();
             joins.push(tokio::spawn(async move {
                 for i in 0..per {
-                    C::send(&tx, M::make(p * per + i)).await;
+                    C::send(&tx, M::make(p * per + i)).await.expect_sent();
                 }
             }));
         }
@@ -44,7 +44,7 @@ fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize,
         rxs.push(rx);
         for mut rx in rxs {
             joins.push(tokio::spawn(async move {
-                while let Some(m) = C::recv(&mut rx).await {
+                while let Some(m) = C::recv(&mut rx).await.got() {
                     black_box(m);
                 }
             }));
