@@ -606,7 +606,9 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
                 in_flight,
                 successes,
             } => {
-                *in_flight -= 1;
+                // Saturating: a ticket of another machine with the same generation (a
+                // misuse) must not wrap the count and wedge the breaker half-open.
+                *in_flight = in_flight.saturating_sub(1);
                 *successes += 1;
                 if *successes >= self.config.success_threshold {
                     self.schedule = self.recovery.clone();
@@ -673,7 +675,9 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
             return;
         }
         if let Inner::HalfOpen { in_flight, .. } = &mut self.state {
-            *in_flight -= 1;
+            // Saturating: a ticket of another machine with the same generation (a
+            // misuse) must not wrap the count and wedge the breaker half-open.
+            *in_flight = in_flight.saturating_sub(1);
         }
     }
 
