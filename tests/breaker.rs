@@ -360,6 +360,20 @@ fn concurrent_calls_keep_exact_accounting() {
     });
 }
 
+/// After a panic in user code during a trial: still half-open, and the one
+/// trial slot is free again.
+fn assert_the_trial_slot_is_free<H: sluicegate::breaker::StateChangeHook>(
+    b: &CircuitBreaker<&ManualClock, sluicegate::breaker::FixedRecovery, H>,
+) {
+    assert_eq!(b.state(), State::HalfOpen);
+    let trial = b.try_acquire();
+    assert!(
+        trial.is_ok(),
+        "the only trial slot was lost: {:?}",
+        trial.err()
+    );
+}
+
 #[test]
 fn a_panicking_classifier_gives_the_trial_slot_back() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -374,13 +388,7 @@ fn a_panicking_classifier_gives_the_trial_slot_back() {
         ))
     }));
     assert!(r.is_err());
-    assert_eq!(b.state(), State::HalfOpen);
-    let trial = b.try_acquire();
-    assert!(
-        trial.is_ok(),
-        "the only trial slot was lost: {:?}",
-        trial.err()
-    );
+    assert_the_trial_slot_is_free(&b);
 }
 
 #[test]
@@ -396,13 +404,7 @@ fn a_panicking_hook_gives_back_the_trial_its_transition_admitted() {
     clock.advance(secs(10));
     let r = catch_unwind(AssertUnwindSafe(|| b.try_acquire().map(drop)));
     assert!(r.is_err(), "the hook panicked");
-    assert_eq!(b.state(), State::HalfOpen);
-    let trial = b.try_acquire();
-    assert!(
-        trial.is_ok(),
-        "the only trial slot was lost: {:?}",
-        trial.err()
-    );
+    assert_the_trial_slot_is_free(&b);
 }
 
 #[test]
