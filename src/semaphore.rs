@@ -125,7 +125,12 @@ fn check_request(n: usize) {
 }
 
 impl Semaphore {
-    /// The most permits a semaphore can hold: `usize::MAX >> 3`.
+    /// The most permits a semaphore can hold available: `usize::MAX >> 3`.
+    ///
+    /// The bound applies to the available count, as in tokio. Permits held
+    /// by guards come back on drop, so keep available plus held permits
+    /// within it: a drop that would push the available count past it
+    /// panics (see [`add_permits`](Self::add_permits)).
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
     loom_const_fn! {
@@ -291,6 +296,9 @@ impl Semaphore {
     /// # Panics
     ///
     /// If the available permits would exceed [`Semaphore::MAX_PERMITS`].
+    /// Only available permits are counted here: adding permits while others
+    /// are held, so that available plus held exceed the limit, makes the
+    /// drop of a held permit panic instead.
     ///
     /// # Examples
     ///
@@ -317,6 +325,16 @@ impl Semaphore {
     /// ```
     pub fn close(&self) {
         self.state.fetch_or(CLOSED, AcqRel);
+        // If a wake panics, the drain goes on (after the batch's own drop).
+        struct Finish<'a>(&'a Semaphore, bool);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.close();
+                }
+            }
+        }
+        let mut finish = Finish(self, true);
         let mut batch = WakeBatch::new();
         loop {
             let more = self.waiters.lock(|l| {
@@ -333,6 +351,7 @@ impl Semaphore {
             });
             batch.wake_all();
             if !more {
+                finish.1 = false;
                 return;
             }
         }
@@ -439,15 +458,27 @@ impl Semaphore {
 
     #[cold]
     #[inline(never)]
-    fn release_many_slow(&self, mut n: usize) {
+    fn release_many_slow(&self, n: usize) {
+        // If a wake panics, the permits not yet handed over still are.
+        struct Finish<'a>(&'a Semaphore, usize);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                let n = core::mem::take(&mut self.1);
+                if n > 0 {
+                    self.0.release_many_slow(n);
+                }
+            }
+        }
+        let mut finish = Finish(self, n);
+        let n = &mut finish.1;
         let mut batch = WakeBatch::new();
         loop {
             let more = self.waiters.lock(|l| {
-                while n > 0 && !batch.is_full() {
+                while *n > 0 && !batch.is_full() {
                     let Some(satisfied) = l.with_front(|need| {
-                        let take = n.min(*need);
+                        let take = (*n).min(*need);
                         *need -= take;
-                        n -= take;
+                        *n -= take;
                         *need == 0
                     }) else {
                         break;
@@ -458,10 +489,11 @@ impl Semaphore {
                 }
                 if l.is_empty() {
                     // Nobody left to hand permits to.
-                    self.add_to_counter_clearing_waiters(n);
-                    n = 0;
+                    // Taken first: an overflow panic must not retry on unwind.
+                    let rest = core::mem::take(n);
+                    self.add_to_counter_clearing_waiters(rest);
                 }
-                n > 0
+                *n > 0
             });
             batch.wake_all();
             if !more {
@@ -572,7 +604,8 @@ impl RawAcquire {
                 // `poll_acquire` tried the lock-free path already.
                 // Cloned before the lock: a panicking clone between taking
                 // permits and linking the node would lose those permits.
-                let waker = cx.waker().clone();
+                // Taken only when linked; otherwise dropped after the lock.
+                let mut waker = Some(cx.waker().clone());
                 let res = sem.waiters.lock(|l| {
                     // Take what is there and announce a waiter in one step;
                     // releases that raced us are in `cur`.
@@ -600,7 +633,8 @@ impl RawAcquire {
                             Ok(_) => {
                                 // SAFETY: the node is used with `sem.waiters`
                                 // only; `Acquire*`'s drop unlinks it.
-                                let displaced = unsafe { l.push_back(node, n - take, waker) };
+                                let displaced =
+                                    unsafe { l.push_back(node, n - take, waker.take().unwrap()) };
                                 debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                                 return Poll::Pending;
                             }
@@ -724,6 +758,12 @@ impl fmt::Debug for Acquire<'_> {
 }
 
 /// Permits borrowed from a [`Semaphore`]; returned to it on drop.
+///
+/// # Panics
+///
+/// Dropping it panics if returning its permits would take the semaphore's
+/// available count past [`Semaphore::MAX_PERMITS`] (possible only after
+/// [`add_permits`](Semaphore::add_permits) filled it up to the limit).
 ///
 /// # Examples
 ///
@@ -961,6 +1001,11 @@ mod owned {
     }
 
     /// Permits owned through an `Arc<Semaphore>`; returned to it on drop.
+    ///
+    /// # Panics
+    ///
+    /// As [`SemaphorePermit`]: dropping it panics if returning its permits
+    /// would take the available count past [`Semaphore::MAX_PERMITS`].
     ///
     /// # Examples
     ///

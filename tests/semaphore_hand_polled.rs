@@ -1125,3 +1125,40 @@ fn panicking_waker_clone_on_repoll_loses_no_permits() {
     drop(next.ready().unwrap());
     assert_eq!(sem.available_permits(), 2);
 }
+
+/// 17 queued single-permit acquires (one more than a wake batch), the first
+/// of which panics when woken.
+fn queue_behind_a_panicking_wake(sem: &Semaphore) -> Vec<Polled<Acquire<'_>>> {
+    let mut waiters = vec![Polled::with_hook(sem.acquire(), || panic!("wake failed"))];
+    for _ in 1..17 {
+        waiters.push(polled(sem.acquire()));
+    }
+    for w in &mut waiters {
+        w.pending();
+    }
+    waiters
+}
+
+#[test]
+fn a_panicking_wake_in_a_release_spanning_several_batches_loses_no_permits() {
+    let sem = Semaphore::new(0);
+    let mut waiters = queue_behind_a_panicking_wake(&sem);
+    assert!(catch_unwind(AssertUnwindSafe(|| sem.add_permits(17))).is_err());
+    assert!(
+        waiters.iter().all(|w| w.woken()),
+        "the rest were still handed theirs"
+    );
+    let held: Vec<_> = waiters.iter_mut().map(|w| w.ready().unwrap()).collect();
+    assert_eq!((held.len(), sem.available_permits()), (17, 0));
+    drop(held);
+    assert_eq!(sem.available_permits(), 17);
+}
+
+#[test]
+fn a_panicking_wake_in_a_close_spanning_several_batches_still_fails_every_waiter() {
+    let sem = Semaphore::new(0);
+    let mut waiters = queue_behind_a_panicking_wake(&sem);
+    assert!(catch_unwind(AssertUnwindSafe(|| sem.close())).is_err());
+    assert!(waiters.iter().all(|w| w.woken()));
+    assert!(waiters.iter_mut().all(|w| w.ready().is_err()));
+}

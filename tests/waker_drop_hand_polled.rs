@@ -220,3 +220,64 @@ fn an_auto_advance_repolled_by_another_task_drops_the_old_waker_unlocked() {
     pending_with(fut.as_mut(), Waker::noop());
     assert!(dropped.load(Ordering::SeqCst));
 }
+
+/// A waker whose first clone runs `on_clone` (standing for another thread
+/// that races in while the future is being polled) and whose every drop runs
+/// `on_drop`.
+fn racing(
+    on_clone: impl Fn() + Send + Sync + 'static,
+    on_drop: impl Fn() + Send + Sync + 'static,
+) -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    struct Hooks {
+        cloned: AtomicBool,
+        on_clone: Box<dyn Fn() + Send + Sync>,
+        on_drop: Box<dyn Fn() + Send + Sync>,
+    }
+    fn clone(p: *const ()) -> RawWaker {
+        // SAFETY: `p` came from `Arc::into_raw` and this waker still owns
+        // its count, which `ManuallyDrop` leaves alone.
+        let hooks = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(p.cast::<Hooks>()) });
+        if !hooks.cloned.swap(true, Ordering::SeqCst) {
+            (hooks.on_clone)();
+        }
+        RawWaker::new(Arc::into_raw(Arc::clone(&hooks)).cast(), &VTABLE)
+    }
+    fn drop_waker(p: *const ()) {
+        // SAFETY: as in `clone`; this takes over the waker's count.
+        let hooks = unsafe { Arc::from_raw(p.cast::<Hooks>()) };
+        (hooks.on_drop)();
+    }
+    fn wake_by_ref(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, drop_waker, wake_by_ref, drop_waker);
+    let hooks = Arc::new(Hooks {
+        cloned: AtomicBool::new(false),
+        on_clone: Box::new(on_clone),
+        on_drop: Box::new(on_drop),
+    });
+    // SAFETY: the vtable's functions keep the `Arc` count balanced.
+    unsafe { Waker::from_raw(RawWaker::new(Arc::into_raw(hooks).cast(), &VTABLE)) }
+}
+
+#[test]
+fn an_acquire_that_completes_or_fails_under_the_lock_drops_its_waker_clone_unlocked() {
+    // The first slow poll clones the waker before taking the lock; a release
+    // or a close that lands in between lets it finish under the lock.
+    for close in [false, true] {
+        let sem = Arc::new(Semaphore::new(0));
+        let (race, probe) = (sem.clone(), sem.clone());
+        let waker = racing(
+            move || {
+                if close {
+                    race.close();
+                } else {
+                    race.add_permits(1);
+                }
+            },
+            move || drop(format!("{probe:?}")), // takes the lock
+        );
+        let mut acquire = pin!(sem.acquire());
+        let res = acquire.as_mut().poll(&mut Context::from_waker(&waker));
+        assert_eq!(res.map(|r| r.is_ok()), Poll::Ready(!close));
+    }
+}
