@@ -302,6 +302,114 @@ fn join_completes_once_the_count_reached_zero_even_if_values_follow() {
     polled(tx.join()).pending();
 }
 
+#[test]
+fn every_join_waiting_when_the_count_reached_zero_completes_even_if_a_send_lands_mid_wake_up() {
+    // 17 joiners: the wake-ups go out in two batches, and the first joiner's
+    // waker sends a value in between (as another thread could, or as a send
+    // landing between `task_done` and its wake-ups does).
+    let (tx, rx) = tracked::<u32>(4);
+    let tx = Arc::new(tx);
+    tx.try_send(1).unwrap();
+    let sender = tx.clone();
+    let mut first = common::poll::Polled::with_hook(tx.join(), move || {
+        sender.try_send(2).unwrap();
+    });
+    first.pending();
+    let mut rest: Vec<_> = (0..16).map(|_| polled(tx.join())).collect();
+    for j in &mut rest {
+        j.pending();
+    }
+    rx.try_recv().unwrap();
+    rx.task_done().unwrap();
+    assert!(first.hook_ran());
+    assert_eq!(tx.unfinished_tasks(), 1, "the hook's value");
+    first.ready();
+    for (i, j) in rest.iter_mut().enumerate() {
+        assert!(j.woken(), "join #{} of 17 was never woken", i + 2);
+        j.ready();
+    }
+    // A join that starts now waits for the new value.
+    polled(tx.join()).pending();
+}
+
+#[test]
+fn a_stream_holding_a_value_at_an_immediate_shutdown_is_not_terminated_until_it_yields_it() {
+    use futures::stream::FusedStream;
+    // Heap flavour: the receiver's own stream.
+    let (tx, mut rx) = tracked::<u32>(2);
+    {
+        let mut next = polled(rx.next());
+        next.pending();
+        tx.try_send(7).unwrap();
+        assert!(next.woken()); // dropped before the re-poll: 7 stays handed
+    }
+    assert_eq!(tx.shutdown_immediate(), 0);
+    assert!(!rx.is_terminated(), "7 is still to come");
+    assert_eq!(polled(rx.next()).ready(), Some(7));
+    assert!(rx.is_terminated());
+    assert_eq!(polled(rx.next()).ready(), None);
+    // Inline flavour.
+    let ch: Channel<u32, 2, Tracked> = Channel::new();
+    let mut stream = std::pin::pin!(ch.stream());
+    {
+        let mut next = polled(stream.next());
+        next.pending();
+        ch.try_send(7).unwrap();
+        assert!(next.woken());
+    }
+    assert_eq!(ch.shutdown_immediate(), 0);
+    assert!(!stream.is_terminated());
+    assert_eq!(polled(stream.next()).ready(), Some(7));
+    assert!(stream.is_terminated());
+}
+
+/// Panics when dropped if told to (unless already unwinding).
+struct PanicOnDrop(bool);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if self.0 && !std::thread::panicking() {
+            panic!("a value's drop panicked");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_value_drop_in_an_immediate_shutdown_still_wakes_every_waiter() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let (tx, rx) = tracked::<PanicOnDrop>(2);
+    tx.try_send(PanicOnDrop(true)).unwrap();
+    tx.try_send(PanicOnDrop(true)).unwrap();
+    let mut send = polled(tx.send(PanicOnDrop(false)));
+    send.pending();
+    let mut closed = polled(rx.closed());
+    closed.pending();
+    let mut join = polled(tx.join());
+    join.pending();
+    assert!(catch_unwind(AssertUnwindSafe(|| tx.shutdown_immediate())).is_err());
+    assert!(send.woken() && closed.woken() && join.woken());
+    assert_eq!((tx.len(), tx.unfinished_tasks()), (0, 0), "both discarded");
+    join.ready();
+    closed.ready();
+    assert!(send.ready().is_err());
+}
+
+#[test]
+fn a_panicking_value_drop_when_the_last_receiver_goes_still_releases_join() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let (tx, rx) = tracked::<PanicOnDrop>(2);
+    tx.try_send(PanicOnDrop(false)).unwrap();
+    let received = rx.try_recv().unwrap(); // received, never marked done
+    tx.try_send(PanicOnDrop(true)).unwrap();
+    let mut join = polled(tx.join());
+    join.pending();
+    assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
+    assert!(join.woken());
+    join.ready();
+    assert_eq!(tx.unfinished_tasks(), 0);
+    drop(received);
+}
+
 // ---------------------------------------------------------------------------
 // FIFO.
 

@@ -2,7 +2,8 @@
 //! send and recv, a cancelled woken receiver passing its value on, a
 //! cancelled woken sender passing its slot on, a receiver giving up the
 //! queue place a dropped `next()` left behind while a send hands it a value,
-//! and `join()` racing the last `task_done()`. Each model is small (2–3
+//! `join()` racing the last `task_done()`, and a send racing the wake-ups
+//! of the last `task_done()`. Each model is small (2–3
 //! threads) and pins one property.
 
 use std::task::Poll;
@@ -144,5 +145,36 @@ fn join_races_the_last_task_done() {
         block_on(tx.join());
         let _rx = worker.join().unwrap();
         assert_eq!(tx.unfinished_tasks(), 0);
+    });
+}
+
+/// A `join()` waits; the last `task_done()` brings the count to zero while
+/// another thread sends a new value. However the send interleaves with
+/// `task_done` and its wake-ups, the join that was waiting when the count
+/// reached zero completes (as asyncio's does), and is woken to see it.
+#[test]
+fn a_send_racing_the_wake_up_of_the_last_task_done_does_not_strand_join() {
+    model(|| {
+        let (tx, rx) = tracked::<u32>(2);
+        let tx = std::sync::Arc::new(tx);
+        tx.try_send(1).unwrap();
+        assert_eq!(rx.try_recv(), Ok(1));
+        let mut join = Polled::new(tx.join());
+        assert!(join.poll().is_pending());
+        let sender = {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                // Sends once the count is zero, so mostly between the zero
+                // and the wake-ups.
+                while tx.unfinished_tasks() != 0 {
+                    thread::yield_now();
+                }
+                tx.try_send(2).unwrap();
+            })
+        };
+        rx.task_done().unwrap();
+        sender.join().unwrap();
+        assert_eq!(join.wakes(), 1, "the waiting join was not woken");
+        assert!(join.poll().is_ready());
     });
 }

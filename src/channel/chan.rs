@@ -202,13 +202,7 @@ impl<T, S: Storage, K: Completion> Core<T, S, K> {
     /// `n` sent values will never be received; returns whether `join()`
     /// waiters became due.
     fn count_discarded(&mut self, n: usize) -> bool {
-        match self.track.tracker() {
-            Some(t) => {
-                t.unfinished -= n;
-                t.unfinished == 0 && !t.joiners.is_empty()
-            }
-            None => false,
-        }
+        self.track.tracker().is_some_and(|t| t.finish(n))
     }
 }
 
@@ -337,10 +331,12 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
         self.lock(|l| l.state.is_closed())
     }
 
-    /// Whether a receive would fail: closed with nothing left for a
-    /// receiver (a stream is then terminated for good).
+    /// Whether every receive fails from now on: closed with nothing left for
+    /// a receiver (a stream is then terminated for good). After an immediate
+    /// shutdown a value already handed to a woken receiver still goes to it,
+    /// so until it is picked up (or passed on and discarded) this says no.
     pub(crate) fn is_drained(&self) -> bool {
-        self.lock(|l| l.state.drained())
+        self.lock(|l| l.state.drained() && l.state.handed == 0)
     }
 
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
@@ -490,7 +486,16 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// Closes the channel and discards every buffered value (dropped outside
     /// the lock); returns how many were discarded.
     pub(crate) fn shutdown_immediate(&self) -> usize {
+        /// If a value's drop panics, finishes the drain and the wake-ups
+        /// while unwinding (a second panicking drop aborts, as in `Vec`).
+        struct Finish<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
+        impl<T, S: Storage, K: Completion> Drop for Finish<'_, T, S, K> {
+            fn drop(&mut self) {
+                self.0.shutdown_immediate();
+            }
+        }
         self.lock(|l| l.state.flags |= CLOSED | DISCARD);
+        let finish = Finish(self);
         let mut discarded = 0;
         loop {
             let value = self.lock(|l| {
@@ -508,6 +513,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                 None => break,
             }
         }
+        core::mem::forget(finish);
         self.sweep();
         discarded
     }
@@ -517,18 +523,25 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// marked any more.
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn abandon(&self) {
-        self.shutdown_immediate();
-        let due = self.lock(|l| match l.state.track.tracker() {
-            Some(t) => {
-                t.unfinished = 0;
-                t.received = 0;
-                !t.joiners.is_empty()
+        /// Releases `join()` after the shutdown, even one a panicking drop
+        /// of a discarded value cut short.
+        struct Release<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
+        impl<T, S: Storage, K: Completion> Drop for Release<'_, T, S, K> {
+            fn drop(&mut self) {
+                let due = self.0.lock(|l| match l.state.track.tracker() {
+                    Some(t) => {
+                        t.received = 0;
+                        t.finish(t.unfinished)
+                    }
+                    None => false,
+                });
+                if due {
+                    self.0.sweep();
+                }
             }
-            None => false,
-        });
-        if due {
-            self.sweep();
         }
+        let _release = Release(self);
+        self.shutdown_immediate();
     }
 
     /// Wakes, in batches, every waiter that is due: on a closed channel
@@ -561,8 +574,11 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     }
                 }
                 if let Some(t) = l.state.track.tracker() {
-                    if t.unfinished == 0 && !t.joiners.is_empty() {
-                        t.joiners.with_front(|notified| *notified = true);
+                    // Every joiner that queued before the count last reached
+                    // zero, whatever the count is now (joiners queue in
+                    // order, so they are the front ones).
+                    let zeros = t.zeros;
+                    if t.joiners.with_front(|queued_at| *queued_at != zeros) == Some(true) {
                         batch.push(t.joiners.pop_front().flatten());
                         continue;
                     }
@@ -577,6 +593,22 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     }
 }
 
+impl Tracked {
+    /// `n` unfinished values are done (marked done, or discarded); returns
+    /// whether `join()` waiters became due.
+    fn finish(&mut self, n: usize) -> bool {
+        if n == 0 {
+            return false;
+        }
+        self.unfinished -= n;
+        if self.unfinished != 0 {
+            return false;
+        }
+        self.zeros = self.zeros.wrapping_add(1);
+        !self.joiners.is_empty()
+    }
+}
+
 impl<T, S: Storage> Chan<T, S, Tracked> {
     pub(crate) fn unfinished(&self) -> usize {
         self.lock(|l| l.state.track.unfinished)
@@ -584,11 +616,7 @@ impl<T, S: Storage> Chan<T, S, Tracked> {
 
     /// A [`Task`](super::Task) guard is done.
     pub(crate) fn finish_task(&self) {
-        let due = self.lock(|l| {
-            let t = &mut l.state.track;
-            t.unfinished -= 1;
-            t.unfinished == 0 && !t.joiners.is_empty()
-        });
+        let due = self.lock(|l| l.state.track.finish(1));
         if due {
             self.sweep();
         }
@@ -602,8 +630,7 @@ impl<T, S: Storage> Chan<T, S, Tracked> {
                 return None;
             }
             t.received -= 1;
-            t.unfinished -= 1;
-            Some(t.unfinished == 0 && !t.joiners.is_empty())
+            Some(t.finish(1))
         });
         match res {
             Some(due) => {
@@ -1096,7 +1123,7 @@ pin_project! {
     /// Waiting until every value sent has been marked done.
     pub(crate) struct RawJoin {
         #[pin]
-        node: Node<bool>,
+        node: Node<usize>,
         queued: bool,
     }
 }
@@ -1104,7 +1131,7 @@ pin_project! {
 impl RawJoin {
     pub(crate) fn new() -> Self {
         Self {
-            node: Node::new(false),
+            node: Node::new(0),
             queued: false,
         }
     }
@@ -1123,11 +1150,11 @@ impl RawJoin {
             let t = &mut l.state.track;
             if *queued {
                 // SAFETY: the node is used with `joiners` only.
-                let (notified, linked) =
-                    unsafe { t.joiners.with_node(node, |n, linked| (*n, linked)) };
+                let (queued_at, linked) =
+                    unsafe { t.joiners.with_node(node, |z, linked| (*z, linked)) };
                 // Like asyncio: once the count reached zero after we started
                 // waiting, we are done, even if new values arrived since.
-                if notified || t.unfinished == 0 {
+                if queued_at != t.zeros {
                     if linked {
                         // SAFETY: as above.
                         unsafe { t.joiners.remove(node) };
@@ -1143,7 +1170,7 @@ impl RawJoin {
                 return Poll::Ready(());
             }
             // SAFETY: as above; the owner's drop (`cancel`) unlinks it.
-            displaced = unsafe { t.joiners.push_back(node, false, cx.waker().clone()) };
+            displaced = unsafe { t.joiners.push_back(node, t.zeros, cx.waker().clone()) };
             *queued = true;
             Poll::Pending
         })

@@ -296,8 +296,9 @@ impl<T, K: Completion> Sender<T, K> {
     /// Closes the channel and discards every queued value (asyncio's
     /// `shutdown(immediate=True)`); returns how many were discarded.
     /// Waiting receivers fail at once, except one that a send already
-    /// woke with a value: that value is no longer queued, and the receiver
-    /// still gets it (asyncio would discard it and fail the getter).
+    /// woke with a value: that value is no longer in the buffer (though
+    /// `len()` counts it until it is picked up), and the receiver still gets
+    /// it (asyncio would discard it and fail the getter).
     ///
     /// # Examples
     ///
@@ -504,7 +505,8 @@ impl<T, K: Completion> Receiver<T, K> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`](super::RecvError) once closed and drained.
+    /// [`RecvError`](super::RecvError) once closed and drained, except for
+    /// `limit == 0`, which returns `Ok(0)` at once (as tokio's does).
     ///
     /// # Cancel safety
     ///

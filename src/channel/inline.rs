@@ -30,6 +30,9 @@ use crate::loom::loom_const_fn;
 /// `N == 0` fails to compile in a `static` (and panics at run time
 /// elsewhere): a rendezvous channel is not supported.
 ///
+/// A channel in a `static` is never dropped, so values still queued in it
+/// when the program ends are never dropped either (as with any `static`).
+///
 /// # Examples
 ///
 /// ```
@@ -214,7 +217,8 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`](super::RecvError) once closed and drained.
+    /// [`RecvError`](super::RecvError) once closed and drained, except for
+    /// `limit == 0`, which returns `Ok(0)` at once (as tokio's does).
     ///
     /// # Cancel safety
     ///
@@ -305,8 +309,8 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// completion tracking the unfinished count drops by the number
     /// discarded, so `join()` can return. Returns how many were discarded.
     /// A receiver that a send already woke with a value still gets it:
-    /// that value is no longer queued (asyncio would discard it and fail
-    /// the getter).
+    /// that value is no longer in the buffer, though `len()` counts it until
+    /// it is picked up (asyncio would discard it and fail the getter).
     ///
     /// # Examples
     ///

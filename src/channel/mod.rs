@@ -266,14 +266,20 @@ pub struct Tracked {
     unfinished: usize,
     /// Values received and not yet marked done.
     received: usize,
-    /// Waiting `join()` futures; the node data is "the count reached zero".
-    joiners: List<(), bool>,
+    /// How many times `unfinished` fell to zero (wrapping). Counted in the
+    /// critical section that reaches zero, so that a `join()` waiting then
+    /// is done even if a send lands before its wake-up is delivered.
+    zeros: usize,
+    /// Waiting `join()` futures; the node data is `zeros` when it queued,
+    /// so it is done once `zeros` moved on.
+    joiners: List<(), usize>,
 }
 
 impl sealed::Track for Tracked {
     const INIT: Self = Tracked {
         unfinished: 0,
         received: 0,
+        zeros: 0,
         joiners: List::new(()),
     };
 
