@@ -365,32 +365,57 @@ impl Condition {
 
     /// Releases up to `n` of the waiters queued when it starts, in batches.
     fn notify_queued(&self, n: usize, how: Notified) -> usize {
+        let mut run = NotifyRun {
+            cond: self,
+            n,
+            how,
+            woken: 0,
+            cutoff: None,
+            done: false,
+        };
+        run.resume();
+        run.woken
+    }
+}
+
+/// A notify in progress. If a wake panics, its drop finishes the notify
+/// while unwinding (the waiters it owes, and the forwards it must pay).
+struct NotifyRun<'a> {
+    cond: &'a Condition,
+    n: usize,
+    how: Notified,
+    woken: usize,
+    /// Set when the first batch fills: waiters queued later are newer, and
+    /// this notify counts in `notifying` until it is done.
+    cutoff: Option<u64>,
+    done: bool,
+}
+
+impl NotifyRun<'_> {
+    fn resume(&mut self) {
         let mut batch = WakeBatch::new();
-        let mut woken = 0;
-        // Set when the first batch fills: waiters queued later are newer, and
-        // this notify counts in `notifying` until it is done.
-        let mut cutoff: Option<u64> = None;
         loop {
-            let more = self.waiters.lock(|l| {
+            let more = self.cond.waiters.lock(|l| {
                 // Our own waiters. (Once done with them, a later round finds
                 // none: `woken == n`, or the front waiter is newer.)
-                while woken < n {
+                while self.woken < self.n {
                     if batch.is_full() {
-                        if cutoff.is_none() {
-                            cutoff = Some(l.state.generation);
+                        if self.cutoff.is_none() {
+                            self.cutoff = Some(l.state.generation);
                             l.state.generation += 1;
                             l.state.notifying += 1;
                         }
                         return true;
                     }
+                    let cutoff = self.cutoff;
                     let older = l.with_front(|t| cutoff.is_none_or(|c| t.generation <= c));
                     if older != Some(true) {
                         break;
                     }
-                    batch.push(pop_notified(l, how).flatten());
-                    woken += 1;
+                    batch.push(pop_notified(l, self.how).flatten());
+                    self.woken += 1;
                 }
-                if cutoff.is_none() {
+                if self.cutoff.is_none() {
                     // Done under one lock: no forward can have waited on us.
                     return false;
                 }
@@ -411,12 +436,22 @@ impl Condition {
                 l.state.notifying -= 1;
                 false
             });
-            batch.wake_all();
             if !more {
-                break;
+                self.done = true;
+            }
+            batch.wake_all();
+            if self.done {
+                return;
             }
         }
-        woken
+    }
+}
+
+impl Drop for NotifyRun<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.resume();
+        }
     }
 }
 

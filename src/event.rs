@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::loom_const_fn;
-use crate::wait_list::{Node, WaitList, WakeBatch};
+use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// A waiter's record: the generation it registered in, and whether a `set()`
 /// has released it.
@@ -100,48 +100,77 @@ impl Event {
         if self.is_set.load(Acquire) {
             return;
         }
-        let mut batch = WakeBatch::new();
-        let mut generation = None;
-        loop {
-            let more = self.waiters.lock(|l| {
-                let generation = match generation {
-                    Some(generation) => generation,
-                    // Flip the flag and open a generation in one critical
-                    // section: a waiter that registers in between (after a
-                    // `clear()` undid the flag) would otherwise carry the
-                    // old generation and be released by this `set()`.
-                    None => {
-                        if self.is_set.swap(true, AcqRel) {
-                            return false;
-                        }
-                        l.state = l.state.wrapping_add(1);
-                        *generation.insert(l.state)
-                    }
-                };
-                if l.state != generation {
-                    // A later `set()` took over the remaining waiters.
-                    return false;
-                }
-                while !batch.is_full() {
-                    // Waiters queued after this `set()` (after a `clear()`)
-                    // carry the new generation and stay.
-                    let release = l.with_front(|t| {
-                        let older = t.generation != generation;
-                        t.notified |= older;
-                        older
-                    });
-                    match release {
-                        Some(true) => batch.push(l.pop_front().flatten()),
-                        _ => return false,
-                    }
-                }
-                true
-            });
-            batch.wake_all();
-            if !more {
-                return;
+        /// If a wake panics, releases the rest of the generation while
+        /// unwinding.
+        struct Resume<'a>(&'a Event, usize);
+        impl Drop for Resume<'_> {
+            fn drop(&mut self) {
+                self.0.release(self.1);
             }
         }
+        let mut batch = WakeBatch::new();
+        let generation = self.waiters.lock(|l| {
+            // Flip the flag and open a generation in one critical section: a
+            // waiter that registers in between (after a `clear()` undid the
+            // flag) would otherwise carry the old generation and be released
+            // by this `set()`.
+            if self.is_set.swap(true, AcqRel) {
+                return None;
+            }
+            l.state = l.state.wrapping_add(1);
+            let generation = l.state;
+            let more = Self::release_batch(l, generation, &mut batch);
+            Some((generation, more))
+        });
+        let Some((generation, more)) = generation else {
+            return;
+        };
+        let resume = Resume(self, generation);
+        batch.wake_all();
+        if more {
+            self.release(generation);
+        }
+        core::mem::forget(resume);
+    }
+
+    /// Releases, batch by batch, the waiters older than `generation`.
+    fn release(&self, generation: usize) {
+        let mut batch = WakeBatch::new();
+        while self
+            .waiters
+            .lock(|l| Self::release_batch(l, generation, &mut batch))
+        {
+            batch.wake_all();
+        }
+        batch.wake_all();
+    }
+
+    /// Pops into `batch` the waiters older than `generation` (the `set()`
+    /// that opened it), until the batch is full; returns whether more may
+    /// be left.
+    fn release_batch(
+        l: &mut List<usize, Ticket>,
+        generation: usize,
+        batch: &mut WakeBatch,
+    ) -> bool {
+        if l.state != generation {
+            // A later `set()` took over the remaining waiters.
+            return false;
+        }
+        while !batch.is_full() {
+            // Waiters queued after this `set()` (after a `clear()`) carry the
+            // new generation and stay.
+            let release = l.with_front(|t| {
+                let older = t.generation != generation;
+                t.notified |= older;
+                older
+            });
+            match release {
+                Some(true) => batch.push(l.pop_front().flatten()),
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// Resets the event; later [`wait`](Self::wait)s block until the next

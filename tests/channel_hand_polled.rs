@@ -410,6 +410,25 @@ fn a_panicking_value_drop_when_the_last_receiver_goes_still_releases_join() {
     drop(received);
 }
 
+#[test]
+fn a_panicking_wake_in_a_close_spanning_several_batches_still_wakes_every_sender() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let (tx, rx) = bounded::<u32>(1);
+    tx.try_send(0).unwrap();
+    let mut senders = vec![common::poll::Polled::with_hook(tx.send(1), || {
+        panic!("wake failed")
+    })];
+    for i in 2..=17 {
+        senders.push(polled(tx.send(i)));
+    }
+    for s in &mut senders {
+        s.pending();
+    }
+    assert!(catch_unwind(AssertUnwindSafe(|| rx.close())).is_err());
+    assert!(senders.iter().all(|s| s.woken()), "the 17th was woken too");
+    assert!(senders.iter_mut().all(|s| s.ready().is_err()));
+}
+
 // ---------------------------------------------------------------------------
 // FIFO.
 

@@ -533,3 +533,37 @@ fn condition_guard_is_implemented_for_both_guards() {
     guard::<MutexGuard<'static, String>>();
     guard::<MutexGuardArc<[u8]>>();
 }
+
+#[test]
+fn a_panicking_wake_in_a_batched_notify_all_still_releases_every_waiter_and_pays_forwards() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    static M: Mutex<()> = Mutex::new(());
+    static COND: Condition = Condition::new();
+    let mut waiters = vec![common::poll::Polled::with_hook(
+        COND.wait(M.try_lock().unwrap()),
+        || panic!("wake failed"),
+    )];
+    waiters[0].pending();
+    for _ in 1..17 {
+        let mut w = common::poll::Polled::new(COND.wait(M.try_lock().unwrap()));
+        w.pending();
+        waiters.push(w);
+    }
+    assert!(catch_unwind(AssertUnwindSafe(|| COND.notify_all())).is_err());
+    assert!(waiters.iter().all(|w| w.woken()), "the 17th was woken too");
+    for w in &mut waiters {
+        drop(w.ready());
+    }
+    // The notify is over: a forward now goes straight to the next waiter.
+    let mut a = polled(COND.wait(M.try_lock().unwrap()));
+    a.pending();
+    let mut b = polled(COND.wait(M.try_lock().unwrap()));
+    b.pending();
+    assert!(COND.notify_one());
+    drop(a);
+    assert!(
+        b.woken(),
+        "the forward was not owed to a notify that is gone"
+    );
+    drop(b.ready());
+}

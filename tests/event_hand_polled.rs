@@ -379,3 +379,22 @@ fn panicking_waker_clone_leaves_the_event_consistent() {
     assert_eq!(other.wakes(), 1);
     other.ready();
 }
+
+#[test]
+fn a_panicking_wake_in_a_set_spanning_several_batches_still_releases_every_waiter() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let ev = Event::new();
+    let mut waiters = vec![Polled::with_hook(ev.wait(), || panic!("wake failed"))];
+    for _ in 1..17 {
+        waiters.push(polled(ev.wait()));
+    }
+    for w in &mut waiters {
+        w.pending();
+    }
+    assert!(catch_unwind(AssertUnwindSafe(|| ev.set())).is_err());
+    assert!(ev.is_set());
+    assert!(waiters.iter().all(|w| w.woken()), "the 17th was woken too");
+    for w in &mut waiters {
+        w.ready();
+    }
+}

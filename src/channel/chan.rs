@@ -550,6 +550,14 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// no task is unfinished.
     #[cold]
     pub(crate) fn sweep(&self) {
+        /// If a wake panics, sweeps on while unwinding: what was due is due.
+        struct Resume<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
+        impl<T, S: Storage, K: Completion> Drop for Resume<'_, T, S, K> {
+            fn drop(&mut self) {
+                self.0.sweep();
+            }
+        }
+        let resume = Resume(self);
         let mut batch = WakeBatch::new();
         loop {
             let more = self.lock(|l| loop {
@@ -587,6 +595,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
             });
             batch.wake_all();
             if !more {
+                core::mem::forget(resume);
                 return;
             }
         }
