@@ -26,77 +26,70 @@ pub struct Flume;
 pub struct Kanal;
 pub struct TokioMpsc;
 
-impl<T: Send + 'static> Channel<T> for Sluice {
-    const NAME: &'static str = "sluicegate";
-    type Tx = sluicegate::channel::Sender<T>;
-    type Rx = sluicegate::channel::Receiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        sluicegate::channel::bounded(cap)
-    }
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
-        tx.send(v)
-    }
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
-        rx.recv()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
+/// An MPMC contestant: its handles, constructor, and send/receive methods.
+macro_rules! mpmc {
+    ($who:ident, $name:literal, $tx:ident::<T>, $rx:ident::<T>, $bounded:path, $send:ident, $recv:ident) => {
+        impl<T: Send + 'static> Channel<T> for $who {
+            const NAME: &'static str = $name;
+            type Tx = $tx<T>;
+            type Rx = $rx<T>;
+            fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+                $bounded(cap)
+            }
+            fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
+                tx.$send(v)
+            }
+            fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
+                rx.$recv()
+            }
+            fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+                rx.clone()
+            }
+        }
+    };
 }
 
-impl<T: Send + 'static> Channel<T> for AsyncChannel {
-    const NAME: &'static str = "async-channel";
-    type Tx = async_channel::Sender<T>;
-    type Rx = async_channel::Receiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        async_channel::bounded(cap)
-    }
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
-        tx.send(v)
-    }
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
-        rx.recv()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-}
+use async_channel::{Receiver as AcRx, Sender as AcTx};
+use flume::{Receiver as FlumeRx, Sender as FlumeTx};
+use kanal::{AsyncReceiver as KanalRx, AsyncSender as KanalTx};
+use sluicegate::channel::{Receiver as SgRx, Sender as SgTx};
 
-impl<T: Send + 'static> Channel<T> for Flume {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<T>;
-    type Rx = flume::Receiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        flume::bounded(cap)
-    }
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
-        tx.send_async(v)
-    }
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
-        rx.recv_async()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-}
-
-impl<T: Send + 'static> Channel<T> for Kanal {
-    const NAME: &'static str = "kanal";
-    type Tx = kanal::AsyncSender<T>;
-    type Rx = kanal::AsyncReceiver<T>;
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
-        kanal::bounded_async(cap)
-    }
-    fn send(tx: &Self::Tx, v: T) -> impl Future<Output: Sent> + Send {
-        tx.send(v)
-    }
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output: Got<T>> + Send {
-        rx.recv()
-    }
-    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
-        rx.clone()
-    }
-}
+mpmc!(
+    Sluice,
+    "sluicegate",
+    SgTx::<T>,
+    SgRx::<T>,
+    sluicegate::channel::bounded,
+    send,
+    recv
+);
+mpmc!(
+    AsyncChannel,
+    "async-channel",
+    AcTx::<T>,
+    AcRx::<T>,
+    async_channel::bounded,
+    send,
+    recv
+);
+mpmc!(
+    Flume,
+    "flume",
+    FlumeTx::<T>,
+    FlumeRx::<T>,
+    flume::bounded,
+    send_async,
+    recv_async
+);
+mpmc!(
+    Kanal,
+    "kanal",
+    KanalTx::<T>,
+    KanalRx::<T>,
+    kanal::bounded_async,
+    send,
+    recv
+);
 
 impl<T: Send + 'static> Channel<T> for TokioMpsc {
     const NAME: &'static str = "tokio-mpsc";
