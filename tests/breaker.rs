@@ -408,6 +408,35 @@ fn a_panicking_hook_gives_back_the_trial_its_transition_admitted() {
 }
 
 #[test]
+fn a_panicking_recovery_schedule_leaves_neither_a_stuck_trial_nor_a_stale_state() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// Ten seconds once, then a panic.
+    #[derive(Clone)]
+    struct Once(bool);
+    impl Iterator for Once {
+        type Item = Duration;
+        fn next(&mut self) -> Option<Duration> {
+            assert!(!std::mem::replace(&mut self.0, true), "schedule bug");
+            Some(secs(10))
+        }
+    }
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::with_config(
+        &clock,
+        BreakerConfig::new().failure_threshold(1),
+        Once(false),
+    );
+    b.try_acquire().unwrap().failure(); // opens for 10 s
+    clock.advance(secs(10));
+    let trial = b.try_acquire().unwrap();
+    assert!(catch_unwind(AssertUnwindSafe(|| trial.failure())).is_err());
+    // The failed trial's slot is free again, and the lock-free paths see
+    // the machine as it is.
+    assert_eq!(b.state(), State::HalfOpen);
+    assert!(b.try_acquire().is_ok(), "stuck half-open");
+}
+
+#[test]
 fn breaker_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}

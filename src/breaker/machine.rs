@@ -641,7 +641,13 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
                         .failure_rate
                         .is_some_and(|rate| window.tripped(&rate))
             }
-            Inner::HalfOpen { .. } => true,
+            Inner::HalfOpen { in_flight, .. } => {
+                // The trial is over: if the recovery schedule panics below,
+                // its slot must not stay taken (the breaker would be stuck
+                // half-open).
+                *in_flight = in_flight.saturating_sub(1);
+                true
+            }
             Inner::Open { .. } => false,
         };
         if trip {

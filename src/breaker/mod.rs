@@ -441,7 +441,20 @@ where
         &self,
         f: impl FnOnce(&mut StateMachine<C::Instant, B>) -> R,
     ) -> (R, Option<StateChange>) {
-        self.machine.with(|m| {
+        /// If `f` panics (a user's recovery schedule), the lock is released
+        /// by then: publish what the machine holds, so that the lock-free
+        /// paths do not go on from a stale word.
+        struct Republish<'a, C: Clock, B: Iterator<Item = Duration> + Clone, H>(
+            &'a CircuitBreaker<C, B, H>,
+        );
+        impl<C: Clock, B: Iterator<Item = Duration> + Clone, H> Drop for Republish<'_, C, B, H> {
+            fn drop(&mut self) {
+                let b = self.0;
+                b.machine.with(|m| b.word.store(word_of(m), Release));
+            }
+        }
+        let republish = Republish(self);
+        let locked = self.machine.with(|m| {
             let (generation, from) = (m.generation(), m.state());
             let result = f(m);
             self.word.store(word_of(m), Release);
@@ -449,7 +462,9 @@ where
             let change =
                 (m.generation() != generation && from != to).then_some(StateChange { from, to });
             (result, change)
-        })
+        });
+        core::mem::forget(republish);
+        locked
     }
 
     fn report_change(&self, change: Option<StateChange>) {
