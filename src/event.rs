@@ -7,6 +7,7 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::defer::Defer;
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::loom_const_fn;
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
@@ -100,14 +101,6 @@ impl Event {
         if self.is_set.load(Acquire) {
             return;
         }
-        /// If a wake panics, releases the rest of the generation while
-        /// unwinding.
-        struct Resume<'a>(&'a Event, usize);
-        impl Drop for Resume<'_> {
-            fn drop(&mut self) {
-                self.0.release(self.1);
-            }
-        }
         let mut batch = WakeBatch::new();
         let generation = self.waiters.lock(|l| {
             // Flip the flag and open a generation in one critical section: a
@@ -125,12 +118,13 @@ impl Event {
         let Some((generation, more)) = generation else {
             return;
         };
-        let resume = Resume(self, generation);
+        // If a wake panics, the rest of the generation is still released.
+        let resume = Defer::new(|| self.release(generation));
         batch.wake_all();
         if more {
             self.release(generation);
         }
-        core::mem::forget(resume);
+        resume.cancel();
     }
 
     /// Releases, batch by batch, the waiters older than `generation`.

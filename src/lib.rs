@@ -69,6 +69,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod defer;
 mod lock;
 mod loom;
 mod wait_list;

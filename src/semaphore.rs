@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 
 use pin_project_lite::pin_project;
 
+use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::loom_const_fn;
 use crate::wait_list::{Node, WaitList, WakeBatch};
@@ -326,15 +327,7 @@ impl Semaphore {
     pub fn close(&self) {
         self.state.fetch_or(CLOSED, AcqRel);
         // If a wake panics, the drain goes on (after the batch's own drop).
-        struct Finish<'a>(&'a Semaphore, bool);
-        impl Drop for Finish<'_> {
-            fn drop(&mut self) {
-                if self.1 {
-                    self.0.close();
-                }
-            }
-        }
-        let mut finish = Finish(self, true);
+        let finish = Defer::new(|| self.close());
         let mut batch = WakeBatch::new();
         loop {
             let more = self.waiters.lock(|l| {
@@ -351,7 +344,7 @@ impl Semaphore {
             });
             batch.wake_all();
             if !more {
-                finish.1 = false;
+                finish.cancel();
                 return;
             }
         }

@@ -45,6 +45,7 @@ use core::time::Duration;
 
 use pin_project_lite::pin_project;
 
+use crate::defer::Defer;
 use crate::lock::Lock;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::time::Clock;
@@ -441,19 +442,10 @@ where
         &self,
         f: impl FnOnce(&mut StateMachine<C::Instant, B>) -> R,
     ) -> (R, Option<StateChange>) {
-        /// If `f` panics (a user's recovery schedule), the lock is released
-        /// by then: publish what the machine holds, so that the lock-free
-        /// paths do not go on from a stale word.
-        struct Republish<'a, C: Clock, B: Iterator<Item = Duration> + Clone, H>(
-            &'a CircuitBreaker<C, B, H>,
-        );
-        impl<C: Clock, B: Iterator<Item = Duration> + Clone, H> Drop for Republish<'_, C, B, H> {
-            fn drop(&mut self) {
-                let b = self.0;
-                b.machine.with(|m| b.word.store(word_of(m), Release));
-            }
-        }
-        let republish = Republish(self);
+        // If `f` panics (a user's recovery schedule), the lock is released
+        // by then: publish what the machine holds, so that the lock-free
+        // paths do not go on from a stale word.
+        let republish = Defer::new(|| self.machine.with(|m| self.word.store(word_of(m), Release)));
         let locked = self.machine.with(|m| {
             let (generation, from) = (m.generation(), m.state());
             let result = f(m);
@@ -463,7 +455,7 @@ where
                 (m.generation() != generation && from != to).then_some(StateChange { from, to });
             (result, change)
         });
-        core::mem::forget(republish);
+        republish.cancel();
         locked
     }
 

@@ -39,6 +39,7 @@ use pin_project_lite::pin_project;
 
 use super::error::{RecvError, TryRecvError, TrySendError};
 use super::{Buffer, Completion, Storage, Tracked};
+use crate::defer::Defer;
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// `close()` was called (or every sender, or every receiver, is gone).
@@ -486,16 +487,11 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// Closes the channel and discards every buffered value (dropped outside
     /// the lock); returns how many were discarded.
     pub(crate) fn shutdown_immediate(&self) -> usize {
-        /// If a value's drop panics, finishes the drain and the wake-ups
-        /// while unwinding (a second panicking drop aborts, as in `Vec`).
-        struct Finish<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
-        impl<T, S: Storage, K: Completion> Drop for Finish<'_, T, S, K> {
-            fn drop(&mut self) {
-                self.0.shutdown_immediate();
-            }
-        }
         self.lock(|l| l.state.flags |= CLOSED | DISCARD);
-        let finish = Finish(self);
+        // If a value's drop panics, the drain and the wake-ups go on.
+        let finish = Defer::new(|| {
+            self.shutdown_immediate();
+        });
         let mut discarded = 0;
         loop {
             let value = self.lock(|l| {
@@ -513,7 +509,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                 None => break,
             }
         }
-        core::mem::forget(finish);
+        finish.cancel();
         self.sweep();
         discarded
     }
@@ -523,24 +519,20 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// marked any more.
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn abandon(&self) {
-        /// Releases `join()` after the shutdown, even one a panicking drop
-        /// of a discarded value cut short.
-        struct Release<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
-        impl<T, S: Storage, K: Completion> Drop for Release<'_, T, S, K> {
-            fn drop(&mut self) {
-                let due = self.0.lock(|l| match l.state.track.tracker() {
-                    Some(t) => {
-                        t.received = 0;
-                        t.finish(t.unfinished)
-                    }
-                    None => false,
-                });
-                if due {
-                    self.0.sweep();
+        // Releases `join()` after the shutdown, even one a panicking drop of
+        // a discarded value cut short.
+        let _release = Defer::new(|| {
+            let due = self.lock(|l| match l.state.track.tracker() {
+                Some(t) => {
+                    t.received = 0;
+                    t.finish(t.unfinished)
                 }
+                None => false,
+            });
+            if due {
+                self.sweep();
             }
-        }
-        let _release = Release(self);
+        });
         self.shutdown_immediate();
     }
 
@@ -550,14 +542,8 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// no task is unfinished.
     #[cold]
     pub(crate) fn sweep(&self) {
-        /// If a wake panics, sweeps on while unwinding: what was due is due.
-        struct Resume<'a, T, S: Storage, K: Completion>(&'a Chan<T, S, K>);
-        impl<T, S: Storage, K: Completion> Drop for Resume<'_, T, S, K> {
-            fn drop(&mut self) {
-                self.0.sweep();
-            }
-        }
-        let resume = Resume(self);
+        // If a wake panics, the sweep goes on: what was due is due.
+        let resume = Defer::new(|| self.sweep());
         let mut batch = WakeBatch::new();
         loop {
             let more = self.lock(|l| loop {
@@ -595,7 +581,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
             });
             batch.wake_all();
             if !more {
-                core::mem::forget(resume);
+                resume.cancel();
                 return;
             }
         }
