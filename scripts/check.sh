@@ -37,6 +37,16 @@ rustup toolchain install "$MSRV" --profile minimal >/dev/null 2>&1 || have_msrv=
 run "fmt" cargo fmt --all -- --check
 run "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnings
 run "doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --all-features
+# Every public item carries an example (the lint is nightly-only; the
+# library, not the check, stays on stable).
+if [ $have_miri = 1 ]; then
+    run "doc examples on every public item" cargo "+$NIGHTLY" rustdoc --lib --all-features \
+        --target-dir target/doc-examples -- -Zunstable-options \
+        -Zcrate-attr="feature(rustdoc_missing_doc_code_examples)" \
+        -D rustdoc::missing_doc_code_examples
+else
+    skip "doc example check: rustup refused to install $NIGHTLY"
+fi
 
 # The full suite with std's mutex guarding the wait lists (the default), then
 # the other two lock implementations over the deterministic tests.

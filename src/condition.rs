@@ -493,6 +493,26 @@ mod sealed {
 /// async-lock's [`MutexGuard`] and [`MutexGuardArc`].
 ///
 /// The trait is sealed; it exists so that one `wait` serves both guards.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sluicegate::{Condition, ConditionGuard, Mutex};
+///
+/// // One helper for borrowed and `Arc` guards alike.
+/// async fn wait_for_zero<G: ConditionGuard<Target = u32>>(cond: &Condition, guard: G) -> G {
+///     cond.wait_until(guard, |n| *n == 0).await
+/// }
+///
+/// let cond = Condition::new();
+/// let borrowed = Mutex::new(0);
+/// let shared = Arc::new(Mutex::new(0));
+/// futures_lite::future::block_on(async {
+///     assert_eq!(*wait_for_zero(&cond, borrowed.lock().await).await, 0);
+///     assert_eq!(*wait_for_zero(&cond, shared.lock_arc().await).await, 0);
+/// });
+/// ```
 pub trait ConditionGuard: sealed::Relock + DerefMut {}
 
 impl<'a, T: ?Sized> sealed::Relock for MutexGuard<'a, T> {
@@ -553,6 +573,25 @@ pin_project! {
     /// `notify_one`/`notify(n)` before it returned goes on to the
     /// longest-waiting task. It holds the mutex only in the guard it
     /// returns, so dropping it while re-acquiring releases nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let mutex = Mutex::new(());
+    /// let cond = Condition::new();
+    /// block_on(async {
+    ///     let mut first = Box::pin(cond.wait(mutex.lock().await));
+    ///     assert!(poll_once(&mut first).await.is_none()); // queued, mutex released
+    ///     let mut second = Box::pin(cond.wait(mutex.lock().await));
+    ///     assert!(poll_once(&mut second).await.is_none());
+    ///     assert!(cond.notify_one()); // reaches `first`...
+    ///     drop(first); // ...which passes it on
+    ///     let _guard = second.await;
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Wait<'a, G: ConditionGuard> {
         cond: &'a Condition,
@@ -709,6 +748,25 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As [`Wait`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let queue = Mutex::new(Vec::<u32>::new());
+    /// let cond = Condition::new();
+    /// block_on(async {
+    ///     let mut wait = Box::pin(cond.wait_while(queue.lock().await, |q| q.is_empty()));
+    ///     assert!(poll_once(&mut wait).await.is_none());
+    ///     cond.notify_one(); // a spurious wake-up: the queue is still empty
+    ///     assert!(poll_once(&mut wait).await.is_none());
+    ///     queue.lock().await.push(1);
+    ///     cond.notify_one();
+    ///     assert_eq!(*wait.await, [1]);
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitWhile<'a, G: ConditionGuard, F> {
         // Re-armed with the returned guard after each wake-up, so one pinned
@@ -766,6 +824,25 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As [`Wait`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::{Condition, Mutex};
+    ///
+    /// let count = Mutex::new(0);
+    /// let cond = Condition::new();
+    /// block_on(async {
+    ///     let mut wait = Box::pin(cond.wait_until(count.lock().await, |n| *n >= 2));
+    ///     for _ in 0..2 {
+    ///         assert!(poll_once(&mut wait).await.is_none());
+    ///         *count.lock().await += 1;
+    ///         cond.notify_all();
+    ///     }
+    ///     assert_eq!(*wait.await, 2);
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitUntil<'a, G: ConditionGuard, F> {
         #[pin]

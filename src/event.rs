@@ -229,6 +229,19 @@ pin_project! {
     /// # Cancel safety
     ///
     /// Dropping it unregisters the waiter; nothing else is affected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    ///
+    /// let event = sluicegate::Event::new();
+    /// let mut wait = Box::pin(event.wait());
+    /// assert!(block_on(poll_once(&mut wait)).is_none());
+    /// event.set();
+    /// block_on(wait);
+    /// block_on(event.wait()); // already set: ready at once
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct EventWait<'a> {
         event: &'a Event,

@@ -2,11 +2,39 @@
 //!
 //! sluicegate gives Rust the coordination patterns that asyncio users know by
 //! heart — a semaphore to bound concurrency, an event as a start signal, a
-//! bounded queue with `join()`/`task_done()`, a condition variable, timeouts, retry with backoff and a circuit breaker —
-//! written
-//! against the `futures` traits only. The same code runs on smol, tokio,
-//! embassy or a plain `block_on`, and with default features off it needs only
-//! `core`.
+//! bounded queue with `join()`/`task_done()`, a condition variable, timeouts,
+//! retry with backoff and a circuit breaker — written against the `futures`
+//! traits only. The same code runs on smol, tokio, embassy or a plain
+//! `block_on`, and with default features off it needs only `core`.
+//!
+//! # Examples
+//!
+//! asyncio's worker pool: producers put jobs on a bounded queue, workers
+//! take them and mark them done, and `join()` waits until every job is
+//! finished. Here on a plain `block_on`; any executor would do.
+//!
+//! ```
+//! use futures_lite::future::{block_on, zip};
+//! use sluicegate::channel;
+//!
+//! let (jobs, queue) = channel::tracked::<u32>(4); // asyncio.Queue(maxsize=4)
+//! let worker = async {
+//!     let mut total = 0;
+//!     while let Ok(job) = queue.recv_task().await {
+//!         total += *job; // the job is marked done when `job` is dropped
+//!     }
+//!     total
+//! };
+//! let producer = async {
+//!     for n in 1..=10 {
+//!         jobs.send(n).await.unwrap(); // waits while the queue is full
+//!     }
+//!     jobs.join().await; // every job received and done
+//!     jobs.close(); // the worker drains, then stops
+//! };
+//! let (total, ()) = block_on(zip(worker, producer));
+//! assert_eq!(total, 55);
+//! ```
 //!
 //! | asyncio | sluicegate |
 //! |---|---|
@@ -107,6 +135,24 @@ pub use semaphore::OwnedSemaphorePermit;
 pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
+///
+/// # Examples
+///
+/// A named future can be stored, e.g. to keep a place in a semaphore's
+/// queue across calls:
+///
+/// ```
+/// use core::pin::Pin;
+/// use sluicegate::{futures::Acquire, Semaphore};
+///
+/// struct Client<'a> {
+///     slot: Pin<Box<Acquire<'a>>>,
+/// }
+/// let sem = Semaphore::new(1);
+/// let client = Client { slot: Box::pin(sem.acquire()) };
+/// let permit = futures_lite::future::block_on(client.slot).unwrap();
+/// assert_eq!(permit.num_permits(), 1);
+/// ```
 pub mod futures {
     pub use crate::breaker::Call;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

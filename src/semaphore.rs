@@ -85,10 +85,31 @@ pub struct Semaphore {
 }
 
 /// Error from [`Semaphore::acquire`]: the semaphore was closed.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::future::block_on;
+/// let sem = sluicegate::Semaphore::new(0);
+/// sem.close();
+/// let err = block_on(sem.acquire()).unwrap_err();
+/// assert_eq!(err.to_string(), "semaphore closed");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcquireError(());
 
 /// Error from [`Semaphore::try_acquire`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::{Semaphore, TryAcquireError};
+/// let sem = Semaphore::new(1);
+/// let _held = sem.try_acquire().unwrap();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// The semaphore was closed.
@@ -711,6 +732,19 @@ pin_project! {
     ///
     /// Dropping it gives back every permit it was handed, wholly or in part,
     /// to the next waiters, and wakes them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    /// let sem = sluicegate::Semaphore::new(1);
+    /// let held = sem.try_acquire().unwrap();
+    /// let mut waiting = Box::pin(sem.acquire());
+    /// assert!(block_on(poll_once(&mut waiting)).is_none()); // queued
+    /// drop(held); // the permit is handed to `waiting`
+    /// drop(waiting); // ... which gives it back
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Acquire<'a> {
         sem: &'a Semaphore,
@@ -778,23 +812,58 @@ pub struct SemaphorePermit<'a> {
 
 impl<'a> SemaphorePermit<'a> {
     /// How many permits this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(5);
+    /// assert_eq!(sem.try_acquire_many(3).unwrap().num_permits(), 3);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
     }
 
     /// The semaphore the permits belong to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(2);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert!(core::ptr::eq(p.semaphore(), &sem));
+    /// assert_eq!(p.semaphore().available_permits(), 1);
+    /// ```
     pub fn semaphore(&self) -> &'a Semaphore {
         self.sem
     }
 
     /// Drops the guard without returning its permits: the semaphore has that
     /// many fewer from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(3);
+    /// sem.try_acquire_many(2).unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
 
     /// Splits `n` permits off into a new guard; `None` if this one holds
     /// fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(3);
+    /// let mut p = sem.try_acquire_many(3).unwrap();
+    /// let two = p.split(2).unwrap();
+    /// assert!(p.split(2).is_none());
+    /// drop(two);
+    /// assert_eq!((p.num_permits(), sem.available_permits()), (1, 2));
+    /// ```
     pub fn split(&mut self, n: usize) -> Option<Self> {
         self.permits = self.permits.checked_sub(n)?;
         Some(Self {
@@ -808,6 +877,15 @@ impl<'a> SemaphorePermit<'a> {
     /// # Panics
     ///
     /// If `other` belongs to a different semaphore.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(3);
+    /// let mut p = sem.try_acquire().unwrap();
+    /// p.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!((p.num_permits(), sem.available_permits()), (3, 0));
+    /// ```
     pub fn merge(&mut self, mut other: Self) {
         assert!(
             core::ptr::eq(self.sem, other.sem),
@@ -950,6 +1028,19 @@ mod owned {
         /// # Cancel safety
         ///
         /// As [`Acquire`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use futures_lite::future::block_on;
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(1));
+        /// let fut: sluicegate::futures::AcquireOwned = sem.clone().acquire_owned();
+        /// let permit = block_on(fut).unwrap();
+        /// assert_eq!(sem.available_permits(), 0);
+        /// drop(permit);
+        /// assert_eq!(sem.available_permits(), 1);
+        /// ```
         #[must_use = "futures do nothing unless polled"]
         pub struct AcquireOwned {
             sem: Arc<Semaphore>,
@@ -1018,22 +1109,60 @@ mod owned {
 
     impl OwnedSemaphorePermit {
         /// How many permits this guard holds.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(5));
+        /// assert_eq!(sem.try_acquire_many_owned(3).unwrap().num_permits(), 3);
+        /// ```
         pub fn num_permits(&self) -> usize {
             self.permits
         }
 
         /// The semaphore the permits belong to.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(2));
+        /// let p = sem.clone().try_acquire_owned().unwrap();
+        /// assert!(Arc::ptr_eq(p.semaphore(), &sem));
+        /// ```
         pub fn semaphore(&self) -> &Arc<Semaphore> {
             &self.sem
         }
 
         /// Drops the guard without returning its permits.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(3));
+        /// sem.clone().try_acquire_many_owned(2).unwrap().forget();
+        /// assert_eq!(sem.available_permits(), 1);
+        /// ```
         pub fn forget(mut self) {
             self.permits = 0;
         }
 
         /// Splits `n` permits off into a new guard; `None` if this one holds
         /// fewer than `n`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(3));
+        /// let mut p = sem.clone().try_acquire_many_owned(3).unwrap();
+        /// let two = p.split(2).unwrap();
+        /// assert!(p.split(2).is_none());
+        /// drop(two);
+        /// assert_eq!((p.num_permits(), sem.available_permits()), (1, 2));
+        /// ```
         pub fn split(&mut self, n: usize) -> Option<Self> {
             self.permits = self.permits.checked_sub(n)?;
             Some(Self {
@@ -1047,6 +1176,16 @@ mod owned {
         /// # Panics
         ///
         /// If `other` belongs to a different semaphore.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// let sem = Arc::new(sluicegate::Semaphore::new(3));
+        /// let mut p = sem.clone().try_acquire_owned().unwrap();
+        /// p.merge(sem.clone().try_acquire_many_owned(2).unwrap());
+        /// assert_eq!((p.num_permits(), sem.available_permits()), (3, 0));
+        /// ```
         pub fn merge(&mut self, mut other: Self) {
             assert!(
                 Arc::ptr_eq(&self.sem, &other.sem),

@@ -67,12 +67,56 @@ impl fmt::Display for StateChange {
 ///
 /// # Examples
 ///
-/// See [`BreakerConfig::failure_rate`].
+/// ```
+/// use sluicegate::breaker::BreakerConfig;
+/// // Trip when half of the last 20 calls failed, once 10 have been made.
+/// let rate = BreakerConfig::new().failure_rate(50, 20, 10).get_failure_rate().unwrap();
+/// assert_eq!((rate.percent(), rate.window(), rate.min_calls()), (50, 20, 10));
+/// assert!(BreakerConfig::new().get_failure_rate().is_none());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FailureRate {
     percent: u8,
     window: u16,
     min_calls: u16,
+}
+
+impl FailureRate {
+    /// The failure percentage that trips the breaker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = sluicegate::breaker::BreakerConfig::new().failure_rate(25, 8, 4);
+    /// assert_eq!(c.get_failure_rate().unwrap().percent(), 25);
+    /// ```
+    pub const fn percent(&self) -> u8 {
+        self.percent
+    }
+
+    /// How many of the latest outcomes are looked at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = sluicegate::breaker::BreakerConfig::new().failure_rate(25, 8, 4);
+    /// assert_eq!(c.get_failure_rate().unwrap().window(), 8);
+    /// ```
+    pub const fn window(&self) -> u16 {
+        self.window
+    }
+
+    /// How many outcomes the window needs before the rate counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = sluicegate::breaker::BreakerConfig::new().failure_rate(25, 8, 4);
+    /// assert_eq!(c.get_failure_rate().unwrap().min_calls(), 4);
+    /// ```
+    pub const fn min_calls(&self) -> u16 {
+        self.min_calls
+    }
 }
 
 /// The thresholds of a circuit breaker. `const`, so it can be built in a
@@ -165,8 +209,20 @@ impl BreakerConfig {
     /// # Examples
     ///
     /// ```
-    /// let c = sluicegate::breaker::BreakerConfig::new().failure_rate(50, 100, 20);
-    /// # let _ = c;
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// // Half of the last 4 calls, once there are 4; never 3 failures in a row.
+    /// let config = BreakerConfig::new().failure_threshold(3).failure_rate(50, 4, 4);
+    /// let mut m = StateMachine::new(config, core::iter::repeat(Duration::from_secs(1)));
+    /// for failed in [true, false, false] {
+    ///     let t = m.on_request(0u64).unwrap();
+    ///     if failed { m.on_failure(t, 0) } else { m.on_success(t) }
+    /// }
+    /// assert_eq!(m.state(), State::Closed); // too few calls yet
+    /// let t = m.on_request(0).unwrap();
+    /// m.on_failure(t, 0);
+    /// assert_eq!(m.state(), State::Open); // 2 of the last 4 failed: 50 %
     /// ```
     pub const fn failure_rate(mut self, percent: u8, window: u16, min_calls: u16) -> Self {
         assert!(
@@ -258,6 +314,18 @@ impl BreakerConfig {
     pub const fn get_success_threshold(&self) -> u32 {
         self.success_threshold
     }
+
+    /// See [`failure_rate`](Self::failure_rate); `None` while it is off (the
+    /// default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sluicegate::breaker::BreakerConfig::new().get_failure_rate().is_none());
+    /// ```
+    pub const fn get_failure_rate(&self) -> Option<FailureRate> {
+        self.failure_rate
+    }
 }
 
 /// The admission of one call, to be reported back exactly once with
@@ -320,7 +388,16 @@ impl Rejected {
     ///
     /// # Examples
     ///
-    /// See [`Rejected`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new().failure_threshold(1), core::iter::repeat(Duration::from_secs(60)));
+    /// let t = m.on_request(0u64).unwrap();
+    /// m.on_failure(t, 0);
+    /// let rejected = m.on_request(15_000_000_000).unwrap_err(); // 15 s later
+    /// assert_eq!(rejected.retry_in(), Duration::from_secs(45));
+    /// ```
     pub fn retry_in(&self) -> Duration {
         self.retry_in
     }
@@ -459,7 +536,15 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// // Recovery timeouts of 1 s, 2 s, 4 s, ... for each reopening.
+    /// let backoff = core::iter::successors(Some(Duration::from_secs(1)), |d| Some(*d * 2));
+    /// let m: StateMachine<u64, _> = StateMachine::new(BreakerConfig::new(), backoff);
+    /// assert_eq!(m.state(), State::Closed);
+    /// ```
     pub fn new(config: BreakerConfig, recovery: B) -> Self {
         Self {
             config,
@@ -497,7 +582,16 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new().failure_threshold(1), core::iter::repeat(Duration::ZERO));
+    /// let t = m.on_request(0u64).unwrap();
+    /// m.on_failure(t, 0);
+    /// assert_eq!(m.state(), State::Open); // though its (zero) timeout is over
+    /// assert_eq!(m.state_at(0), State::HalfOpen);
+    /// ```
     pub fn state(&self) -> State {
         match self.state {
             Inner::Closed { .. } => State::Closed,
@@ -541,7 +635,16 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new(), core::iter::repeat(Duration::ZERO));
+    /// let ticket = m.on_request(0u64).unwrap();
+    /// m.on_success(ticket); // every ticket is reported exactly once
+    /// m.force_open();
+    /// assert!(m.on_request(0).is_err());
+    /// ```
     pub fn on_request(&mut self, now: I) -> Result<Ticket, Rejected> {
         let generation = self.generation;
         match &mut self.state {
@@ -589,7 +692,18 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new(), core::iter::repeat(Duration::ZERO));
+    /// let failed = m.on_request(0u64).unwrap();
+    /// m.on_failure(failed, 0);
+    /// assert_eq!(m.consecutive_failures(), 1);
+    /// let t = m.on_request(0).unwrap();
+    /// m.on_success(t); // a success ends the run of failures
+    /// assert_eq!(m.consecutive_failures(), 0);
+    /// ```
     pub fn on_success(&mut self, ticket: Ticket) {
         if ticket.generation != self.generation {
             return;
@@ -623,7 +737,18 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new().failure_threshold(2), core::iter::repeat(Duration::from_secs(9)));
+    /// for _ in 0..2 {
+    ///     let t = m.on_request(0u64).unwrap();
+    ///     m.on_failure(t, 0);
+    /// }
+    /// assert_eq!(m.state(), State::Open);
+    /// assert_eq!(m.on_request(0).unwrap_err().retry_in(), Duration::from_secs(9));
+    /// ```
     pub fn on_failure(&mut self, ticket: Ticket, now: I) {
         if ticket.generation != self.generation {
             return;
@@ -692,7 +817,14 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`Rejected`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let mut m = StateMachine::new(BreakerConfig::new(), core::iter::repeat(Duration::ZERO));
+    /// m.force_open();
+    /// assert_eq!(m.state_at(u64::MAX), State::Open); // no recovery timeout ends it
+    /// ```
     pub fn force_open(&mut self) {
         self.transition(Inner::Open { until: None });
     }
@@ -737,7 +869,21 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Examples
     ///
-    /// See [`StateMachine::on_cancel`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let config = BreakerConfig::new().failure_threshold(1).half_open_max_calls(2);
+    /// let mut m = StateMachine::new(config, core::iter::repeat(Duration::ZERO));
+    /// let t = m.on_request(0u64).unwrap();
+    /// m.on_failure(t, 0);
+    /// let trials = [m.on_request(0).unwrap(), m.on_request(0).unwrap()];
+    /// assert_eq!((m.state(), m.trials_in_flight()), (State::HalfOpen, 2));
+    /// for t in trials {
+    ///     m.on_cancel(t);
+    /// }
+    /// assert_eq!(m.trials_in_flight(), 0);
+    /// ```
     pub fn trials_in_flight(&self) -> u32 {
         match self.state {
             Inner::HalfOpen { in_flight, .. } => in_flight,

@@ -100,7 +100,14 @@ impl<E> BreakerError<E> {
     ///
     /// # Examples
     ///
-    /// See [`BreakerError`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::BreakerError;
+    ///
+    /// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
+    /// let open = BreakerError::<&str>::Open { retry_in: Duration::ZERO };
+    /// assert_eq!(open.into_inner(), None);
+    /// ```
     pub fn into_inner(self) -> Option<E> {
         match self {
             Self::Inner(e) => Some(e),
@@ -167,6 +174,19 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
 /// ```
 pub trait FailureClassifier<E> {
     /// `true` if `error` counts as a failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::FailureClassifier;
+    /// struct Timeouts;
+    /// impl FailureClassifier<std::io::Error> for Timeouts {
+    ///     fn is_failure(&mut self, e: &std::io::Error) -> bool {
+    ///         e.kind() == std::io::ErrorKind::TimedOut
+    ///     }
+    /// }
+    /// assert!(!Timeouts.is_failure(&std::io::ErrorKind::NotFound.into()));
+    /// ```
     fn is_failure(&mut self, error: &E) -> bool;
 }
 
@@ -175,7 +195,10 @@ pub trait FailureClassifier<E> {
 ///
 /// # Examples
 ///
-/// See [`FailureClassifier`].
+/// ```
+/// use sluicegate::breaker::{AllErrors, FailureClassifier};
+/// assert!(FailureClassifier::<&str>::is_failure(&mut AllErrors, &"not found"));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AllErrors;
 
@@ -206,6 +229,24 @@ impl<E, F: FnMut(&E) -> bool> FailureClassifier<E> for F {
 /// ```
 pub trait StateChangeHook {
     /// The breaker went from `change.from` to `change.to`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use sluicegate::breaker::{State, StateChange, StateChangeHook};
+    /// struct CountOpenings(AtomicUsize);
+    /// impl StateChangeHook for CountOpenings {
+    ///     fn on_state_change(&self, change: StateChange) {
+    ///         if change.to == State::Open {
+    ///             self.0.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     }
+    /// }
+    /// let hook = CountOpenings(AtomicUsize::new(0));
+    /// hook.on_state_change(StateChange { from: State::HalfOpen, to: State::Open });
+    /// assert_eq!(hook.0.load(Ordering::Relaxed), 1);
+    /// ```
     fn on_state_change(&self, change: StateChange);
 }
 
@@ -240,7 +281,20 @@ impl<F: Fn(StateChange)> StateChangeHook for F {
 ///
 /// # Examples
 ///
-/// See [`CircuitBreaker::metrics`].
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::breaker::{BreakerMetrics, CircuitBreaker};
+/// use sluicegate::time::ManualClock;
+///
+/// let breaker = CircuitBreaker::new(ManualClock::new(), 5, Duration::from_secs(1));
+/// let in_flight = breaker.try_acquire().unwrap();
+/// drop(breaker.try_acquire().unwrap()); // cancelled
+/// let m: BreakerMetrics = breaker.metrics();
+/// assert_eq!((m.calls, m.cancelled), (1, 1)); // `in_flight` is not counted yet
+/// in_flight.success();
+/// let m = breaker.metrics();
+/// assert_eq!(m.calls, m.successes + m.failures + m.cancelled);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct BreakerMetrics {
@@ -331,7 +385,19 @@ impl<C: Clock> CircuitBreaker<C> {
     ///
     /// # Examples
     ///
-    /// See the [module](self) docs.
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 3, Duration::from_secs(30));
+    /// for _ in 0..2 {
+    ///     breaker.try_acquire().unwrap().failure();
+    /// }
+    /// assert_eq!(breaker.state(), State::Closed); // two failures in a row: still closed
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// ```
     pub fn new(clock: C, failure_threshold: u32, recovery_timeout: Duration) -> Self {
         Self::with_config(
             clock,
@@ -477,7 +543,17 @@ where
     ///
     /// # Examples
     ///
-    /// See [`CircuitBreaker`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
+    /// breaker.try_acquire().unwrap().failure();
+    /// clock.advance(Duration::from_secs(10));
+    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::from_secs(20));
+    /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
         let word = self.word.load(Acquire);
@@ -571,7 +647,22 @@ where
     ///
     /// # Examples
     ///
-    /// See the [module](self) docs.
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// futures_lite::future::block_on(async {
+    ///     assert_eq!(breaker.call(async { Ok::<_, ()>(5) }).await, Ok(5));
+    ///     assert!(breaker.call(async { Err::<(), _>("down") }).await.is_err());
+    ///     let ran = std::cell::Cell::new(false);
+    ///     let r = breaker.call(async { ran.set(true); Ok::<_, &str>(()) }).await;
+    ///     assert!(r.unwrap_err().is_open());
+    ///     assert!(!ran.get()); // an open breaker runs nothing
+    /// });
+    /// assert_eq!(breaker.state(), State::Open);
+    /// ```
     pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AllErrors>
     where
         F: IntoFuture<Output = Result<T, E>>,
@@ -629,7 +720,18 @@ where
     ///
     /// # Examples
     ///
-    /// See the [module](self) docs.
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// clock.advance(Duration::from_secs(30));
+    /// assert_eq!(breaker.state(), State::HalfOpen);
+    /// ```
     pub fn state(&self) -> State {
         match self.word.load(Acquire) & TAG_MASK {
             CLOSED_CLEAN | CLOSED_DIRTY => State::Closed,
@@ -700,7 +802,18 @@ where
     ///
     /// # Examples
     ///
-    /// See [`force_open`](Self::force_open).
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(30));
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// breaker.reset();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!(breaker.metrics().failures, 1); // the counters stay
+    /// ```
     pub fn reset(&self) {
         self.with_machine(StateMachine::reset);
     }
@@ -743,6 +856,23 @@ impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
 /// Report the outcome with [`success`](Self::success) or
 /// [`failure`](Self::failure). Dropping it without reporting counts as
 /// neither (the call was cancelled) and gives a half-open trial slot back.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::breaker::CircuitBreaker;
+/// use sluicegate::time::ManualClock;
+///
+/// let breaker = CircuitBreaker::new(ManualClock::new(), 3, Duration::from_secs(1));
+/// let permit = breaker.try_acquire().unwrap();
+/// fn ping() -> Result<(), ()> { Ok(()) } // the call the permit guards
+/// match ping() {
+///     Ok(()) => permit.success(),
+///     Err(()) => permit.failure(),
+/// }
+/// assert_eq!(breaker.metrics().calls, 1);
+/// ```
 #[must_use = "dropping the permit reports the call as cancelled"]
 pub struct BreakerPermit<'a, C, B, H>
 where
@@ -764,7 +894,18 @@ where
     ///
     /// # Examples
     ///
-    /// See [`CircuitBreaker`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().failure();
+    /// clock.advance(Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().success(); // the trial closes it
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// ```
     #[inline]
     pub fn success(mut self) {
         if let Some(ticket) = self.ticket.take() {
@@ -776,7 +917,17 @@ where
     ///
     /// # Examples
     ///
-    /// See [`CircuitBreaker`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 2, Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// ```
     pub fn failure(mut self) {
         if let Some(ticket) = self.ticket.take() {
             self.breaker.report_failure(ticket);
@@ -836,6 +987,25 @@ pin_project! {
     ///
     /// Dropping it drops the operation; the call counts as neither success
     /// nor failure, and a half-open trial gives its slot back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::future::{block_on, pending, poll_once};
+    /// use sluicegate::breaker::CircuitBreaker;
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().failure();
+    /// clock.advance(Duration::from_secs(1));
+    /// let mut trial = Box::pin(breaker.call(pending::<Result<(), ()>>()));
+    /// assert!(block_on(poll_once(&mut trial)).is_none()); // admitted as the one trial
+    /// assert!(breaker.try_acquire().is_err());
+    /// drop(trial); // cancelled: the trial slot is free again
+    /// assert!(breaker.try_acquire().unwrap().is_trial());
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Call<'a, C, B, H, F, P>
     where

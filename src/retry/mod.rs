@@ -247,7 +247,20 @@ impl<E> RetryError<E> {
     ///
     /// # Examples
     ///
-    /// See [`RetryError`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(3);
+    /// let err = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy, &clock).run(|| async { Err::<(), _>(String::from("refused")) }),
+    /// ))
+    /// .unwrap_err();
+    /// let error: String = err.into_inner();
+    /// assert_eq!(error, "refused");
+    /// ```
     pub fn into_inner(self) -> E {
         self.error
     }
@@ -256,7 +269,20 @@ impl<E> RetryError<E> {
     ///
     /// # Examples
     ///
-    /// See [`RetryError`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(3);
+    /// let err = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy, &clock).run(|| async { Err::<(), _>(String::from("refused")) }),
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!(err.error(), "refused");
+    /// assert_eq!(err.to_string(), "gave up after 3 attempt(s), attempt limit reached: refused");
+    /// ```
     pub fn error(&self) -> &E {
         &self.error
     }
@@ -265,7 +291,20 @@ impl<E> RetryError<E> {
     ///
     /// # Examples
     ///
-    /// See [`RetryError`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(3);
+    /// let err = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy, &clock).run(|| async { Err::<(), _>(String::from("refused")) }),
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!(err.attempts(), 3); // the first call and two retries
+    /// assert_eq!(clock.now(), Duration::from_secs(2));
+    /// ```
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
@@ -274,7 +313,19 @@ impl<E> RetryError<E> {
     ///
     /// # Examples
     ///
-    /// See [`RetryError`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(3);
+    /// let err = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy, &clock).run(|| async { Err::<(), _>(String::from("refused")) }),
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!(err.reason(), StopReason::MaxAttempts);
+    /// ```
     pub fn reason(&self) -> StopReason {
         self.reason
     }
@@ -310,6 +361,19 @@ impl<E: core::error::Error + 'static> core::error::Error for RetryError<E> {
 /// ```
 pub trait RetryIf<E> {
     /// `true` to retry after `error`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::retry::RetryIf;
+    /// struct Transient;
+    /// impl RetryIf<std::io::Error> for Transient {
+    ///     fn should_retry(&mut self, e: &std::io::Error) -> bool {
+    ///         matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted)
+    ///     }
+    /// }
+    /// assert!(Transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
+    /// ```
     fn should_retry(&mut self, error: &E) -> bool;
 }
 
@@ -317,7 +381,10 @@ pub trait RetryIf<E> {
 ///
 /// # Examples
 ///
-/// See [`RetryIf`].
+/// ```
+/// use sluicegate::retry::{AnyError, RetryIf};
+/// assert!(RetryIf::<&str>::should_retry(&mut AnyError, &"permission denied"));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyError;
 
@@ -351,6 +418,24 @@ impl<E, F: FnMut(&E) -> bool> RetryIf<E> for F {
 pub trait OnRetry<E> {
     /// Attempt `attempt` (1 = the first call) failed with `error`; the next
     /// attempt starts after `delay`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::OnRetry;
+    /// #[derive(Default)]
+    /// struct Waited(Duration);
+    /// impl<E> OnRetry<E> for Waited {
+    ///     fn on_retry(&mut self, _: u32, _: &E, delay: Duration) {
+    ///         self.0 += delay;
+    ///     }
+    /// }
+    /// let mut total = Waited::default();
+    /// total.on_retry(1, &"e", Duration::from_millis(100));
+    /// total.on_retry(2, &"e", Duration::from_millis(200));
+    /// assert_eq!(total.0, Duration::from_millis(300));
+    /// ```
     fn on_retry(&mut self, attempt: u32, error: &E, delay: Duration);
 }
 
@@ -393,6 +478,16 @@ impl<E, F: FnMut(u32, &E, Duration)> OnRetry<E> for F {
 /// ```
 pub trait RetryAfter<E> {
     /// The delay `error` asks for, or `None` to follow the backoff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::RetryAfter;
+    /// let mut header = |e: &(u16, Option<u64>)| e.1.map(Duration::from_secs);
+    /// assert_eq!(header.retry_after(&(429, Some(2))), Some(Duration::from_secs(2)));
+    /// assert_eq!(header.retry_after(&(503, None)), None);
+    /// ```
     fn retry_after(&mut self, error: &E) -> Option<Duration>;
 }
 
@@ -400,7 +495,10 @@ pub trait RetryAfter<E> {
 ///
 /// # Examples
 ///
-/// See [`RetryAfter`].
+/// ```
+/// use sluicegate::retry::{NoRetryAfter, RetryAfter};
+/// assert_eq!(RetryAfter::<&str>::retry_after(&mut NoRetryAfter, &"busy"), None);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRetryAfter;
 
@@ -470,7 +568,21 @@ impl<B, T> Retry<'static, B, T> {
     ///
     /// # Examples
     ///
-    /// See [`Retry`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let retry = Retry::new(RetryPolicy::new(Backoff::constant(Duration::from_secs(1))), &clock);
+    /// let mut calls = 0;
+    /// let r = futures_lite::future::block_on(clock.auto_advance(retry.run(|| {
+    ///     calls += 1;
+    ///     let n = calls;
+    ///     async move { if n == 1 { Err("reset") } else { Ok(n) } }
+    /// })));
+    /// assert_eq!(r, Ok(2));
+    /// ```
     pub fn new(policy: RetryPolicy<B>, timer: T) -> Self {
         Self {
             policy,
@@ -489,7 +601,21 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     ///
     /// # Examples
     ///
-    /// See [`Retry`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(5);
+    /// let err = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy, &clock)
+    ///         .retry_if(|status: &u16| *status >= 500)
+    ///         .run(|| async { Err::<(), u16>(404) }),
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!((err.attempts(), err.reason()), (1, StopReason::NotRetryable));
+    /// ```
     pub fn retry_if<P>(self, predicate: P) -> Retry<'b, B, T, P, Hook, After> {
         Retry {
             policy: self.policy,
@@ -507,7 +633,21 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     ///
     /// # Examples
     ///
-    /// See [`Retry`].
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(5);
+    /// let mut log = Vec::new();
+    /// let _ = futures_lite::future::block_on(clock.auto_advance(
+    ///     Retry::new(policy.max_attempts(3), &clock)
+    ///         .on_retry(|attempt, e: &&str, delay| log.push(format!("#{attempt} {e}, next in {delay:?}")))
+    ///         .run(|| async { Err::<(), _>("timeout") }),
+    /// ));
+    /// assert_eq!(log, ["#1 timeout, next in 1s", "#2 timeout, next in 1s"]);
+    /// ```
     pub fn on_retry<H>(self, hook: H) -> Retry<'b, B, T, If, H, After> {
         Retry {
             policy: self.policy,
@@ -602,7 +742,21 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     ///
     /// # Examples
     ///
-    /// See [`Retry`] and the [module](self) docs.
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(5);
+    /// let mut attempts = 0;
+    /// let r = futures_lite::future::block_on(clock.auto_advance(Retry::new(policy, &clock).run(|| {
+    ///     attempts += 1; // `op` is called once per attempt
+    ///     async { Err::<(), _>("unavailable") }
+    /// })));
+    /// assert_eq!(r.unwrap_err().reason(), StopReason::MaxAttempts);
+    /// assert_eq!(attempts, 5);
+    /// ```
     pub fn run<Op, Fut, O, E>(self, op: Op) -> RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
     where
         T: Timer + Clock,
@@ -655,6 +809,27 @@ pin_project! {
     /// attempt fails at once and its backoff sleep is over at once (a zero
     /// delay), it yields to the executor before the next one, so that an
     /// enclosing `timeout` or `select!` gets its turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(10)));
+    /// let mut attempts = 0;
+    /// let mut run = Box::pin(Retry::new(policy, &clock).run(|| {
+    ///     attempts += 1;
+    ///     async { Err::<(), _>("down") }
+    /// }));
+    /// assert!(block_on(poll_once(&mut run)).is_none()); // first attempt failed; backing off
+    /// drop(run); // cancelled during the backoff wait: no further attempt
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(attempts, 1);
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
     where

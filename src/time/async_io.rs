@@ -73,6 +73,18 @@ impl<'c> Timer for &'c AsyncIoTimer {
 /// # Cancel safety
 ///
 /// Cancel safe: dropping it deregisters the timer from the reactor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use sluicegate::time::{AsyncIoTimer, Timer};
+///
+/// let start = Instant::now();
+/// let sleep: sluicegate::time::AsyncIoSleep = AsyncIoTimer.sleep(Duration::from_millis(1));
+/// futures_lite::future::block_on(sleep);
+/// assert!(start.elapsed() >= Duration::from_millis(1));
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct AsyncIoSleep(async_io::Timer);

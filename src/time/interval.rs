@@ -365,6 +365,24 @@ pin_project! {
     /// # Cancel safety
     ///
     /// Cancel safe: dropping it loses no tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::time::{interval, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut ticks = interval(&clock, Duration::from_secs(1));
+    /// assert_eq!(block_on(ticks.tick()), Duration::ZERO); // the first is immediate
+    /// {
+    ///     let mut tick = Box::pin(ticks.tick());
+    ///     assert!(block_on(poll_once(&mut tick)).is_none());
+    /// } // dropped while waiting: the tick is not lost
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(block_on(ticks.tick()), Duration::from_secs(1));
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Tick<'a, T>
     where

@@ -310,6 +310,22 @@ impl<'c> Timer for &'c ManualClock {
 /// # Cancel safety
 ///
 /// Cancel safe: dropping it unregisters it; nothing else is affected.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_lite::future::{block_on, poll_once};
+/// use sluicegate::time::{ManualClock, Timer};
+///
+/// let clock = ManualClock::new();
+/// let mut sleep = Box::pin(clock.sleep(Duration::from_secs(5)));
+/// assert!(block_on(poll_once(&mut sleep)).is_none());
+/// assert_eq!(clock.pending_sleeps(), 1);
+/// clock.advance(Duration::from_secs(5));
+/// block_on(sleep);
+/// assert_eq!(clock.pending_sleeps(), 0);
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ManualSleep {
     shared: Arc<Shared>,
@@ -419,6 +435,22 @@ pin_project! {
     ///
     /// Dropping it drops the inner future; the clock keeps the time it has
     /// reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::{ManualClock, Timer};
+    ///
+    /// let clock = ManualClock::new();
+    /// // No real time passes: each time the inner future stalls on a sleep,
+    /// // the clock jumps to the next deadline.
+    /// futures_lite::future::block_on(clock.auto_advance(async {
+    ///     clock.sleep(Duration::from_secs(60)).await;
+    ///     clock.sleep(Duration::from_secs(30)).await;
+    /// }));
+    /// assert_eq!(clock.now(), Duration::from_secs(90));
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct AutoAdvance<F> {
         clock: ManualClock,

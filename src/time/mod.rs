@@ -88,9 +88,28 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout, TimeoutExt};
 pub trait Timestamp: Copy + Ord + fmt::Debug {
     /// `self + duration`, or the latest representable instant if that
     /// overflows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::Timestamp;
+    /// let t = Duration::from_secs(1);
+    /// assert_eq!(Timestamp::saturating_add(t, Duration::from_secs(1)), Duration::from_secs(2));
+    /// assert_eq!(Timestamp::saturating_add(t, Duration::MAX), Duration::MAX);
+    /// ```
     fn saturating_add(self, duration: Duration) -> Self;
 
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::Timestamp;
+    /// assert_eq!(3_000u64.saturating_duration_since(1_000), Duration::from_micros(2));
+    /// assert_eq!(1_000u64.saturating_duration_since(3_000), Duration::ZERO);
+    /// ```
     fn saturating_duration_since(self, earlier: Self) -> Duration;
 }
 
@@ -176,6 +195,17 @@ pub trait Clock {
     type Instant: Timestamp;
 
     /// The current time. Never goes backwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::{Clock, ManualClock};
+    /// let clock = ManualClock::new();
+    /// let before = Clock::now(&clock);
+    /// clock.advance(Duration::from_millis(5));
+    /// assert_eq!(Clock::now(&clock) - before, Duration::from_millis(5));
+    /// ```
     fn now(&self) -> Self::Instant;
 }
 
@@ -224,12 +254,34 @@ pub trait Timer {
     type Sleep: Future<Output = ()>;
 
     /// Sleeps for `duration`, measured from this call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::{ManualClock, Timer};
+    /// let clock = ManualClock::new();
+    /// futures_lite::future::block_on(clock.auto_advance(clock.sleep(Duration::from_secs(3))));
+    /// assert_eq!(clock.now(), Duration::from_secs(3));
+    /// ```
     fn sleep(&self, duration: Duration) -> Self::Sleep;
 
     /// Sleeps until `deadline`; ready at once if it has passed.
     ///
     /// The default sleeps for the time from [`now`](Clock::now) to
     /// `deadline`; timers with deadlines of their own override it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::{ManualClock, Timer};
+    /// let clock = ManualClock::new();
+    /// clock.advance(Duration::from_secs(10));
+    /// futures_lite::future::block_on(clock.sleep_until(Duration::from_secs(4))); // past: at once
+    /// futures_lite::future::block_on(clock.auto_advance(clock.sleep_until(Duration::from_secs(12))));
+    /// assert_eq!(clock.now(), Duration::from_secs(12));
+    /// ```
     fn sleep_until(&self, deadline: <Self as Clock>::Instant) -> Self::Sleep
     where
         Self: Clock,

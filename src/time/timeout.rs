@@ -52,6 +52,23 @@ pin_project! {
     /// it completes, with [`Elapsed`] or not, while a `Timeout` polled by hand
     /// keeps the inner future (and whatever it holds) until it is dropped or
     /// [`into_inner`](Self::into_inner) takes it back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::future::{block_on, pending, poll_once};
+    /// use sluicegate::time::{timeout, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut slow = Box::pin(timeout(&clock, Duration::from_secs(1), pending::<()>()));
+    /// assert!(block_on(poll_once(&mut slow)).is_none());
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(block_on(slow).is_err());
+    ///
+    /// let quick = timeout(&clock, Duration::ZERO, async { 7 });
+    /// assert_eq!(block_on(quick), Ok(7)); // ready at once: not timed out
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct Timeout<F, S> {
         #[pin]
