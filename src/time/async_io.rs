@@ -21,7 +21,9 @@ use super::{Clock, Timer};
 /// use std::time::Duration;
 /// use sluicegate::time::{timeout, AsyncIoTimer};
 ///
-/// let r = smol::block_on(timeout(&AsyncIoTimer, Duration::ZERO, std::future::pending::<()>()));
+/// // async-io drives its timers on its own thread: any executor will do.
+/// let never = std::future::pending::<()>();
+/// let r = futures_lite::future::block_on(timeout(&AsyncIoTimer, Duration::ZERO, never));
 /// assert!(r.is_err());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
