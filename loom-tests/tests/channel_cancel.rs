@@ -1,14 +1,18 @@
 //! loom models of the channel's cancel paths that `channel.rs` leaves out:
 //! a `reserve()` (or its `Permit`) given up after the slot was granted, a
-//! `recv_many` woken while sends go on, `closed()` and `join()` waiters
-//! dropped while they are being woken, and the drop of the last [`Task`]
-//! racing `join()`. Each model is small (2 threads) and pins one property.
+//! `recv_many` woken while sends go on, a `SendSink` dropped around the
+//! grant of the slot it waits for, a receiver dropped while its stream's
+//! place is handed a value, `closed()` and `join()` waiters dropped while
+//! they are being woken, and the drop of the last [`Task`] racing `join()`.
+//! Each model is small (2 threads) and pins one property.
 //!
 //! [`Task`]: sluicegate::channel::Task
 
+use std::pin::Pin;
 use std::task::Poll;
 
-use sluicegate::channel::{bounded, tracked, TryRecvError};
+use futures_sink::Sink;
+use sluicegate::channel::{bounded, tracked, SendError, SendSink, TryRecvError};
 use sluicegate_loom_tests::{block_on, model, thread, Polled};
 
 /// A `reserve()` queued behind a full channel races the receive that grants
@@ -41,6 +45,72 @@ fn a_reservation_given_up_around_its_grant_passes_the_slot_on() {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
         tx.try_send(3).expect("the one slot is free");
         assert!(tx.try_send(4).unwrap_err().is_full(), "a slot was doubled");
+    });
+}
+
+/// Polls a sink's `poll_ready` once (with a fresh counting waker).
+fn poll_ready(sink: &mut SendSink<u32>) -> Poll<Result<(), SendError<()>>> {
+    Polled::new(futures_lite::future::poll_fn(|cx| {
+        Pin::new(&mut *sink).poll_ready(cx)
+    }))
+    .poll()
+}
+
+/// A `SendSink` waits in `poll_ready` on a full channel and races the
+/// receive that grants it the freed slot; its owner polls it once more and
+/// drops it, with the slot reserved (`Ready`), granted but not yet seen,
+/// or still queued. The slot reaches the `send` queued behind it, and the
+/// channel ends with exactly its one slot.
+#[test]
+fn a_sink_dropped_around_its_grant_passes_the_slot_on() {
+    model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        let mut sink = tx.clone().into_sink();
+        assert!(poll_ready(&mut sink).is_pending());
+        let mut send = Polled::new(tx.send(2));
+        assert!(send.poll().is_pending());
+        let receiver = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(0));
+            rx
+        });
+        assert!(!matches!(poll_ready(&mut sink), Poll::Ready(Err(_))));
+        drop(sink);
+        let rx = receiver.join().unwrap();
+        assert_eq!(send.wakes(), 1, "the slot did not reach the waiting send");
+        assert!(matches!(send.poll(), Poll::Ready(Ok(()))));
+        drop(send);
+        assert_eq!(rx.try_recv(), Ok(2));
+        tx.try_send(3).expect("the one slot is free");
+        assert!(tx.try_send(4).unwrap_err().is_full(), "a slot was doubled");
+    });
+}
+
+/// A `next()` on a receiver's stream waited and was dropped, so the
+/// stream's place stays queued ahead of another receiver; the receiver
+/// itself is dropped while a send hands that place a value. The value
+/// reaches the other receiver, which is woken once.
+#[test]
+fn a_receiver_dropped_while_its_stream_place_is_handed_a_value_passes_it_on() {
+    use futures_lite::StreamExt;
+    model(|| {
+        let (tx, mut rx) = bounded::<u32>(1);
+        let rx2 = rx.clone();
+        {
+            let mut next = Polled::new(rx.next());
+            assert!(next.poll().is_pending());
+        }
+        let mut other = Polled::new(rx2.recv());
+        assert!(other.poll().is_pending());
+        let sender = thread::spawn(move || {
+            tx.try_send(5).unwrap();
+            tx
+        });
+        drop(rx);
+        let _tx = sender.join().unwrap();
+        assert_eq!(other.wakes(), 1, "the handed value was not passed on");
+        assert_eq!(other.poll(), Poll::Ready(Ok(5)));
+        assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty));
     });
 }
 
