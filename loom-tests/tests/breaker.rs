@@ -1,5 +1,6 @@
 //! loom models of `CircuitBreaker`: half-open permit accounting with
-//! concurrent callers, and a trip racing a success.
+//! concurrent callers, a trip racing a success, and a `call()` cancelled
+//! while another trial closes the breaker.
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use sluicegate::breaker::{BreakerConfig, CircuitBreaker, State};
 use sluicegate::time::Clock;
-use sluicegate_loom_tests::{model, thread};
+use sluicegate_loom_tests::{model, thread, Polled};
 
 /// A clock the model sets between phases (never while threads run), so
 /// a plain std atomic does; nanosecond ticks.
@@ -154,6 +155,33 @@ fn a_reset_racing_a_failure_keeps_the_count_consistent() {
             breaker.try_acquire().unwrap().failure();
             assert_eq!(breaker.state(), State::Open);
         }
+    });
+}
+
+/// A `call()` holding one of two half-open trial slots is dropped while
+/// another trial's success closes the breaker: whichever comes first, the
+/// breaker closes, the cancel is counted once, and after the next trip
+/// exactly the configured two trial slots are free (a stale cancel frees
+/// nothing in the new generation).
+#[test]
+fn a_call_cancelled_racing_the_success_that_closes_frees_no_extra_slot() {
+    model(|| {
+        let (breaker, clock) = tripped(2, 1);
+        clock.0.store(SECOND, SeqCst);
+        let mut call = Polled::new(breaker.call(core::future::pending::<Result<(), ()>>()));
+        assert!(call.poll().is_pending(), "holds a trial slot");
+        let b = breaker.clone();
+        let succeeding = thread::spawn(move || b.try_acquire().expect("a slot is free").success());
+        drop(call);
+        succeeding.join().unwrap();
+        let m = breaker.metrics();
+        assert_eq!(m.state, State::Closed);
+        assert_eq!((m.successes, m.cancelled), (1, 1));
+        breaker.try_acquire().unwrap().failure();
+        clock.0.store(3 * SECOND, SeqCst);
+        let (a, b) = (breaker.try_acquire(), breaker.try_acquire());
+        assert!(a.is_ok() && b.is_ok(), "a trial slot was lost");
+        assert!(breaker.try_acquire().is_err(), "a trial slot was doubled");
     });
 }
 
