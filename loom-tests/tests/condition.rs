@@ -1,4 +1,6 @@
-//! loom models of `Condition` (one property each, two threads).
+//! loom models of `Condition` (one property each, two threads): lost
+//! notifies, cancellation forwarding after `notify_one` and `notify(n)`,
+//! and batched `notify_all`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -225,5 +227,36 @@ fn a_notification_forwarded_during_a_batched_notify_all_is_not_lost() {
         assert!(woken == EARLY || woken == EARLY + 1 || woken == EARLY - 1);
         assert!(early.iter().all(|w| w.wakes() == 1));
         assert_eq!(late.wakes(), 1, "the forwarded notification was lost");
+    });
+}
+
+/// `notify(2)` picks two of three waiters while the first is dropped:
+/// either it was gone before the notify (which then picks the other two),
+/// or it was picked and forwards its notification to the third. Either
+/// way the two that stay are each woken exactly once.
+#[test]
+fn a_waiter_dropped_racing_notify_n_forwards_its_notification() {
+    model(|| {
+        let m = Arc::new(Mutex::new(()));
+        let cond = Arc::new(Condition::new());
+        let mut gone = Polled::new(cond.wait(m.try_lock().unwrap()));
+        assert!(gone.poll().is_pending());
+        let mut stays: Vec<_> = (0..2)
+            .map(|_| {
+                let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
+                assert!(w.poll().is_pending());
+                w
+            })
+            .collect();
+        let notifier = {
+            let cond = cond.clone();
+            thread::spawn(move || cond.notify(2))
+        };
+        drop(gone);
+        assert_eq!(notifier.join().unwrap(), 2);
+        for w in &mut stays {
+            assert_eq!(w.wakes(), 1, "a notification was lost");
+            assert!(w.poll().is_ready());
+        }
     });
 }
