@@ -1,10 +1,11 @@
 //! loom models of the channel's ending transitions racing the operations
-//! they end: `close()` versus a `Permit` taken before it, an immediate
-//! shutdown versus a woken receiver, a granted sender, a used `Permit` and
-//! `join()`, the last sender's or receiver's drop versus waiters, and
-//! `force_send` versus a receive and a granted or cancelled waiter. Each
-//! model is small (2–3 threads) and keeps exact accounting: every value is
-//! received, discarded or handed back exactly once.
+//! they end: `close()` versus a `Permit` taken before it and versus the
+//! cancel of a granted sender, an immediate shutdown versus a woken
+//! receiver, a granted sender, a used `Permit` and `join()`, the last
+//! sender's or receiver's drop versus waiters, and `force_send` versus a
+//! receive and a granted or cancelled waiter. Each model is small (2–3
+//! threads) and keeps exact accounting: every value is received, discarded
+//! or handed back exactly once.
 
 // The values are std `Arc`s, counted to prove each was dropped exactly once;
 // loom only tracks its own `Arc`.
@@ -32,6 +33,32 @@ fn a_permit_taken_before_close_still_reaches_a_waiting_receiver() {
         assert_eq!(got, Ok(7));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
         assert!(tx.try_send(8).unwrap_err().is_closed());
+    });
+}
+
+/// A `send` was granted the slot a receive freed; it is cancelled while
+/// another thread closes the channel, and a receiver waits. The granted
+/// slot kept the channel from counting as drained, so whichever comes
+/// last, the cancel or the close, must wake the receiver to see the end.
+#[test]
+fn a_granted_sender_cancelled_racing_close_ends_a_waiting_receiver() {
+    model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        let mut send = Polled::new(tx.send(1));
+        assert!(send.poll().is_pending());
+        assert_eq!(rx.try_recv(), Ok(0)); // grants the freed slot to `send`
+        let mut recv = Polled::new(rx.recv());
+        assert!(recv.poll().is_pending(), "the granted slot may still be used");
+        let closer = {
+            let tx = tx.clone();
+            thread::spawn(move || assert!(tx.close()))
+        };
+        drop(send);
+        closer.join().unwrap();
+        assert_eq!(recv.wakes(), 1, "the receiver was stranded");
+        assert!(matches!(recv.poll(), Poll::Ready(Err(_))));
+        assert_eq!(rx.len(), 0);
     });
 }
 
