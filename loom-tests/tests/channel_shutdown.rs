@@ -49,7 +49,10 @@ fn a_granted_sender_cancelled_racing_close_ends_a_waiting_receiver() {
         assert!(send.poll().is_pending());
         assert_eq!(rx.try_recv(), Ok(0)); // grants the freed slot to `send`
         let mut recv = Polled::new(rx.recv());
-        assert!(recv.poll().is_pending(), "the granted slot may still be used");
+        assert!(
+            recv.poll().is_pending(),
+            "the granted slot may still be used"
+        );
         let closer = {
             let tx = tx.clone();
             thread::spawn(move || assert!(tx.close()))
