@@ -5,6 +5,7 @@
     python3 benches/interleaved.py semaphore [repetitions]
     python3 benches/interleaved.py condition [repetitions]
     python3 benches/interleaved.py channel [repetitions]
+    python3 benches/interleaved.py channel-cap1 [repetitions]
 
 Runs one example binary per contestant in turn, `repetitions` times
 (default 9) per row, so that a change in the shared machine's speed during
@@ -23,6 +24,9 @@ median in brackets once there are 6 or more repetitions (time ratios: below
   `channel` bench's tokio current-thread rows; millions of messages/s and
   sluicegate's throughput ratio to flume and kanal (above 1.00, sluicegate
   is faster).
+- `channel-cap1`: the capacity-1 rows of `channel` against flume only (the
+  rows where the two are closest), with the order inside each pair
+  alternated so that neither contestant always runs second.
 """
 
 import math
@@ -144,7 +148,32 @@ def channel(reps: int) -> None:
                 )
 
 
-MODES = {"semaphore": semaphore, "condition": condition, "channel": channel}
+def channel_cap1(reps: int) -> None:
+    print(f"median of {reps} paired runs of {CHANNEL_MESSAGES:,} messages at capacity 1, "
+          "millions/s\n")
+    print("| msg | shape | sluicegate | flume | vs flume |")
+    print("|---|---|--:|--:|--:|")
+    for msg in ("u64", "64B"):
+        for shape, producers, consumers in CHANNEL_SHAPES:
+            samples = {"sluicegate": [], "flume": []}
+            for r in range(reps):
+                for name in ("sluicegate", "flume") if r % 2 == 0 else ("flume", "sluicegate"):
+                    ns = run("channel_flow", name, producers, consumers, 1, CHANNEL_MESSAGES, msg)
+                    samples[name].append(1e3 / ns)
+            print(
+                f"| {msg} | {shape} | {statistics.median(samples['sluicegate']):.1f} | "
+                f"{statistics.median(samples['flume']):.1f} | "
+                f"{paired(samples['sluicegate'], samples['flume'])} |",
+                flush=True,
+            )
+
+
+MODES = {
+    "semaphore": semaphore,
+    "condition": condition,
+    "channel": channel,
+    "channel-cap1": channel_cap1,
+}
 
 
 def main() -> None:
