@@ -4,10 +4,11 @@
 //! completion tracking. No executor, no timing.
 mod common;
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::poll::{panicking_clone_waker, polled};
+use common::poll::{panicking_clone_waker, polled, Polled};
 use futures::{SinkExt, StreamExt};
 use sluicegate::channel::{
     bounded, tracked, Channel, SendError, Tracked, TryRecvError, TrySendError,
@@ -1274,4 +1275,104 @@ fn panicking_waker_clone_in_a_queuing_recv_leaves_the_channel_consistent() {
     assert_eq!(tx.len(), 1);
     let mut again = polled(rx.recv());
     assert_eq!(again.ready(), Ok(7));
+}
+
+#[test]
+fn a_panicking_wake_while_the_stream_value_is_passed_on_still_closes_when_every_receiver_is_gone() {
+    let (tx, mut rx) = bounded::<u32>(1);
+    let rx2 = rx.clone();
+    // rx's stream queues first; the `next()` future is dropped, the place stays.
+    polled(rx.next()).pending();
+    // rx2 queues second, in a task whose waker panics when woken.
+    let mut waiting = Polled::with_hook(rx2.recv(), || panic!("wake failed"));
+    waiting.pending();
+    // 1 is handed to rx's stream place.
+    tx.try_send(1).unwrap();
+    // Dropping rx passes 1 on to rx2's recv, whose wake panics.
+    assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
+    drop(waiting); // 1 goes back to the buffer
+    drop(rx2);
+    // Every receiver is gone: the channel must be closed (and the queued
+    // value discarded), or a sender waits on the full channel forever.
+    let mut send = polled(tx.send(2));
+    assert!(
+        tx.is_closed(),
+        "every receiver dropped, yet not closed; receiver_count() = {}",
+        tx.receiver_count()
+    );
+    assert!(send.ready().is_err());
+}
+
+#[test]
+fn a_panicking_value_drop_while_the_last_receiver_drops_its_stream_place_still_releases_join() {
+    let (tx, mut rx) = tracked::<PanicOnDrop>(2);
+    tx.try_send(PanicOnDrop(false)).unwrap();
+    let received = rx.try_recv().unwrap(); // received, never marked done
+    polled(rx.next()).pending(); // the stream's place stays queued
+    tx.try_send(PanicOnDrop(true)).unwrap(); // handed to it
+    assert_eq!(tx.shutdown_immediate(), 0); // the handed value stays handed
+    drop(received);
+    let mut join = polled(tx.join());
+    join.pending();
+    // The last receiver goes: its handed value is discarded (its drop
+    // panics). As when nothing panics, join() must be released, since no
+    // received value can be marked done any more.
+    assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
+    assert_eq!(
+        (tx.unfinished_tasks(), tx.receiver_count()),
+        (0, 0),
+        "(unfinished, receivers) after the last receiver was dropped"
+    );
+    assert!(join.woken());
+    join.ready();
+}
+
+#[test]
+fn a_panicking_sender_wake_during_a_task_receive_does_not_lose_the_task() {
+    let (tx, rx) = tracked::<u32>(1);
+    tx.try_send(1).unwrap();
+    // A sender waits for the slot; its task's waker panics when woken.
+    let mut sender = Polled::with_hook(tx.send(2), || panic!("wake failed"));
+    sender.pending();
+    // Taking 1 grants the freed slot to that sender, whose wake panics.
+    let got = catch_unwind(AssertUnwindSafe(|| {
+        rx.try_recv_task().map(|task| task.done())
+    }));
+    assert!(got.is_err(), "the wake's panic reaches the receiver");
+    drop(sender);
+    // Drain whatever is left and mark it all done: join() must complete.
+    while let Ok(task) = rx.try_recv_task() {
+        drop(task);
+    }
+    assert!(rx.task_done().is_err(), "nothing received is unmarked");
+    assert_eq!(
+        tx.unfinished_tasks(),
+        0,
+        "1 left the channel and was dropped, but no Task existed to mark it done"
+    );
+    polled(tx.join()).ready();
+}
+
+#[test]
+fn a_reserve_granted_before_an_immediate_shutdown_fails_like_a_send_does() {
+    let (tx, rx) = bounded::<u32>(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut send = polled(tx.send(2));
+    let mut reserve = polled(tx.reserve());
+    send.pending();
+    reserve.pending();
+    // Two slots free up: one granted to each waiter, neither re-polled yet.
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(send.woken() && reserve.woken());
+    rx.shutdown_immediate();
+    // The send fails and hands its value back...
+    assert!(matches!(send.ready(), Err(SendError(2))));
+    // ...but the reserve succeeds with a permit that silently drops what it
+    // is given (a Sink's poll_ready/start_send likewise report success).
+    assert!(
+        reserve.ready().is_err(),
+        "reserve() succeeded on a channel shut down immediately"
+    );
 }

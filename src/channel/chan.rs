@@ -118,6 +118,21 @@ impl Wake {
             chan.sweep();
         }
     }
+
+    /// [`finish`](Self::finish) for a receive that took a value. If a wake
+    /// panics, the value is dropped with the unwind and never reaches its
+    /// receiver; with completion tracking it then counts as done, as a
+    /// discarded value does, so that `join()` stays reachable.
+    #[inline]
+    pub(crate) fn finish_taken<T, S: Storage, K: Completion>(
+        self,
+        chan: &Chan<T, S, K>,
+        counted: bool,
+    ) {
+        let lost = Defer::new(|| chan.lose_taken(counted));
+        self.finish(chan);
+        lost.cancel();
+    }
 }
 
 impl<T, S: Storage, K: Completion> Core<T, S, K> {
@@ -418,11 +433,40 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
 
     pub(crate) fn try_recv(&self, counted: bool) -> Result<T, TryRecvError> {
         let (res, wake) = self.lock(|l| take(l, counted));
-        wake.finish(self);
         match res {
-            Ok(Some(value)) => Ok(value),
-            Ok(None) => Err(TryRecvError::Empty),
-            Err(_) => Err(TryRecvError::Closed),
+            Ok(Some(value)) => {
+                wake.finish_taken(self, counted);
+                Ok(value)
+            }
+            Ok(None) => {
+                wake.finish(self);
+                Err(TryRecvError::Empty)
+            }
+            Err(_) => {
+                wake.finish(self);
+                Err(TryRecvError::Closed)
+            }
+        }
+    }
+
+    /// A value taken by a receive will never reach the receiver (see
+    /// [`Wake::finish_taken`]): it is done. Had it been counted as received
+    /// (awaiting `task_done()`) and that count was already used up by a
+    /// `task_done()`, it is done already.
+    #[cold]
+    fn lose_taken(&self, counted: bool) {
+        let due = self.lock(|l| match l.state.track.tracker() {
+            Some(t) if counted && t.received == 0 => false,
+            Some(t) => {
+                if counted {
+                    t.received -= 1;
+                }
+                t.unfinished != 0 && t.finish(1)
+            }
+            None => false,
+        });
+        if due {
+            self.sweep();
         }
     }
 
@@ -795,7 +839,13 @@ impl RawSlot {
                 c.senders
                     .with_node(node, |granted, linked| (*granted, linked))
             };
-            if granted {
+            if granted && c.discards() {
+                // Granted, but an immediate shutdown came before the slot
+                // was used: fail as a `send` arriving now would (Python
+                // 3.13 fails a woken putter too), and give the slot back.
+                c.reserved -= 1;
+                (Poll::Ready(Err(())), slot_freed(l))
+            } else if granted {
                 // A slot granted before a (graceful) close stays usable.
                 let (r, wake) = on_slot(l);
                 (Poll::Ready(Ok(r)), wake)
@@ -854,19 +904,13 @@ impl RawSlot {
     }
 }
 
-/// `on_slot` of a `send`: write the value, or fail with it after an
-/// immediate shutdown.
+/// `on_slot` of a `send`: write the value into the slot just taken or
+/// granted (never after an immediate shutdown: `poll_slot` fails then).
 #[inline]
-pub(crate) fn write_value<T, S: Storage, K: Completion>(
-    l: &mut Locked<T, S, K>,
-    value: T,
-) -> (Result<(), T>, Wake) {
+pub(crate) fn write_value<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> Wake {
+    debug_assert!(!l.state.discards());
     l.state.reserved -= 1;
-    if l.state.discards() {
-        (Err(value), slot_freed(l))
-    } else {
-        (Ok(()), deliver(l, value))
-    }
+    deliver(l, value)
 }
 
 pin_project! {
@@ -954,7 +998,11 @@ impl<T> RawRecv<T> {
             if res.is_ready() {
                 self.set(Self::Done);
             }
-            wake.finish(chan);
+            if let Poll::Ready(Ok(_)) = res {
+                wake.finish_taken(chan, counted);
+            } else {
+                wake.finish(chan);
+            }
             return res;
         }
         let RawRecvProj::Waiting { node } = self.as_mut().project() else {
@@ -1005,7 +1053,11 @@ impl<T> RawRecv<T> {
             // removed above.
             self.set(Self::Done);
         }
-        wake.finish(chan);
+        if let Poll::Ready(Ok(_)) = res {
+            wake.finish_taken(chan, counted);
+        } else {
+            wake.finish(chan);
+        }
         res
     }
 

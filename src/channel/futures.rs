@@ -72,10 +72,9 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
         // lock (no node is built), or queues.
         match this.raw.poll_slot(this.chan, cx, |l| {
             let v = value.take().expect("`Send` polled after completion");
-            write_value(l, v)
+            ((), write_value(l, v))
         }) {
-            Poll::Ready(Ok(Ok(()))) => Poll::Ready(Ok(())),
-            Poll::Ready(Ok(Err(v))) => Poll::Ready(Err(SendError(v))),
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(())) => Poll::Ready(Err(SendError(
                 value.take().expect("`Send` polled after completion"),
             ))),

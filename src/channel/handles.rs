@@ -17,6 +17,7 @@ use super::chan::{Chan, RawRecv, RawSlot};
 use super::error::{SendError, TaskDoneError, TryRecvError, TrySendError};
 use super::futures::{Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task, WaitClosed};
 use super::{Completion, Heap, Tracked, Untracked};
+use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 
 struct Shared<T, K: Completion> {
@@ -30,8 +31,17 @@ fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T
         capacity > 0,
         "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)"
     );
-    // The one allocation of the buffer; it never grows.
-    let buf: Box<[Option<T>]> = (0..capacity).map(|_| None).collect();
+    // The one allocation of the buffer; it never grows. A failed
+    // allocation panics (with the figure) instead of aborting.
+    let mut slots: Vec<Option<T>> = Vec::new();
+    if slots.try_reserve_exact(capacity).is_err() {
+        panic!(
+            "channel capacity {capacity} is too large: a buffer of {capacity} slots \
+             cannot be allocated (at most isize::MAX bytes, and what memory allows)"
+        );
+    }
+    slots.resize_with(capacity, || None);
+    let buf: Box<[Option<T>]> = slots.into_boxed_slice();
     let shared = Arc::new(Shared {
         chan: Chan::with_buffer(buf),
         senders: AtomicUsize::new(1),
@@ -151,7 +161,10 @@ impl<T, K: Completion> Sender<T, K> {
     ///
     /// # Errors
     ///
-    /// [`SendError`], carrying the value back, if the channel is closed.
+    /// [`SendError`], carrying the value back, if the channel is closed
+    /// before the value is written. A slot granted while waiting is still
+    /// used after a graceful `close()`, but not after
+    /// `shutdown_immediate()`.
     ///
     /// # Cancel safety
     ///
@@ -193,7 +206,10 @@ impl<T, K: Completion> Sender<T, K> {
     ///
     /// # Errors
     ///
-    /// [`SendError`]`<()>` if the channel is closed.
+    /// [`SendError`]`<()>` if the channel is closed before a slot is
+    /// reserved. A slot granted while waiting stays reserved through a
+    /// graceful `close()`, but not through `shutdown_immediate()`: then the
+    /// reservation fails as a `send` would, even if it had been granted.
     ///
     /// # Cancel safety
     ///
@@ -792,11 +808,17 @@ impl<T, K: Completion> Clone for Receiver<T, K> {
 
 impl<T, K: Completion> Drop for Receiver<T, K> {
     fn drop(&mut self) {
+        let shared = &self.shared;
+        // This receiver is gone even if giving up its stream's place panics
+        // (a wake, or the drop of a discarded value): else the channel would
+        // never see its last receiver leave.
+        let _leave = Defer::new(|| {
+            if shared.receivers.fetch_sub(1, AcqRel) == 1 {
+                shared.chan.abandon();
+            }
+        });
         if let Some(raw) = self.stream.as_mut() {
-            raw.as_mut().cancel(&self.shared.chan);
-        }
-        if self.shared.receivers.fetch_sub(1, AcqRel) == 1 {
-            self.shared.chan.abandon();
+            raw.as_mut().cancel(&shared.chan);
         }
     }
 }

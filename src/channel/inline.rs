@@ -114,7 +114,11 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     ///
     /// # Errors
     ///
-    /// [`SendError`](super::SendError)`<()>` if the channel is closed.
+    /// [`SendError`](super::SendError)`<()>` if the channel is closed
+    /// before a slot is reserved, or shut down immediately before a slot
+    /// granted while waiting was taken up (as [`Sender::reserve`]).
+    ///
+    /// [`Sender::reserve`]: super::Sender::reserve
     ///
     /// # Cancel safety
     ///
