@@ -474,14 +474,18 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     /// under the lock; returns how many.
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) fn take_into(&self, buf: &mut Vec<T>, limit: usize) -> usize {
-        // At most `cap` values can be queued at once.
-        buf.reserve(limit.min(self.cap));
         let mut total = 0;
+        // `buf` grows (outside the lock) with what the last look found
+        // queued, not with the capacity: a large channel holding a few
+        // values costs a few slots. The first look takes up to one batch.
+        let mut queued = WakeBatch::CAPACITY;
         loop {
-            let room = (limit - total).min(buf.capacity() - buf.len());
+            let spare = buf.capacity() - buf.len();
+            let room = (limit - total).min(queued.max(spare));
             if room == 0 {
                 return total;
             }
+            buf.reserve(room);
             // Each value taken may grant a slot to a sender: take at most a
             // batch's worth per lock, so every grant has a waker slot.
             let mut batch = WakeBatch::new();
@@ -502,6 +506,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     sweep |= wake.sweep != 0;
                 }
                 l.state.count_received(n);
+                queued = l.state.len;
                 n
             });
             batch.wake_all();

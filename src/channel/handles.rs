@@ -250,7 +250,9 @@ impl<T, K: Completion> Sender<T, K> {
     }
 
     /// Sends `value` without waiting; when the channel is full, displaces the
-    /// oldest queued value and returns it (drop-oldest overflow). A displaced
+    /// oldest value still in the buffer and returns it (drop-oldest
+    /// overflow). A value already handed to a woken receiver is that
+    /// receiver's and is not displaced, even if it is older. A displaced
     /// value counts as finished for completion tracking.
     ///
     /// # Errors
@@ -314,7 +316,11 @@ impl<T, K: Completion> Sender<T, K> {
     /// Waiting receivers fail at once, except one that a send already
     /// woke with a value: that value is no longer in the buffer (though
     /// `len()` counts it until it is picked up), and the receiver still gets
-    /// it (asyncio would discard it and fail the getter).
+    /// it (asyncio would discard it and fail the getter). For a
+    /// [`Receiver`]'s `Stream`, whose `next()` future may have been dropped
+    /// while its place stayed queued, that means the next `poll_next`;
+    /// receiving with `recv`/`try_recv` instead gives the place up, and the
+    /// value is discarded with the rest.
     ///
     /// # Examples
     ///

@@ -155,8 +155,10 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
         self.chan.try_reserve().map(|()| Permit::new(&self.chan))
     }
 
-    /// Sends `value` without waiting; when full, displaces the oldest queued
-    /// value and returns it (drop-oldest overflow).
+    /// Sends `value` without waiting; when full, displaces the oldest value
+    /// still in the buffer and returns it (drop-oldest overflow; as
+    /// [`Sender::force_send`](super::Sender::force_send), a value already
+    /// handed to a woken receiver is not displaced).
     ///
     /// # Errors
     ///
