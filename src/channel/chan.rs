@@ -119,19 +119,24 @@ impl Wake {
         }
     }
 
-    /// [`finish`](Self::finish) for a receive that took a value. If a wake
-    /// panics, the value is dropped with the unwind and never reaches its
-    /// receiver; with completion tracking it then counts as done, as a
+    /// [`finish`](Self::finish) for a receive; `took`: it took a value. If
+    /// a wake panics, that value is dropped with the unwind and never reaches
+    /// its receiver; with completion tracking it then counts as done, as a
     /// discarded value does, so that `join()` stays reachable.
     #[inline]
-    pub(crate) fn finish_taken<T, S: Storage, K: Completion>(
+    pub(crate) fn finish_recv<T, S: Storage, K: Completion>(
         self,
         chan: &Chan<T, S, K>,
+        took: bool,
         counted: bool,
     ) {
-        let lost = Defer::new(|| chan.lose_taken(counted));
-        self.finish(chan);
-        lost.cancel();
+        if took {
+            let lost = Defer::new(|| chan.lose_taken(counted));
+            self.finish(chan);
+            lost.cancel();
+        } else {
+            self.finish(chan);
+        }
     }
 }
 
@@ -433,24 +438,16 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
 
     pub(crate) fn try_recv(&self, counted: bool) -> Result<T, TryRecvError> {
         let (res, wake) = self.lock(|l| take(l, counted));
+        wake.finish_recv(self, matches!(res, Ok(Some(_))), counted);
         match res {
-            Ok(Some(value)) => {
-                wake.finish_taken(self, counted);
-                Ok(value)
-            }
-            Ok(None) => {
-                wake.finish(self);
-                Err(TryRecvError::Empty)
-            }
-            Err(_) => {
-                wake.finish(self);
-                Err(TryRecvError::Closed)
-            }
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(TryRecvError::Empty),
+            Err(_) => Err(TryRecvError::Closed),
         }
     }
 
     /// A value taken by a receive will never reach the receiver (see
-    /// [`Wake::finish_taken`]): it is done. Had it been counted as received
+    /// [`Wake::finish_recv`]): it is done. Had it been counted as received
     /// (awaiting `task_done()`) and that count was already used up by a
     /// `task_done()`, it is done already.
     #[cold]
@@ -1003,11 +1000,7 @@ impl<T> RawRecv<T> {
             if res.is_ready() {
                 self.set(Self::Done);
             }
-            if let Poll::Ready(Ok(_)) = res {
-                wake.finish_taken(chan, counted);
-            } else {
-                wake.finish(chan);
-            }
+            wake.finish_recv(chan, matches!(res, Poll::Ready(Ok(_))), counted);
             return res;
         }
         let RawRecvProj::Waiting { node } = self.as_mut().project() else {
@@ -1058,11 +1051,7 @@ impl<T> RawRecv<T> {
             // removed above.
             self.set(Self::Done);
         }
-        if let Poll::Ready(Ok(_)) = res {
-            wake.finish_taken(chan, counted);
-        } else {
-            wake.finish(chan);
-        }
+        wake.finish_recv(chan, matches!(res, Poll::Ready(Ok(_))), counted);
         res
     }
 
