@@ -11,8 +11,20 @@ use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
-use sluicegate::{Condition, Mutex};
+use sluicegate::futures::Wait;
+use sluicegate::{Condition, Mutex, MutexGuard};
 use sluicegate_loom_tests::{block_on, model, thread, Polled};
+
+/// A `wait` on `cond` with `m`'s guard, polled once: queued, and the mutex
+/// released again.
+fn queued<'a, T: Send>(
+    cond: &'a Condition,
+    m: &'a Mutex<T>,
+) -> Polled<Wait<'a, MutexGuard<'a, T>>> {
+    let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
+    assert!(w.poll().is_pending());
+    w
+}
 
 /// A notify from the next holder of the mutex reaches a waiter whatever the
 /// interleaving of its registration, its unlock and the notifier's lock.
@@ -46,10 +58,8 @@ fn cancellation_after_notify_forwards_the_wakeup() {
     model(|| {
         let m = Arc::new(Mutex::new(()));
         let cond = Arc::new(Condition::new());
-        let mut first = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(first.poll().is_pending());
-        let mut second = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(second.poll().is_pending());
+        let first = queued(&cond, &m);
+        let mut second = queued(&cond, &m);
         let notifier = {
             let cond = cond.clone();
             thread::spawn(move || assert!(cond.notify_one()))
@@ -72,10 +82,8 @@ fn cancellation_while_relocking_forwards_and_releases_nothing() {
     model(|| {
         let m = Arc::new(Mutex::new(0u32));
         let cond = Arc::new(Condition::new());
-        let mut first = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(first.poll().is_pending());
-        let mut second = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(second.poll().is_pending());
+        let mut first = queued(&cond, &m);
+        let mut second = queued(&cond, &m);
         let holder = {
             let (m, cond) = (m.clone(), cond.clone());
             thread::spawn(move || {
@@ -131,13 +139,7 @@ fn notify_all_versus_a_late_waiter() {
             .as_mut()
             .poll(&mut Context::from_waker(&waker))
             .is_pending());
-        let rest: Vec<_> = (1..EARLY)
-            .map(|_| {
-                let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
-                assert!(w.poll().is_pending());
-                w
-            })
-            .collect();
+        let rest: Vec<_> = (1..EARLY).map(|_| queued(&cond, &m)).collect();
         let notifier = {
             let cond = cond.clone();
             thread::spawn(move || cond.notify_all())
@@ -206,22 +208,14 @@ fn a_notification_forwarded_during_a_batched_notify_all_is_not_lost() {
     model(|| {
         let m = Arc::new(Mutex::new(()));
         let cond = Arc::new(Condition::new());
-        let mut notified = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(notified.poll().is_pending());
-        let early: Vec<_> = (0..EARLY)
-            .map(|_| {
-                let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
-                assert!(w.poll().is_pending());
-                w
-            })
-            .collect();
+        let notified = queued(&cond, &m);
+        let early: Vec<_> = (0..EARLY).map(|_| queued(&cond, &m)).collect();
         assert!(cond.notify_one());
         let notifier = {
             let cond = cond.clone();
             thread::spawn(move || cond.notify_all())
         };
-        let mut late = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(late.poll().is_pending());
+        let late = queued(&cond, &m);
         drop(notified); // forwards its notification
         let woken = notifier.join().unwrap();
         assert!(woken == EARLY || woken == EARLY + 1 || woken == EARLY - 1);
@@ -239,15 +233,8 @@ fn a_waiter_dropped_racing_notify_n_forwards_its_notification() {
     model(|| {
         let m = Arc::new(Mutex::new(()));
         let cond = Arc::new(Condition::new());
-        let mut gone = Polled::new(cond.wait(m.try_lock().unwrap()));
-        assert!(gone.poll().is_pending());
-        let mut stays: Vec<_> = (0..2)
-            .map(|_| {
-                let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
-                assert!(w.poll().is_pending());
-                w
-            })
-            .collect();
+        let gone = queued(&cond, &m);
+        let mut stays: Vec<_> = (0..2).map(|_| queued(&cond, &m)).collect();
         let notifier = {
             let cond = cond.clone();
             thread::spawn(move || cond.notify(2))
