@@ -52,13 +52,15 @@ fi
 # the other two lock implementations over the deterministic tests.
 # Unit, integration and doc tests (benches are compiled by clippy above),
 # with the timer adapters on so each is tested under its own executor.
+# `critical-section` adds that lock to the per-lock tests (tests/raw_mutex.rs);
+# it changes the lock of no primitive that does not name it.
 run "test (default features + timer adapters)" cargo test --workspace \
-    --features sluicegate/tokio,sluicegate/smol,sluicegate/embassy
+    --features sluicegate/tokio,sluicegate/smol,sluicegate/embassy,sluicegate/critical-section
 HAND_POLLED=$(ls tests/*_hand_polled.rs 2>/dev/null | sed 's#tests/\(.*\)\.rs#--test \1#' | tr '\n' ' ')
+# Without `std`, the default lock is the spin lock: the deterministic suite
+# again over it.
 # shellcheck disable=SC2086
-run "test (spin lock, no std feature)" cargo test --no-default-features --features alloc --lib $HAND_POLLED
-# shellcheck disable=SC2086
-run "test (critical-section lock)" cargo test --features critical-section --lib $HAND_POLLED
+run "test (spin lock as the default, no std feature)" cargo test --no-default-features --features alloc --lib $HAND_POLLED
 
 run "loom models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     cargo test -p sluicegate-loom-tests --release --target-dir target/loom
@@ -97,11 +99,11 @@ if [ $have_miri = 1 ]; then
     # shellcheck disable=SC2086
     run "miri (stacked borrows, strict provenance)" env \
         MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check" \
-        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED --test no_alloc
+        cargo "+$NIGHTLY" miri test --features critical-section --lib $HAND_POLLED --test no_alloc --test raw_mutex
     # shellcheck disable=SC2086
     run "miri (tree borrows)" env \
         MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-tree-borrows" \
-        cargo "+$NIGHTLY" miri test --lib $HAND_POLLED --test no_alloc
+        cargo "+$NIGHTLY" miri test --features critical-section --lib $HAND_POLLED --test no_alloc --test raw_mutex
 else
     skip "miri: rustup refused to install $NIGHTLY with miri and rust-src"
 fi

@@ -15,6 +15,7 @@ use async_lock::{Mutex, MutexGuard, MutexGuardArc};
 use pin_project_lite::pin_project;
 
 use crate::loom::loom_const_fn;
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// How a waiter was released.
@@ -54,7 +55,7 @@ struct Queue {
     owed: usize,
 }
 
-type Waiters = WaitList<Queue, Ticket>;
+type Waiters<L> = WaitList<Queue, Ticket, L>;
 
 /// A condition variable for async-lock's [`Mutex`] (re-exported as
 /// [`sluicegate::Mutex`](crate::Mutex)): asyncio's `Condition`.
@@ -97,7 +98,7 @@ type Waiters = WaitList<Queue, Ticket>;
 ///
 /// # Cancel safety
 ///
-/// Dropping a [`Wait`] never loses a notification: a waiter that was
+/// Dropping a [`ConditionWait`] never loses a notification: a waiter that was
 /// released by `notify_one`/`notify(n)` and is dropped before it returns
 /// (still queued for its re-poll, or while re-acquiring the mutex) passes its
 /// notification on to the longest-waiting task, if any. If a notify is
@@ -132,13 +133,15 @@ type Waiters = WaitList<Queue, Ticket>;
 ///     futures_lite::future::zip(waiter, setter).await;
 /// });
 /// ```
-pub struct Condition {
-    waiters: Waiters,
+pub struct Condition<L: ScopedRawMutex = DefaultRawMutex> {
+    waiters: Waiters<L>,
 }
 
 impl Condition {
     loom_const_fn! {
-        /// A new condition variable with no waiters.
+        /// A new condition variable with no waiters, guarded by the
+        /// [`DefaultRawMutex`] (see
+        /// [`new_with_raw_mutex`](Condition::new_with_raw_mutex)).
         ///
         /// # Examples
         ///
@@ -147,12 +150,32 @@ impl Condition {
         /// assert_eq!(COND.notify_all(), 0);
         /// ```
         pub const fn new() -> Condition {
+            Condition::new_with_raw_mutex(DefaultRawMutex::new())
+        }
+    }
+}
+
+impl<L: ScopedRawMutex> Condition<L> {
+    loom_const_fn! {
+        /// A new condition variable whose wait list is guarded by
+        /// `raw_mutex` (see [`raw_mutex`](crate::raw_mutex)).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sluicegate::raw_mutex::SpinRawMutex;
+        /// use sluicegate::Condition;
+        ///
+        /// static COND: Condition<SpinRawMutex> = Condition::new_with_raw_mutex(SpinRawMutex::new());
+        /// assert_eq!(COND.notify_all(), 0);
+        /// ```
+        pub const fn new_with_raw_mutex(raw_mutex: L) -> Condition<L> {
             Condition {
                 waiters: WaitList::new(Queue {
                     generation: 0,
                     notifying: 0,
                     owed: 0,
-                }),
+                }, raw_mutex),
             }
         }
     }
@@ -198,8 +221,8 @@ impl Condition {
     ///     assert_eq!(job, 7);
     /// });
     /// ```
-    pub fn wait<G: ConditionGuard>(&self, guard: G) -> Wait<'_, G> {
-        Wait {
+    pub fn wait<G: ConditionGuard>(&self, guard: G) -> ConditionWait<'_, G, L> {
+        ConditionWait {
             cond: self,
             node: Node::new(Ticket {
                 generation: 0,
@@ -249,7 +272,7 @@ impl Condition {
     ///     assert_eq!(*n, 3);
     /// });
     /// ```
-    pub fn wait_while<G, F>(&self, guard: G, condition: F) -> WaitWhile<'_, G, F>
+    pub fn wait_while<G, F>(&self, guard: G, condition: F) -> WaitWhile<'_, G, F, L>
     where
         G: ConditionGuard,
         F: FnMut(&mut G::Target) -> bool,
@@ -295,7 +318,7 @@ impl Condition {
     ///     assert_eq!(*s, "running");
     /// });
     /// ```
-    pub fn wait_until<G, F>(&self, guard: G, predicate: F) -> WaitUntil<'_, G, F>
+    pub fn wait_until<G, F>(&self, guard: G, predicate: F) -> WaitUntil<'_, G, F, L>
     where
         G: ConditionGuard,
         F: FnMut(&mut G::Target) -> bool,
@@ -380,8 +403,8 @@ impl Condition {
 
 /// A notify in progress. If a wake panics, its drop finishes the notify
 /// while unwinding (the waiters it owes, and the forwards it must pay).
-struct NotifyRun<'a> {
-    cond: &'a Condition,
+struct NotifyRun<'a, L: ScopedRawMutex> {
+    cond: &'a Condition<L>,
     n: usize,
     how: Notified,
     woken: usize,
@@ -391,7 +414,7 @@ struct NotifyRun<'a> {
     done: bool,
 }
 
-impl NotifyRun<'_> {
+impl<L: ScopedRawMutex> NotifyRun<'_, L> {
     fn resume(&mut self) {
         let mut batch = WakeBatch::new();
         loop {
@@ -447,7 +470,7 @@ impl NotifyRun<'_> {
     }
 }
 
-impl Drop for NotifyRun<'_> {
+impl<L: ScopedRawMutex> Drop for NotifyRun<'_, L> {
     fn drop(&mut self) {
         if !self.done {
             self.resume();
@@ -467,7 +490,7 @@ impl Default for Condition {
     }
 }
 
-impl fmt::Debug for Condition {
+impl<L: ScopedRawMutex> fmt::Debug for Condition<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition").finish_non_exhaustive()
     }
@@ -476,7 +499,7 @@ impl fmt::Debug for Condition {
 mod sealed {
     use super::*;
 
-    /// What [`Wait`] needs from a guard: its mutex, and how to lock it again.
+    /// What [`ConditionWait`] needs from a guard: its mutex, and how to lock it again.
     pub trait Relock: Sized {
         /// What re-locks the mutex without the guard (`&Mutex` or `Arc`).
         type Source;
@@ -593,8 +616,8 @@ pin_project! {
     /// });
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Wait<'a, G: ConditionGuard> {
-        cond: &'a Condition,
+    pub struct ConditionWait<'a, G: ConditionGuard, L: ScopedRawMutex = DefaultRawMutex> {
+        cond: &'a Condition<L>,
         #[pin]
         node: Node<Ticket>,
         source: G::Source,
@@ -604,7 +627,7 @@ pin_project! {
         phase: Phase,
     }
 
-    impl<G: ConditionGuard> PinnedDrop for Wait<'_, G> {
+    impl<G: ConditionGuard, L: ScopedRawMutex> PinnedDrop for ConditionWait<'_, G, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             // Completed (the usual case) or never registered: nothing to undo.
@@ -615,7 +638,7 @@ pin_project! {
     }
 }
 
-impl<G: ConditionGuard> Wait<'_, G> {
+impl<G: ConditionGuard, L: ScopedRawMutex> ConditionWait<'_, G, L> {
     /// Dropped while registered: leaves the queue, or forwards a
     /// notification it was handed but did not consume.
     #[cold]
@@ -652,7 +675,7 @@ impl<G: ConditionGuard> Wait<'_, G> {
     }
 }
 
-impl<G: ConditionGuard> Future for Wait<'_, G> {
+impl<G: ConditionGuard, L: ScopedRawMutex> Future for ConditionWait<'_, G, L> {
     type Output = G;
 
     #[inline]
@@ -670,7 +693,7 @@ impl<G: ConditionGuard> Future for Wait<'_, G> {
     }
 }
 
-impl<G: ConditionGuard> Wait<'_, G> {
+impl<G: ConditionGuard, L: ScopedRawMutex> ConditionWait<'_, G, L> {
     #[inline(never)]
     fn poll_slow(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<G> {
         let mut this = self.project();
@@ -679,15 +702,16 @@ impl<G: ConditionGuard> Wait<'_, G> {
         match *this.phase {
             Phase::Start => {
                 let guard = this.guard.take();
-                cond.waiters.lock(|l| {
+                // A waker left from an earlier round (a re-armed wait) is
+                // dropped after the lock is released, like every waker.
+                let _displaced = cond.waiters.lock(|l| {
                     let ticket = Ticket {
                         generation: l.state.generation,
                         notified: Notified::No,
                     };
                     // SAFETY: the node is used with `cond.waiters` only, and
                     // our drop unlinks it.
-                    let displaced = unsafe { l.push_back(node, ticket, cx.waker().clone()) };
-                    debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                    unsafe { l.push_back(node, ticket, cx.waker().clone()) }
                 });
                 *this.phase = Phase::Queued;
                 // Released only now that we are queued: a notify from the
@@ -726,7 +750,7 @@ impl<G: ConditionGuard> Wait<'_, G> {
                 this.relock.set(Some(G::relock(this.source)));
             }
             Phase::Relocking => {}
-            Phase::Done => panic!("`Wait` polled after completion"),
+            Phase::Done => panic!("`ConditionWait` polled after completion"),
         }
         let relock = this.relock.as_mut().as_pin_mut();
         let guard = core::task::ready!(relock.expect("relocking").poll(cx));
@@ -736,9 +760,11 @@ impl<G: ConditionGuard> Wait<'_, G> {
     }
 }
 
-impl<G: ConditionGuard> fmt::Debug for Wait<'_, G> {
+impl<G: ConditionGuard, L: ScopedRawMutex> fmt::Debug for ConditionWait<'_, G, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait").field("phase", &self.phase).finish()
+        f.debug_struct("ConditionWait")
+            .field("phase", &self.phase)
+            .finish()
     }
 }
 
@@ -747,7 +773,7 @@ pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// As [`Wait`].
+    /// As [`ConditionWait`].
     ///
     /// # Examples
     ///
@@ -768,11 +794,11 @@ pin_project! {
     /// });
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct WaitWhile<'a, G: ConditionGuard, F> {
+    pub struct WaitWhile<'a, G: ConditionGuard, F, L: ScopedRawMutex = DefaultRawMutex> {
         // Re-armed with the returned guard after each wake-up, so one pinned
         // node serves every round.
         #[pin]
-        wait: Wait<'a, G>,
+        wait: ConditionWait<'a, G, L>,
         // Whether `condition` already ran on the guard `wait` holds.
         checked: bool,
         condition: F,
@@ -781,9 +807,10 @@ pin_project! {
     }
 }
 
-impl<G, F> Future for WaitWhile<'_, G, F>
+impl<G, F, L> Future for WaitWhile<'_, G, F, L>
 where
     G: ConditionGuard,
+    L: ScopedRawMutex,
     F: FnMut(&mut G::Target) -> bool,
 {
     type Output = G;
@@ -810,7 +837,7 @@ where
     }
 }
 
-impl<G: ConditionGuard, F> fmt::Debug for WaitWhile<'_, G, F> {
+impl<G: ConditionGuard, F, L: ScopedRawMutex> fmt::Debug for WaitWhile<'_, G, F, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitWhile")
             .field("wait", &self.wait)
@@ -823,7 +850,7 @@ pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// As [`Wait`].
+    /// As [`ConditionWait`].
     ///
     /// # Examples
     ///
@@ -844,15 +871,16 @@ pin_project! {
     /// });
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct WaitUntil<'a, G: ConditionGuard, F> {
+    pub struct WaitUntil<'a, G: ConditionGuard, F, L: ScopedRawMutex = DefaultRawMutex> {
         #[pin]
-        inner: WaitWhile<'a, G, F>,
+        inner: WaitWhile<'a, G, F, L>,
     }
 }
 
-impl<G, F> Future for WaitUntil<'_, G, F>
+impl<G, F, L> Future for WaitUntil<'_, G, F, L>
 where
     G: ConditionGuard,
+    L: ScopedRawMutex,
     F: FnMut(&mut G::Target) -> bool,
 {
     type Output = G;
@@ -863,7 +891,7 @@ where
     }
 }
 
-impl<G: ConditionGuard, F> fmt::Debug for WaitUntil<'_, G, F> {
+impl<G: ConditionGuard, F, L: ScopedRawMutex> fmt::Debug for WaitUntil<'_, G, F, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitUntil")
             .field("wait", &self.inner.wait)

@@ -10,6 +10,7 @@ use pin_project_lite::pin_project;
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::loom::loom_const_fn;
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// A waiter's record: the generation it registered in, and whether a `set()`
@@ -52,16 +53,17 @@ struct Ticket {
 ///     assert!(!START.is_set());
 /// });
 /// ```
-pub struct Event {
+pub struct Event<L: ScopedRawMutex = DefaultRawMutex> {
     is_set: AtomicBool,
     /// The list state is the current generation, bumped by every `set()`
     /// that flips the flag.
-    waiters: WaitList<usize, Ticket>,
+    waiters: WaitList<usize, Ticket, L>,
 }
 
 impl Event {
     loom_const_fn! {
-        /// A new event, not set.
+        /// A new event, not set, guarded by the [`DefaultRawMutex`] (see
+        /// [`new_with_raw_mutex`](Event::new_with_raw_mutex)).
         ///
         /// # Examples
         ///
@@ -69,7 +71,27 @@ impl Event {
         /// assert!(!sluicegate::Event::new().is_set());
         /// ```
         pub const fn new() -> Event {
-            Event { is_set: AtomicBool::new(false), waiters: WaitList::new(0) }
+            Event::new_with_raw_mutex(DefaultRawMutex::new())
+        }
+    }
+}
+
+impl<L: ScopedRawMutex> Event<L> {
+    loom_const_fn! {
+        /// A new event, not set, whose wait list is guarded by `raw_mutex`
+        /// (see [`raw_mutex`](crate::raw_mutex)).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sluicegate::raw_mutex::SpinRawMutex;
+        /// use sluicegate::Event;
+        ///
+        /// static START: Event<SpinRawMutex> = Event::new_with_raw_mutex(SpinRawMutex::new());
+        /// assert!(!START.is_set());
+        /// ```
+        pub const fn new_with_raw_mutex(raw_mutex: L) -> Event<L> {
+            Event { is_set: AtomicBool::new(false), waiters: WaitList::new(0, raw_mutex) }
         }
     }
 
@@ -196,7 +218,7 @@ impl Event {
     /// ev.set();
     /// futures_lite::future::block_on(ev.wait());
     /// ```
-    pub fn wait(&self) -> EventWait<'_> {
+    pub fn wait(&self) -> EventWait<'_, L> {
         EventWait {
             event: self,
             node: Node::new(Ticket {
@@ -215,7 +237,7 @@ impl Default for Event {
     }
 }
 
-impl fmt::Debug for Event {
+impl<L: ScopedRawMutex> fmt::Debug for Event<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("is_set", &self.is_set())
@@ -243,15 +265,15 @@ pin_project! {
     /// block_on(event.wait()); // already set: ready at once
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct EventWait<'a> {
-        event: &'a Event,
+    pub struct EventWait<'a, L: ScopedRawMutex = DefaultRawMutex> {
+        event: &'a Event<L>,
         #[pin]
         node: Node<Ticket>,
         queued: bool,
         done: bool,
     }
 
-    impl PinnedDrop for EventWait<'_> {
+    impl<L: ScopedRawMutex> PinnedDrop for EventWait<'_, L> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.queued {
@@ -263,7 +285,7 @@ pin_project! {
     }
 }
 
-impl Future for EventWait<'_> {
+impl<L: ScopedRawMutex> Future for EventWait<'_, L> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -291,8 +313,9 @@ impl Future for EventWait<'_> {
             true
         } else {
             event.waiters.lock(|l| {
-                // Re-check under the lock: `set()` flips the flag before it
-                // takes the lock, so either we see it or it sees us.
+                // Re-check under the lock: `set()` flips the flag under this
+                // same lock, so either it flipped it before we got the lock
+                // (we see it) or it will find us queued.
                 if event.is_set.load(Acquire) {
                     return true;
                 }
@@ -302,8 +325,7 @@ impl Future for EventWait<'_> {
                 };
                 // SAFETY: the node is used with `event.waiters` only, and
                 // our drop unlinks it.
-                let displaced = unsafe { l.push_back(node, ticket, cx.waker().clone()) };
-                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                displaced = unsafe { l.push_back(node, ticket, cx.waker().clone()) };
                 *this.queued = true;
                 false
             })
@@ -318,7 +340,7 @@ impl Future for EventWait<'_> {
     }
 }
 
-impl fmt::Debug for EventWait<'_> {
+impl<L: ScopedRawMutex> fmt::Debug for EventWait<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventWait")
             .field("queued", &self.queued)

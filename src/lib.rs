@@ -57,10 +57,10 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `std` | yes | wait lists are guarded by `std::sync::Mutex`; implies `alloc` |
+//! | `std` | yes | [`raw_mutex::StdRawMutex`], which is then the [`raw_mutex::DefaultRawMutex`] (a spin lock without `std`); implies `alloc` |
 //! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …); the lock family (async-lock's `Mutex`, `RwLock`, `Barrier`, re-exported) and `Condition`, on targets with pointer-sized CAS |
 //! | `portable-atomic` | no | atomics from `portable-atomic`, for targets without CAS such as `thumbv6m-none-eabi`; the binary chooses how portable-atomic provides CAS (a critical-section implementation or `unsafe-assume-single-core`) |
-//! | `critical-section` | no | wait lists are guarded by a critical section (interrupt safe); takes precedence over `std`. Without `std` or `critical-section`, a spin lock is used |
+//! | `critical-section` | no | [`raw_mutex::CriticalSectionRawMutex`], for primitives shared with interrupt handlers; only primitives whose type names it use it |
 //! | `tokio` | no | `time::TokioTimer` (`tokio::time`); implies `std` |
 //! | `smol` | no | `time::AsyncIoTimer` (async-io, smol's reactor); implies `std` |
 //! | `embassy` | no | `time::EmbassyTimer` (embassy-time; the binary picks driver and queue) |
@@ -69,6 +69,15 @@
 //! the waiting futures; neither do [`time`] (but `ManualClock`), [`retry`]
 //! and [`breaker`]. The owned (`Arc`) forms, `ManualClock`, the lock family
 //! and [`Condition`] need `alloc` and a target with pointer-sized CAS.
+//!
+//! # Choosing the lock
+//!
+//! Each primitive's wait list sits behind a short blocking lock, a type
+//! parameter with a default: `Semaphore` is `Semaphore<DefaultRawMutex>`.
+//! Embedded code picks another per primitive (`Semaphore::new_with_raw_mutex(n,
+//! CriticalSectionRawMutex::new())` for one shared with an interrupt handler,
+//! `LocalRawMutex` for tasks on one executor); no feature switches it for the
+//! whole program. See [`raw_mutex`].
 //!
 //! # Cancellation
 //!
@@ -98,7 +107,6 @@ extern crate alloc;
 extern crate std;
 
 mod defer;
-mod lock;
 mod loom;
 mod wait_list;
 
@@ -107,6 +115,7 @@ pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
+pub mod raw_mutex;
 pub mod retry;
 pub mod semaphore;
 pub mod time;
@@ -159,7 +168,7 @@ pub mod futures {
     pub use crate::channel::RecvMany;
     pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub use crate::condition::{Wait, WaitUntil, WaitWhile};
+    pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
     pub use crate::retry::RetryFuture;
     pub use crate::semaphore::Acquire;

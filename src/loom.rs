@@ -1,6 +1,6 @@
 //! The one place that imports shared-memory primitives.
 //!
-//! Every atomic, cell, spin hint and mutex used in `src/` comes from here, so
+//! Every atomic, cell and spin hint used in `src/` comes from here, so
 //! that a loom build sees every shared-memory access of the crate.
 //!
 //! # The switch
@@ -27,12 +27,14 @@ mod imp {
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     }
+    pub(crate) use loom::hint::spin_loop;
+    /// Only for [`DefaultRawMutex`](crate::raw_mutex::DefaultRawMutex)
+    /// under loom, so that loom sees the wait lists' lock.
     pub(crate) use loom::sync::Mutex;
 }
 
 #[cfg(not(loom))]
 mod imp {
-    #[cfg(not(any(feature = "std", feature = "critical-section")))]
     pub(crate) use core::hint::spin_loop;
 
     pub(crate) mod atomic {
@@ -41,9 +43,6 @@ mod imp {
         #[cfg(feature = "portable-atomic")]
         pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
     }
-
-    #[cfg(all(feature = "std", not(feature = "critical-section")))]
-    pub(crate) use std::sync::Mutex;
 
     /// `core::cell::UnsafeCell` with loom's closure-based access API, so the
     /// same code compiles against both.

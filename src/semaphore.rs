@@ -13,13 +13,15 @@ use pin_project_lite::pin_project;
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::loom_const_fn;
-use crate::wait_list::{Node, WaitList, WakeBatch};
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
+use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 // The state word: the available permits shifted left by `SHIFT`, plus flags.
 const CLOSED: usize = 0b01;
-/// Set whenever the wait list is non-empty (changed only under its lock).
+/// Set whenever the wait list is non-empty or permits are owed to
+/// [`Semaphore::forget_permits`] (changed only under the list's lock).
 /// While it is set the permit count is zero and the lock-free paths stay
-/// out, so every permit goes to the queue first.
+/// out, so every permit goes to the debt and the queue first.
 ///
 /// It may also stay set for a while after the list empties: a single-permit
 /// release that hands its permit to the last waiter leaves it, because under
@@ -78,10 +80,12 @@ const SHIFT: u32 = 2;
 ///     assert_eq!(LIMIT.available_permits(), 1);
 /// });
 /// ```
-pub struct Semaphore {
+pub struct Semaphore<L: ScopedRawMutex = DefaultRawMutex> {
     state: AtomicUsize,
-    /// Each node's data is the number of permits it still needs.
-    waiters: WaitList<(), usize>,
+    /// Each node's data is the number of permits it still needs. The list
+    /// state is the debt: permits [`forget_permits`](Self::forget_permits)
+    /// still has to take from the next releases.
+    waiters: WaitList<usize, usize, L>,
 }
 
 /// Error from [`Semaphore::acquire`]: the semaphore was closed.
@@ -140,23 +144,30 @@ impl core::error::Error for TryAcquireError {}
 #[inline]
 fn check_request(n: usize) {
     assert!(
-        n <= Semaphore::MAX_PERMITS,
-        "requested {n} permits, more than Semaphore::MAX_PERMITS ({})",
-        Semaphore::MAX_PERMITS
+        n <= MAX_PERMITS,
+        "requested {n} permits, more than Semaphore::MAX_PERMITS ({MAX_PERMITS})",
     );
 }
 
+/// The most permits a semaphore can hold available (see
+/// [`Semaphore::MAX_PERMITS`]).
+const MAX_PERMITS: usize = usize::MAX >> 3;
+
 impl Semaphore {
-    /// The most permits a semaphore can hold available: `usize::MAX >> 3`.
+    /// The most permits a semaphore can hold available: `usize::MAX >> 3`
+    /// (whatever its lock).
     ///
     /// The bound applies to the available count, as in tokio. Permits held
     /// by guards come back on drop, so keep available plus held permits
     /// within it: a drop that would push the available count past it
     /// panics (see [`add_permits`](Self::add_permits)).
-    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+    pub const MAX_PERMITS: usize = MAX_PERMITS;
 
     loom_const_fn! {
-        /// A semaphore with `permits` permits.
+        /// A semaphore with `permits` permits, guarded by the
+        /// [`DefaultRawMutex`] (use
+        /// [`new_with_raw_mutex`](Semaphore::new_with_raw_mutex) to choose
+        /// another lock).
         ///
         /// # Panics
         ///
@@ -169,8 +180,36 @@ impl Semaphore {
         /// assert_eq!(sem.available_permits(), 3);
         /// ```
         pub const fn new(permits: usize) -> Semaphore {
-            assert!(permits <= Semaphore::MAX_PERMITS, "permits exceed Semaphore::MAX_PERMITS");
-            Semaphore { state: AtomicUsize::new(permits << SHIFT), waiters: WaitList::new(()) }
+            Semaphore::new_with_raw_mutex(permits, DefaultRawMutex::new())
+        }
+    }
+}
+
+impl<L: ScopedRawMutex> Semaphore<L> {
+    loom_const_fn! {
+        /// A semaphore with `permits` permits whose wait list is guarded by
+        /// `raw_mutex` (see [`raw_mutex`](crate::raw_mutex) for the choices).
+        ///
+        /// # Panics
+        ///
+        /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sluicegate::raw_mutex::SpinRawMutex;
+        /// use sluicegate::Semaphore;
+        ///
+        /// static SLOTS: Semaphore<SpinRawMutex> =
+        ///     Semaphore::new_with_raw_mutex(3, SpinRawMutex::new());
+        /// assert_eq!(SLOTS.available_permits(), 3);
+        /// ```
+        pub const fn new_with_raw_mutex(permits: usize, raw_mutex: L) -> Semaphore<L> {
+            assert!(permits <= MAX_PERMITS, "permits exceed Semaphore::MAX_PERMITS");
+            Semaphore {
+                state: AtomicUsize::new(permits << SHIFT),
+                waiters: WaitList::new(0, raw_mutex),
+            }
         }
     }
 
@@ -226,7 +265,7 @@ impl Semaphore {
     /// });
     /// ```
     #[inline]
-    pub fn acquire(&self) -> Acquire<'_> {
+    pub fn acquire(&self) -> Acquire<'_, L> {
         self.acquire_many(1)
     }
 
@@ -259,7 +298,7 @@ impl Semaphore {
     /// });
     /// ```
     #[inline]
-    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_, L> {
         check_request(n);
         Acquire {
             sem: self,
@@ -283,7 +322,7 @@ impl Semaphore {
     /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
     /// ```
     #[inline]
-    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_, L>, TryAcquireError> {
         self.try_acquire_many(1)
     }
 
@@ -305,7 +344,7 @@ impl Semaphore {
     /// assert!(sem.try_acquire_many(2).is_err());
     /// ```
     #[inline]
-    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_, L>, TryAcquireError> {
         check_request(n);
         self.try_take(n).map(|()| SemaphorePermit {
             sem: self,
@@ -356,7 +395,9 @@ impl Semaphore {
                     match l.pop_front() {
                         Some(waker) => batch.push(waker),
                         None => {
-                            self.state.fetch_and(!WAITERS, AcqRel);
+                            if l.state == 0 {
+                                self.state.fetch_and(!WAITERS, AcqRel);
+                            }
                             return false;
                         }
                     }
@@ -413,9 +454,9 @@ impl Semaphore {
     fn checked_add(state: usize, n: usize) -> usize {
         let available = state >> SHIFT;
         assert!(
-            n <= Self::MAX_PERMITS - available.min(Self::MAX_PERMITS),
+            n <= MAX_PERMITS - available.min(MAX_PERMITS),
             "adding {n} permits to {available} would exceed Semaphore::MAX_PERMITS ({})",
-            Self::MAX_PERMITS
+            MAX_PERMITS
         );
         state + (n << SHIFT)
     }
@@ -434,6 +475,12 @@ impl Semaphore {
     #[inline(never)]
     fn release_one_slow(&self) {
         let waker = self.waiters.lock(|l| {
+            if l.state > 0 {
+                // Owed to `forget_permits`: the permit goes for good.
+                l.state -= 1;
+                self.clear_waiters_if_idle(l);
+                return None;
+            }
             match l.with_front(|need| {
                 *need -= 1;
                 *need == 0
@@ -457,8 +504,8 @@ impl Semaphore {
         }
     }
 
-    /// With the list empty (under its lock): clears WAITERS and adds `n`
-    /// permits to the counter in one step.
+    /// With the list empty and nothing owed (under its lock): clears
+    /// WAITERS and adds `n` permits to the counter in one step.
     fn add_to_counter_clearing_waiters(&self, n: usize) {
         let mut cur = self.state.load(Acquire);
         loop {
@@ -474,8 +521,8 @@ impl Semaphore {
     #[inline(never)]
     fn release_many_slow(&self, n: usize) {
         // If a wake panics, the permits not yet handed over still are.
-        struct Finish<'a>(&'a Semaphore, usize);
-        impl Drop for Finish<'_> {
+        struct Finish<'a, L: ScopedRawMutex>(&'a Semaphore<L>, usize);
+        impl<L: ScopedRawMutex> Drop for Finish<'_, L> {
             fn drop(&mut self) {
                 let n = core::mem::take(&mut self.1);
                 if n > 0 {
@@ -488,6 +535,14 @@ impl Semaphore {
         let mut batch = WakeBatch::new();
         loop {
             let more = self.waiters.lock(|l| {
+                // The debt of `forget_permits` is paid first.
+                let pay = (*n).min(l.state);
+                l.state -= pay;
+                *n -= pay;
+                if pay > 0 && *n == 0 {
+                    self.clear_waiters_if_idle(l);
+                    return false;
+                }
                 while *n > 0 && !batch.is_full() {
                     let Some(satisfied) = l.with_front(|need| {
                         let take = (*n).min(*need);
@@ -516,15 +571,83 @@ impl Semaphore {
         }
     }
 
-    /// Called under the lock after a node was unlinked by its owner.
-    fn after_remove(&self, list_empty: bool) {
-        if list_empty {
+    /// Called under the lock after a node was unlinked by its owner, or a
+    /// debt paid off: clears WAITERS once nobody waits and nothing is owed.
+    fn clear_waiters_if_idle(&self, l: &List<usize, usize>) {
+        if l.is_empty() && l.state == 0 {
             self.state.fetch_and(!WAITERS, AcqRel);
         }
     }
+
+    /// Removes `n` permits from the semaphore for good: the available ones
+    /// at once, and the rest from the permits that come back later (held
+    /// permits as they are dropped, [`add_permits`](Self::add_permits),
+    /// permits given back by a cancelled acquire), before any waiter gets
+    /// them. Returns how many it removed at once.
+    ///
+    /// This is how a limit shrinks while permits are held: to go from 10 to
+    /// 6 permits, `forget_permits(4)`, whatever is in use at the moment.
+    /// Until the debt is paid, no permit is available and waiters keep
+    /// waiting; [`add_permits`](Self::add_permits) pays it off first, so a
+    /// limit that grows back before the debt is paid nets out.
+    ///
+    /// tokio's `forget_permits` removes only the available permits; this
+    /// one also takes the rest later, so the caller keeps no books. The
+    /// return value is the same (the permits removed at once).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = sluicegate::Semaphore::new(3);
+    /// let held = sem.try_acquire_many(2).unwrap();
+    /// // Shrink from 3 permits to 1 while 2 are in use.
+    /// assert_eq!(sem.forget_permits(2), 1); // the free one, at once
+    /// drop(held); // one of the two returning permits pays the rest
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        check_request(n);
+        if n == 0 {
+            return 0;
+        }
+        // Lock-free when there are enough permits and nobody waits.
+        let mut cur = self.state.load(Acquire);
+        while cur & WAITERS == 0 && cur >> SHIFT >= n {
+            match self
+                .state
+                .compare_exchange_weak(cur, cur - (n << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return n,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.waiters.lock(|l| {
+            // Releases that race us add to the counter only while WAITERS is
+            // clear, so take the counter and raise the flag in one step.
+            let mut cur = self.state.load(Acquire);
+            loop {
+                let take = (cur >> SHIFT).min(n);
+                let mut new = cur - (take << SHIFT);
+                if take < n {
+                    new |= WAITERS;
+                }
+                match self.state.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                    Ok(_) => {
+                        l.state = l.state.saturating_add(n - take);
+                        return take;
+                    }
+                    Err(actual) => cur = actual,
+                }
+            }
+        })
+    }
 }
 
-impl fmt::Debug for Semaphore {
+impl<L: ScopedRawMutex> fmt::Debug for Semaphore<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load(Relaxed);
         // The queue itself, not the WAITERS flag, which can be left over.
@@ -578,9 +701,9 @@ impl RawAcquire {
     /// The uncontended case inline (it is the whole cost of an uncontended
     /// acquire, and the callers live in other crates); the rest out of line.
     #[inline]
-    fn poll_acquire(
+    fn poll_acquire<L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        sem: &Semaphore,
+        sem: &Semaphore<L>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
         if self.phase == Phase::Start {
@@ -605,9 +728,9 @@ impl RawAcquire {
         self.poll_acquire_slow(sem, cx)
     }
 
-    fn poll_acquire_slow(
+    fn poll_acquire_slow<L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        sem: &Semaphore,
+        sem: &Semaphore<L>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
         let this = self.project();
@@ -620,6 +743,9 @@ impl RawAcquire {
                 // permits and linking the node would lose those permits.
                 // Taken only when linked; otherwise dropped after the lock.
                 let mut waker = Some(cx.waker().clone());
+                // A node holds no waker before its first push; were it to,
+                // that one too is dropped after the lock.
+                let mut displaced = None;
                 let res = sem.waiters.lock(|l| {
                     // Take what is there and announce a waiter in one step;
                     // releases that raced us are in `cur`.
@@ -647,9 +773,8 @@ impl RawAcquire {
                             Ok(_) => {
                                 // SAFETY: the node is used with `sem.waiters`
                                 // only; `Acquire*`'s drop unlinks it.
-                                let displaced =
+                                displaced =
                                     unsafe { l.push_back(node, n - take, waker.take().unwrap()) };
-                                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
                                 return Poll::Pending;
                             }
                             Err(actual) => cur = actual,
@@ -679,7 +804,7 @@ impl RawAcquire {
                     if sem.state.load(Acquire) & CLOSED != 0 {
                         // SAFETY: as above.
                         if unsafe { l.remove(node) } {
-                            sem.after_remove(l.is_empty());
+                            sem.clear_waiters_if_idle(l);
                         }
                         return (Poll::Ready(Err(AcquireError(()))), n - need);
                     }
@@ -699,13 +824,13 @@ impl RawAcquire {
 
     /// Gives back whatever a queued acquisition was handed; used by `Drop`.
     #[inline]
-    fn cancel(self: Pin<&mut Self>, sem: &Semaphore) {
+    fn cancel<L: ScopedRawMutex>(self: Pin<&mut Self>, sem: &Semaphore<L>) {
         if self.phase == Phase::Queued {
             self.cancel_queued(sem);
         }
     }
 
-    fn cancel_queued(self: Pin<&mut Self>, sem: &Semaphore) {
+    fn cancel_queued<L: ScopedRawMutex>(self: Pin<&mut Self>, sem: &Semaphore<L>) {
         let this = self.project();
         *this.phase = Phase::Done;
         let node = this.node.into_ref();
@@ -714,7 +839,7 @@ impl RawAcquire {
             // SAFETY: the node is used with `sem.waiters` only.
             unsafe {
                 if l.remove(node) {
-                    sem.after_remove(l.is_empty());
+                    sem.clear_waiters_if_idle(l);
                 }
                 l.with_node(node, |need, _| n - *need)
             }
@@ -746,13 +871,13 @@ pin_project! {
     /// assert_eq!(sem.available_permits(), 1);
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Acquire<'a> {
-        sem: &'a Semaphore,
+    pub struct Acquire<'a, L: ScopedRawMutex = DefaultRawMutex> {
+        sem: &'a Semaphore<L>,
         #[pin]
         raw: RawAcquire,
     }
 
-    impl PinnedDrop for Acquire<'_> {
+    impl<L: ScopedRawMutex> PinnedDrop for Acquire<'_, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -761,8 +886,8 @@ pin_project! {
     }
 }
 
-impl<'a> Future for Acquire<'a> {
-    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+impl<'a, L: ScopedRawMutex> Future for Acquire<'a, L> {
+    type Output = Result<SemaphorePermit<'a, L>, AcquireError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -775,7 +900,7 @@ impl<'a> Future for Acquire<'a> {
     }
 }
 
-impl fmt::Debug for Acquire<'_> {
+impl<L: ScopedRawMutex> fmt::Debug for Acquire<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
             .field("permits", &self.raw.n)
@@ -805,12 +930,12 @@ impl fmt::Debug for Acquire<'_> {
 /// assert_eq!(sem.available_permits(), 1);
 /// ```
 #[must_use = "dropping the permit returns it to the semaphore at once"]
-pub struct SemaphorePermit<'a> {
-    sem: &'a Semaphore,
+pub struct SemaphorePermit<'a, L: ScopedRawMutex = DefaultRawMutex> {
+    sem: &'a Semaphore<L>,
     permits: usize,
 }
 
-impl<'a> SemaphorePermit<'a> {
+impl<'a, L: ScopedRawMutex> SemaphorePermit<'a, L> {
     /// How many permits this guard holds.
     ///
     /// # Examples
@@ -833,7 +958,7 @@ impl<'a> SemaphorePermit<'a> {
     /// assert!(core::ptr::eq(p.semaphore(), &sem));
     /// assert_eq!(p.semaphore().available_permits(), 1);
     /// ```
-    pub fn semaphore(&self) -> &'a Semaphore {
+    pub fn semaphore(&self) -> &'a Semaphore<L> {
         self.sem
     }
 
@@ -895,14 +1020,14 @@ impl<'a> SemaphorePermit<'a> {
     }
 }
 
-impl Drop for SemaphorePermit<'_> {
+impl<L: ScopedRawMutex> Drop for SemaphorePermit<'_, L> {
     #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }
 }
 
-impl fmt::Debug for SemaphorePermit<'_> {
+impl<L: ScopedRawMutex> fmt::Debug for SemaphorePermit<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SemaphorePermit")
             .field("permits", &self.permits)
@@ -917,7 +1042,7 @@ impl fmt::Debug for SemaphorePermit<'_> {
 mod owned {
     use super::*;
 
-    impl Semaphore {
+    impl<L: ScopedRawMutex> Semaphore<L> {
         /// [`acquire`](Self::acquire) on an `Arc`, returning a `'static`
         /// permit that keeps the semaphore alive.
         ///
@@ -939,7 +1064,7 @@ mod owned {
         /// drop(permit);
         /// assert_eq!(sem.available_permits(), 1);
         /// ```
-        pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+        pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned<L> {
             self.acquire_many_owned(1)
         }
 
@@ -965,7 +1090,7 @@ mod owned {
         /// let p = futures_lite::future::block_on(sem.clone().acquire_many_owned(2)).unwrap();
         /// assert_eq!(p.num_permits(), 2);
         /// ```
-        pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+        pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned<L> {
             check_request(n);
             AcquireOwned {
                 sem: self,
@@ -987,7 +1112,9 @@ mod owned {
         /// let p = sem.clone().try_acquire_owned().unwrap();
         /// assert!(sem.clone().try_acquire_owned().is_err());
         /// ```
-        pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        pub fn try_acquire_owned(
+            self: Arc<Self>,
+        ) -> Result<OwnedSemaphorePermit<L>, TryAcquireError> {
             self.try_acquire_many_owned(1)
         }
 
@@ -1011,7 +1138,7 @@ mod owned {
         pub fn try_acquire_many_owned(
             self: Arc<Self>,
             n: usize,
-        ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        ) -> Result<OwnedSemaphorePermit<L>, TryAcquireError> {
             check_request(n);
             self.try_take(n)?;
             Ok(OwnedSemaphorePermit {
@@ -1042,13 +1169,13 @@ mod owned {
         /// assert_eq!(sem.available_permits(), 1);
         /// ```
         #[must_use = "futures do nothing unless polled"]
-        pub struct AcquireOwned {
-            sem: Arc<Semaphore>,
+        pub struct AcquireOwned<L: ScopedRawMutex = DefaultRawMutex> {
+            sem: Arc<Semaphore<L>>,
             #[pin]
             raw: RawAcquire,
         }
 
-        impl PinnedDrop for AcquireOwned {
+        impl<L: ScopedRawMutex> PinnedDrop for AcquireOwned<L> {
             #[inline]
             fn drop(this: Pin<&mut Self>) {
                 let this = this.project();
@@ -1057,8 +1184,8 @@ mod owned {
         }
     }
 
-    impl Future for AcquireOwned {
-        type Output = Result<OwnedSemaphorePermit, AcquireError>;
+    impl<L: ScopedRawMutex> Future for AcquireOwned<L> {
+        type Output = Result<OwnedSemaphorePermit<L>, AcquireError>;
 
         #[inline]
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -1075,7 +1202,7 @@ mod owned {
         }
     }
 
-    impl fmt::Debug for AcquireOwned {
+    impl<L: ScopedRawMutex> fmt::Debug for AcquireOwned<L> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("AcquireOwned")
                 .field("permits", &self.raw.n)
@@ -1102,12 +1229,12 @@ mod owned {
     /// assert_eq!(p.num_permits(), 2);
     /// ```
     #[must_use = "dropping the permit returns it to the semaphore at once"]
-    pub struct OwnedSemaphorePermit {
-        sem: Arc<Semaphore>,
+    pub struct OwnedSemaphorePermit<L: ScopedRawMutex = DefaultRawMutex> {
+        sem: Arc<Semaphore<L>>,
         permits: usize,
     }
 
-    impl OwnedSemaphorePermit {
+    impl<L: ScopedRawMutex> OwnedSemaphorePermit<L> {
         /// How many permits this guard holds.
         ///
         /// # Examples
@@ -1131,7 +1258,7 @@ mod owned {
         /// let p = sem.clone().try_acquire_owned().unwrap();
         /// assert!(Arc::ptr_eq(p.semaphore(), &sem));
         /// ```
-        pub fn semaphore(&self) -> &Arc<Semaphore> {
+        pub fn semaphore(&self) -> &Arc<Semaphore<L>> {
             &self.sem
         }
 
@@ -1195,14 +1322,14 @@ mod owned {
         }
     }
 
-    impl Drop for OwnedSemaphorePermit {
+    impl<L: ScopedRawMutex> Drop for OwnedSemaphorePermit<L> {
         #[inline]
         fn drop(&mut self) {
             self.sem.release(self.permits);
         }
     }
 
-    impl fmt::Debug for OwnedSemaphorePermit {
+    impl<L: ScopedRawMutex> fmt::Debug for OwnedSemaphorePermit<L> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("OwnedSemaphorePermit")
                 .field("permits", &self.permits)

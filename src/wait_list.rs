@@ -15,9 +15,9 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::Waker;
 
-use crate::lock::Lock;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::UnsafeCell;
+use crate::raw_mutex::{Lock, ScopedRawMutex};
 
 type Link<T> = Option<NonNull<Node<T>>>;
 
@@ -36,8 +36,8 @@ type Link<T> = Option<NonNull<Node<T>>>;
 ///   is what makes the raw pointers sound to follow.
 /// - `NodeInner::linked` is true exactly when the node is reachable from
 ///   `head`; `head` and `tail` are both `None` or both `Some`.
-pub(crate) struct WaitList<S, T> {
-    lock: Lock<List<S, T>>,
+pub(crate) struct WaitList<S, T, L> {
+    lock: Lock<List<S, T>, L>,
 }
 
 /// The locked contents of a [`WaitList`]; only reachable inside
@@ -73,6 +73,11 @@ struct NodeInner<T> {
     linked: bool,
     waker: Option<Waker>,
     data: T,
+    /// The list the node was last pushed onto, to catch (in debug builds,
+    /// and so under miri) a node used with another list, which would
+    /// corrupt both.
+    #[cfg(debug_assertions)]
+    owner: *const (),
 }
 
 // SAFETY: a node's contents are only accessed under its list's lock, from
@@ -91,6 +96,8 @@ impl<T> Node<T> {
                 linked: false,
                 waker: None,
                 data,
+                #[cfg(debug_assertions)]
+                owner: core::ptr::null(),
             }),
             popped: AtomicBool::new(false),
             _pin: PhantomPinned,
@@ -123,13 +130,15 @@ unsafe fn with_inner<T, R>(ptr: NonNull<Node<T>>, f: impl FnOnce(&mut NodeInner<
     unsafe { ptr.as_ref().inner.with_mut(|inner| f(&mut *inner)) }
 }
 
-impl<S, T> WaitList<S, T> {
+impl<S, T, L> WaitList<S, T, L> {
     crate::loom::loom_const_fn! {
-        pub(crate) const fn new(state: S) -> WaitList<S, T> {
-            WaitList { lock: Lock::new(List::new(state)) }
+        pub(crate) const fn new(state: S, raw: L) -> WaitList<S, T, L> {
+            WaitList { lock: Lock::new(List::new(state), raw) }
         }
     }
+}
 
+impl<S, T, L: ScopedRawMutex> WaitList<S, T, L> {
     /// Runs `f` with the list locked.
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> R {
@@ -177,10 +186,20 @@ impl<S, T> List<S, T> {
         let tail = self.tail;
         // Only the owner reads it, and the owner is the one pushing.
         node.popped.store(false, Ordering::Relaxed);
+        #[cfg(debug_assertions)]
+        let owner = self.address();
         // SAFETY: `node` is alive (we hold a reference) and we hold the lock.
         let displaced = unsafe {
             with_inner(ptr, |n| {
                 debug_assert!(!n.linked, "node linked twice");
+                #[cfg(debug_assertions)]
+                {
+                    debug_assert!(
+                        n.owner.is_null() || n.owner == owner,
+                        "a node pushed onto a second list"
+                    );
+                    n.owner = owner;
+                }
                 n.prev = tail;
                 n.next = None;
                 n.linked = true;
@@ -197,10 +216,44 @@ impl<S, T> List<S, T> {
         displaced
     }
 
-    /// Unlinks `ptr`, which must be linked into this list.
-    fn unlink(&mut self, ptr: NonNull<Node<T>>) {
+    /// This list's address, recorded in the nodes pushed onto it (debug
+    /// builds only).
+    #[cfg(debug_assertions)]
+    fn address(&self) -> *const () {
+        (self as *const Self).cast()
+    }
+
+    /// Panics (in debug builds) if `ptr` was last pushed onto another list.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points at a live node, and the caller holds this list's lock.
+    #[inline]
+    unsafe fn debug_check_owner(&self, ptr: NonNull<Node<T>>) {
+        #[cfg(debug_assertions)]
+        {
+            let owner = self.address();
+            // SAFETY: alive, lock held (caller).
+            let used_with = unsafe { with_inner(ptr, |n| n.owner) };
+            assert!(
+                used_with.is_null() || used_with == owner,
+                "a node used with a list it was not pushed onto"
+            );
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = ptr;
+    }
+
+    /// Unlinks `ptr` and mends the links around it.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is linked into *this* list (so it is alive, and so are its
+    /// neighbours), and the caller holds this list's lock. Unlinking a node
+    /// of another list would splice that list's neighbours into this one.
+    unsafe fn unlink(&mut self, ptr: NonNull<Node<T>>) {
         // SAFETY: `ptr` is linked into this list, so it is alive, and we hold
-        // the lock (type invariants); likewise its neighbours.
+        // the lock (caller); likewise its neighbours (type invariants).
         unsafe {
             let (prev, next) = with_inner(ptr, |n| {
                 n.linked = false;
@@ -225,9 +278,14 @@ impl<S, T> List<S, T> {
     pub(crate) unsafe fn remove(&mut self, node: Pin<&Node<T>>) -> bool {
         let ptr = NonNull::from(node.get_ref());
         // SAFETY: alive (we hold a reference); lock held; used with this list.
-        let linked = unsafe { with_inner(ptr, |n| n.linked) };
+        let linked = unsafe {
+            self.debug_check_owner(ptr);
+            with_inner(ptr, |n| n.linked)
+        };
         if linked {
-            self.unlink(ptr);
+            // SAFETY: linked, and used with this list only (caller), so
+            // linked into this list; lock held.
+            unsafe { self.unlink(ptr) };
         }
         linked
     }
@@ -242,8 +300,12 @@ impl<S, T> List<S, T> {
         node: Pin<&Node<T>>,
         f: impl FnOnce(&mut T, bool) -> R,
     ) -> R {
+        let ptr = NonNull::from(node.get_ref());
         // SAFETY: alive (we hold a reference); lock held; used with this list.
-        unsafe { with_inner(NonNull::from(node.get_ref()), |n| f(&mut n.data, n.linked)) }
+        unsafe {
+            self.debug_check_owner(ptr);
+            with_inner(ptr, |n| f(&mut n.data, n.linked))
+        }
     }
 
     /// Stores `waker` in a linked `node` unless it would wake the same task.
@@ -255,9 +317,11 @@ impl<S, T> List<S, T> {
     /// `node` is used with this list only.
     #[must_use = "drop the displaced waker after releasing the lock"]
     pub(crate) unsafe fn set_waker(&mut self, node: Pin<&Node<T>>, waker: &Waker) -> Option<Waker> {
+        let ptr = NonNull::from(node.get_ref());
         // SAFETY: alive (we hold a reference); lock held; used with this list.
         unsafe {
-            with_inner(NonNull::from(node.get_ref()), |n| match &mut n.waker {
+            self.debug_check_owner(ptr);
+            with_inner(ptr, |n| match &mut n.waker {
                 Some(w) if w.will_wake(waker) => None,
                 slot => slot.replace(waker.clone()),
             })
@@ -275,7 +339,9 @@ impl<S, T> List<S, T> {
     /// Marks the node [`Node::popped`].
     pub(crate) fn pop_front(&mut self) -> Option<Option<Waker>> {
         let head = self.head?;
-        self.unlink(head);
+        // SAFETY: the head is linked into this list; lock held (we have
+        // `&mut` to the locked list).
+        unsafe { self.unlink(head) };
         // SAFETY: `head` was linked a moment ago, so its owner has not dropped
         // it (it would have had to take this lock to unlink it, or to see
         // `popped`, set only below); lock held.
@@ -295,7 +361,7 @@ impl<S, T> Drop for List<S, T> {
     }
 }
 
-impl<S: core::fmt::Debug, T> core::fmt::Debug for WaitList<S, T> {
+impl<S, T, L> core::fmt::Debug for WaitList<S, T, L> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WaitList").finish_non_exhaustive()
     }
@@ -366,6 +432,7 @@ impl Drop for WakeBatch {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::raw_mutex::DefaultRawMutex;
     use core::pin::pin;
     use std::vec::Vec;
 
@@ -373,7 +440,7 @@ mod tests {
         Waker::noop().clone()
     }
 
-    fn order(list: &WaitList<(), u32>) -> Vec<u32> {
+    fn order(list: &WaitList<(), u32, DefaultRawMutex>) -> Vec<u32> {
         let mut out = Vec::new();
         list.lock(|l| {
             let mut cur = l.head;
@@ -392,7 +459,7 @@ mod tests {
 
     #[test]
     fn push_pop_remove_keep_fifo_order() {
-        let list: WaitList<(), u32> = WaitList::new(());
+        let list: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
         let a = pin!(Node::new(0));
         let b = pin!(Node::new(0));
         let c = pin!(Node::new(0));
@@ -429,7 +496,7 @@ mod tests {
 
     #[test]
     fn popped_is_set_by_pop_front_only_and_cleared_by_push() {
-        let list: WaitList<(), u32> = WaitList::new(());
+        let list: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
         let a = pin!(Node::new(0));
         let b = pin!(Node::new(0));
         // SAFETY: each node is used with `list` only and removed before the end.
@@ -463,7 +530,7 @@ mod tests {
             fn wake(self: Arc<Self>) {}
         }
         let (first, second) = (Arc::new(Task), Arc::new(Task));
-        let list: WaitList<(), u32> = WaitList::new(());
+        let list: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
         let a = pin!(Node::new(0));
         // SAFETY: `a` is used with `list` only and removed before the end.
         unsafe {
@@ -491,6 +558,33 @@ mod tests {
             assert_eq!(Arc::strong_count(&second), 1);
             assert!(list.lock(|l| l.remove(a.as_ref())));
         }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    fn a_node_used_with_another_list_is_caught_in_debug_builds() {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        let first: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
+        let second: WaitList<(), u32, DefaultRawMutex> =
+            WaitList::new((), DefaultRawMutex::new());
+        let node = pin!(Node::new(0));
+        // SAFETY: `node` is used with `first` and removed before the end.
+        unsafe { assert!(first.lock(|l| l.push_back(node.as_ref(), 1, noop())).is_none()) };
+        // A contract breach on purpose: the owner check runs before the
+        // node or either list is touched, and stops it.
+        let caught = |f: &dyn Fn(&mut List<(), u32>)| {
+            catch_unwind(AssertUnwindSafe(|| second.lock(|l| f(l)))).is_err()
+        };
+        // SAFETY: none (see above); the check panics first.
+        assert!(caught(&|l| drop(unsafe { l.remove(node.as_ref()) })));
+        // SAFETY: as above.
+        assert!(caught(&|l| unsafe { l.with_node(node.as_ref(), |_, _| ()) }));
+        // SAFETY: as above.
+        assert!(caught(&|l| drop(unsafe { l.set_waker(node.as_ref(), &noop()) })));
+        assert_eq!(order(&first), [1]);
+        assert!(second.lock(|l| l.is_empty()));
+        // SAFETY: `node` is used with `first`.
+        assert!(unsafe { first.lock(|l| l.remove(node.as_ref())) });
     }
 
     #[test]

@@ -346,7 +346,7 @@ fn wait_until_dropped_after_notify_passes_the_notification_on() {
 }
 
 #[test]
-#[should_panic(expected = "`Wait` polled after completion")]
+#[should_panic(expected = "`ConditionWait` polled after completion")]
 fn polling_a_completed_wait_panics() {
     let m = Mutex::new(());
     let cond = Condition::new();

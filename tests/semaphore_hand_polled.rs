@@ -1162,3 +1162,113 @@ fn a_panicking_wake_in_a_close_spanning_several_batches_still_fails_every_waiter
     assert!(waiters.iter().all(|w| w.woken()));
     assert!(waiters.iter_mut().all(|w| w.ready().is_err()));
 }
+
+// ---------------------------------------------------------------------------
+// Shrinking: `forget_permits`.
+
+#[test]
+fn forget_permits_takes_available_permits_at_once() {
+    let sem = Semaphore::new(5);
+    assert_eq!(sem.forget_permits(2), 2);
+    assert_eq!(sem.available_permits(), 3);
+    assert_eq!(sem.forget_permits(0), 0);
+    assert!(sem.try_acquire_many(3).is_ok());
+}
+
+#[test]
+fn forget_permits_while_held_takes_the_rest_from_returning_permits() {
+    let sem = Semaphore::new(4);
+    let mut held: Vec<_> = (0..3).map(|_| sem.try_acquire().unwrap()).collect();
+    // Shrink from 4 to 1 with 3 in use: one at once, two owed.
+    assert_eq!(sem.forget_permits(3), 1);
+    assert_eq!(sem.available_permits(), 0);
+    held.pop();
+    assert_eq!(sem.available_permits(), 0, "the first return pays the debt");
+    held.pop();
+    assert_eq!(sem.available_permits(), 0, "so does the second");
+    held.pop();
+    assert_eq!(sem.available_permits(), 1, "the new limit");
+    assert!(sem.try_acquire().is_ok());
+}
+
+#[test]
+fn forget_permits_debt_is_paid_before_queued_waiters() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut waiter = polled(sem.acquire());
+    waiter.pending();
+    assert_eq!(sem.forget_permits(1), 0);
+    drop(held);
+    assert_eq!(waiter.wakes(), 0, "the returned permit was owed");
+    waiter.pending();
+    sem.add_permits(1);
+    assert_eq!(waiter.wakes(), 1);
+    assert_eq!(waiter.ready().unwrap().num_permits(), 1);
+}
+
+#[test]
+fn a_release_larger_than_the_debt_pays_it_and_serves_waiters_with_the_rest() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut waiter = polled(sem.acquire_many(2));
+    waiter.pending();
+    assert_eq!(sem.forget_permits(2), 0);
+    sem.add_permits(3); // two pay the debt, one goes to the waiter
+    assert_eq!(waiter.wakes(), 0, "the waiter still needs one more");
+    drop(held);
+    assert_eq!(waiter.wakes(), 1);
+    drop(waiter.ready().unwrap());
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn add_permits_pays_the_debt_first_so_a_limit_that_grows_back_nets_out() {
+    let sem = Semaphore::new(2);
+    let held = sem.try_acquire_many(2).unwrap();
+    assert_eq!(sem.forget_permits(2), 0); // shrink 2 -> 0 while both are held
+    sem.add_permits(2); // and back to 2 before either came back
+    assert_eq!(sem.available_permits(), 0, "the add paid the debt");
+    drop(held);
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn forget_permits_takes_partial_permits_given_back_by_a_cancelled_waiter() {
+    let sem = Semaphore::new(0);
+    let mut waiter = polled(sem.acquire_many(3));
+    waiter.pending();
+    sem.add_permits(2); // the waiter holds 2 of its 3
+    assert_eq!(sem.forget_permits(1), 0);
+    drop(waiter); // gives its 2 back: 1 pays the debt, 1 is available
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.try_acquire().is_ok(), "nothing owed, nobody waiting");
+}
+
+#[test]
+fn after_the_debt_is_paid_the_lock_free_paths_run_again() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    sem.forget_permits(1);
+    drop(held);
+    sem.add_permits(1);
+    assert_eq!(sem.available_permits(), 1);
+    let p = sem.try_acquire().unwrap();
+    drop(p);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn forget_permits_on_a_closed_semaphore_still_shrinks_it() {
+    let sem = Semaphore::new(2);
+    let held = sem.try_acquire().unwrap();
+    sem.close();
+    assert_eq!(sem.forget_permits(2), 1);
+    drop(held);
+    assert_eq!(sem.available_permits(), 0);
+}
+
+#[test]
+#[should_panic(expected = "Semaphore::MAX_PERMITS")]
+fn forget_permits_beyond_the_maximum_panics_naming_the_limit() {
+    Semaphore::new(0).forget_permits(MAX + 1);
+}

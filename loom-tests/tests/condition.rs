@@ -11,7 +11,7 @@ use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
-use sluicegate::futures::Wait;
+use sluicegate::futures::ConditionWait;
 use sluicegate::{Condition, Mutex, MutexGuard};
 use sluicegate_loom_tests::{block_on, model, thread, Polled};
 
@@ -20,7 +20,7 @@ use sluicegate_loom_tests::{block_on, model, thread, Polled};
 fn queued<'a, T: Send>(
     cond: &'a Condition,
     m: &'a Mutex<T>,
-) -> Polled<Wait<'a, MutexGuard<'a, T>>> {
+) -> Polled<ConditionWait<'a, MutexGuard<'a, T>>> {
     let mut w = Polled::new(cond.wait(m.try_lock().unwrap()));
     assert!(w.poll().is_pending());
     w

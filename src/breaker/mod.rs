@@ -46,8 +46,8 @@ use core::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::defer::Defer;
-use crate::lock::Lock;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::raw_mutex::{DefaultRawMutex, Lock};
 use crate::time::Clock;
 
 mod machine;
@@ -432,7 +432,7 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
         let machine = StateMachine::new(config, recovery);
         Self {
             word: AtomicUsize::new(word_of(&machine)),
-            machine: Lock::new(machine),
+            machine: Lock::new(machine, DefaultRawMutex::new()),
             clock,
             hook: NoHook,
             successes: AtomicUsize::new(0),

@@ -40,6 +40,7 @@ use pin_project_lite::pin_project;
 use super::error::{RecvError, TryRecvError, TrySendError};
 use super::{Buffer, Completion, Storage, Tracked};
 use crate::defer::Defer;
+use crate::raw_mutex::DefaultRawMutex;
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// `close()` was called (or every sender, or every receiver, is gone).
@@ -54,7 +55,7 @@ pub(crate) type Locked<T, S, K> = List<Core<T, S, K>, Option<T>>;
 
 /// What every flavour shares: the lock, its state and the capacity.
 pub(crate) struct Chan<T, S: Storage, K: Completion> {
-    waiters: WaitList<Core<T, S, K>, Option<T>>,
+    waiters: WaitList<Core<T, S, K>, Option<T>, DefaultRawMutex>,
     cap: usize,
 }
 
@@ -317,18 +318,21 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
     pub(crate) fn with_buffer(mut buf: S::Buffer<T>) -> Self {
         let cap = buf.slots().len();
         Self {
-            waiters: WaitList::new(Core {
-                buf,
-                cap,
-                head: 0,
-                len: 0,
-                handed: 0,
-                reserved: 0,
-                flags: 0,
-                senders: List::new(()),
-                closers: List::new(()),
-                track: K::INIT,
-            }),
+            waiters: WaitList::new(
+                Core {
+                    buf,
+                    cap,
+                    head: 0,
+                    len: 0,
+                    handed: 0,
+                    reserved: 0,
+                    flags: 0,
+                    senders: List::new(()),
+                    closers: List::new(()),
+                    track: K::INIT,
+                },
+                DefaultRawMutex::new(),
+            ),
             cap,
         }
     }
@@ -1258,7 +1262,7 @@ impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
                     senders: List::new(()),
                     closers: List::new(()),
                     track: K::INIT,
-                }),
+                }, DefaultRawMutex::new()),
                 cap: N,
             }
         }

@@ -13,8 +13,8 @@ use core::time::Duration;
 use pin_project_lite::pin_project;
 
 use super::{Clock, Timer};
-use crate::lock::Lock;
 use crate::loom::atomic::{AtomicBool, Ordering::*};
+use crate::raw_mutex::{DefaultRawMutex, Lock};
 
 /// A virtual clock: time stands still until [`advance`](Self::advance)
 /// moves it, and then every sleep that became due wakes, under any executor.
@@ -75,11 +75,14 @@ impl ManualClock {
     pub fn new() -> Self {
         Self {
             shared: Arc::new(Shared {
-                state: Lock::new(State {
-                    now: Duration::ZERO,
-                    sleepers: BTreeMap::new(),
-                    next_id: 0,
-                }),
+                state: Lock::new(
+                    State {
+                        now: Duration::ZERO,
+                        sleepers: BTreeMap::new(),
+                        next_id: 0,
+                    },
+                    DefaultRawMutex::new(),
+                ),
             }),
         }
     }
@@ -214,7 +217,7 @@ impl ManualClock {
             clock: self.clone(),
             waker: Arc::new(FlagWaker {
                 woken: AtomicBool::new(false),
-                outer: Lock::new(None),
+                outer: Lock::new(None, DefaultRawMutex::new()),
             }),
             future,
         }
