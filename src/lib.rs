@@ -161,7 +161,7 @@ pub mod futures {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{Wait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
-    pub use crate::retry::RetryFuture;
+    pub use crate::retry::Run;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;

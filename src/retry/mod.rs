@@ -757,7 +757,7 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     /// assert_eq!(r.unwrap_err().reason(), StopReason::MaxAttempts);
     /// assert_eq!(attempts, 5);
     /// ```
-    pub fn run<Op, Fut, O, E>(self, op: Op) -> RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
+    pub fn run<Op, Fut, O, E>(self, op: Op) -> Run<'b, B, T, If, Hook, After, Op, Fut>
     where
         T: Timer + Clock,
         B: Iterator<Item = Duration>,
@@ -767,7 +767,7 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
         Hook: OnRetry<E>,
         After: RetryAfter<E>,
     {
-        RetryFuture {
+        Run {
             retry: self,
             op,
             attempts: 0,
@@ -831,7 +831,7 @@ pin_project! {
     /// assert_eq!(attempts, 1);
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
+    pub struct Run<'b, B, T, If, Hook, After, Op, Fut>
     where
         T: Timer,
         T: Clock,
@@ -889,8 +889,7 @@ where
     }
 }
 
-impl<B, T, If, Hook, After, Op, Fut, O, E> Future
-    for RetryFuture<'_, B, T, If, Hook, After, Op, Fut>
+impl<B, T, If, Hook, After, Op, Fut, O, E> Future for Run<'_, B, T, If, Hook, After, Op, Fut>
 where
     T: Timer + Clock,
     B: Iterator<Item = Duration>,
@@ -959,13 +958,13 @@ where
                     }
                     this.state.set(State::Idle);
                 }
-                StateProj::Done => panic!("`RetryFuture` polled after completion"),
+                StateProj::Done => panic!("`retry::Run` polled after completion"),
             }
         }
     }
 }
 
-impl<B, T, If, Hook, After, Op, Fut> fmt::Debug for RetryFuture<'_, B, T, If, Hook, After, Op, Fut>
+impl<B, T, If, Hook, After, Op, Fut> fmt::Debug for Run<'_, B, T, If, Hook, After, Op, Fut>
 where
     T: Timer + Clock,
 {
@@ -976,7 +975,7 @@ where
             State::Sleeping { .. } => "sleeping",
             State::Done => "done",
         };
-        f.debug_struct("RetryFuture")
+        f.debug_struct("Run")
             .field("attempts", &self.attempts)
             .field("state", &state)
             .finish_non_exhaustive()
