@@ -298,6 +298,54 @@ fn a_stored_retry_runs_concurrently_from_two_futures() {
 }
 
 #[test]
+fn clones_of_a_seeded_default_rng_draw_distinct_streams_that_the_seed_replays() {
+    use sluicegate::retry::{DefaultRng, RandomSource};
+    // The first few values of each of three clones, in the order cloned.
+    let streams = |seed| {
+        let parent = DefaultRng::from_seed(seed);
+        (0..3)
+            .map(|_| {
+                let mut child = parent.clone();
+                (0..4).map(|_| child.next_u64()).collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let seven = streams(7);
+    assert_eq!(seven, streams(7), "the same seed forks the same streams");
+    assert_ne!(seven[0], seven[1], "two clones, two streams");
+    assert_ne!(seven[1], seven[2]);
+    assert_ne!(seven[0], seven[2]);
+    assert_ne!(seven, streams(8), "another seed, other streams");
+}
+
+#[test]
+fn a_stored_seeded_policy_jitters_each_run_anew_and_its_seed_replays_the_runs() {
+    use sluicegate::retry::{DefaultRng, Jitter, RetryError};
+    // The jittered delays of two runs of one stored retry.
+    let two_runs = |seed| {
+        let clock = ManualClock::new();
+        let delays = Mutex::new(Vec::new());
+        let backoff = Backoff::exponential(ms(100))
+            .jitter(Jitter::Full)
+            .rng(DefaultRng::from_seed(seed));
+        let retry = Retry::new(RetryPolicy::new(backoff).max_attempts(4), &clock)
+            .on_retry(|_, _: &&str, delay| delays.lock().unwrap().push(delay));
+        (0..2)
+            .map(|_| {
+                let run = retry.run(flaky(u32::MAX, Arc::new(AtomicU32::new(0))));
+                let _: RetryError<_> =
+                    futures_lite::future::block_on(clock.auto_advance(run)).unwrap_err();
+                std::mem::take(&mut *delays.lock().unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let runs = two_runs(7);
+    assert_eq!(runs[0].len(), 3);
+    assert_ne!(runs[0], runs[1], "each run draws its own jitter");
+    assert_eq!(runs, two_runs(7), "the seed replays both runs");
+}
+
+#[test]
 fn a_budget_keeps_three_decimals_of_its_ratio() {
     let budget = RetryBudget::new(10, 1.001);
     budget.record_failure();
