@@ -437,6 +437,23 @@ fn a_panicking_recovery_schedule_leaves_neither_a_stuck_trial_nor_a_stale_state(
 }
 
 #[test]
+fn retry_and_breaker_share_one_any_error_and_one_no_hook() {
+    use sluicegate::breaker::{FailureClassifier, StateChangeHook};
+    use sluicegate::retry::{OnRetry, RetryIf};
+    use sluicegate::{breaker, retry};
+    fn same_type<T>(_: T, _: T) {}
+    same_type(breaker::AnyError, retry::AnyError);
+    same_type(breaker::NoHook, retry::NoHook);
+    let mut any = retry::AnyError;
+    assert!(any.should_retry(&"refused") && any.is_failure(&"refused"));
+    retry::NoHook.on_retry(1, &"refused", Duration::ZERO);
+    retry::NoHook.on_state_change(StateChange {
+        from: State::Closed,
+        to: State::Open,
+    });
+}
+
+#[test]
 fn breaker_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}

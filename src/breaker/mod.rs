@@ -161,16 +161,16 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
 /// Decides whether an operation's error counts as a failure of the
 /// service; see [`CircuitBreaker::call_with`]. Errors that do not count
 /// are recorded as successes: the service answered. Implemented by
-/// `FnMut(&E) -> bool` closures and [`AllErrors`].
+/// `FnMut(&E) -> bool` closures and [`AnyError`].
 ///
 /// # Examples
 ///
 /// ```
-/// use sluicegate::breaker::{AllErrors, FailureClassifier};
+/// use sluicegate::breaker::{AnyError, FailureClassifier};
 /// let mut server_errors = |status: &u16| *status >= 500;
 /// assert!(server_errors.is_failure(&503));
 /// assert!(!server_errors.is_failure(&404));
-/// assert!(AllErrors.is_failure(&404));
+/// assert!(AnyError.is_failure(&404));
 /// ```
 pub trait FailureClassifier<E> {
     /// `true` if `error` counts as a failure.
@@ -190,19 +190,13 @@ pub trait FailureClassifier<E> {
     fn is_failure(&mut self, error: &E) -> bool;
 }
 
-/// Every error counts as a failure: the classifier of
-/// [`CircuitBreaker::call`].
-///
-/// # Examples
-///
-/// ```
-/// use sluicegate::breaker::{AllErrors, FailureClassifier};
-/// assert!(FailureClassifier::<&str>::is_failure(&mut AllErrors, &"not found"));
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AllErrors;
+/// The classifier of [`CircuitBreaker::call`]: every error counts as a
+/// failure. The same type as [`retry::AnyError`](crate::retry::AnyError),
+/// re-exported.
+#[doc(no_inline)]
+pub use crate::retry::AnyError;
 
-impl<E> FailureClassifier<E> for AllErrors {
+impl<E> FailureClassifier<E> for AnyError {
     #[inline]
     fn is_failure(&mut self, _: &E) -> bool {
         true
@@ -250,16 +244,10 @@ pub trait StateChangeHook {
     fn on_state_change(&self, change: StateChange);
 }
 
-/// Does nothing: the default [`StateChangeHook`].
-///
-/// # Examples
-///
-/// ```
-/// use sluicegate::breaker::{NoHook, State, StateChange, StateChangeHook};
-/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHook;
+/// The default [`StateChangeHook`]: does nothing. The same type as
+/// [`retry::NoHook`](crate::retry::NoHook), re-exported.
+#[doc(no_inline)]
+pub use crate::retry::NoHook;
 
 impl StateChangeHook for NoHook {
     #[inline]
@@ -663,11 +651,11 @@ where
     /// });
     /// assert_eq!(breaker.state(), State::Open);
     /// ```
-    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AllErrors>
+    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AnyError>
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
-        self.call_with(AllErrors, future)
+        self.call_with(AnyError, future)
     }
 
     /// Like [`call`](Self::call), with `classifier` deciding which errors

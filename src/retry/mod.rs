@@ -381,13 +381,21 @@ pub trait RetryIf<E> {
     fn should_retry(&self, error: &E) -> bool;
 }
 
-/// Retries every error: the default [`RetryIf`].
+/// Every error: the default [`RetryIf`] of a [`Retry`] (retries every
+/// error) and the default [`FailureClassifier`] of a
+/// [`CircuitBreaker`](crate::CircuitBreaker) (counts every error as a
+/// failure). One type for both, also re-exported as
+/// [`breaker::AnyError`](crate::breaker::AnyError).
+///
+/// [`FailureClassifier`]: crate::breaker::FailureClassifier
 ///
 /// # Examples
 ///
 /// ```
+/// use sluicegate::breaker::FailureClassifier;
 /// use sluicegate::retry::{AnyError, RetryIf};
 /// assert!(RetryIf::<&str>::should_retry(&AnyError, &"permission denied"));
+/// assert!(FailureClassifier::<&str>::is_failure(&mut AnyError, &"permission denied"));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyError;
@@ -448,13 +456,20 @@ pub trait OnRetry<E> {
     fn on_retry(&self, attempt: u32, error: &E, delay: Duration);
 }
 
-/// Does nothing: the default [`OnRetry`].
+/// A hook that does nothing: the default [`OnRetry`] of a [`Retry`] and the
+/// default [`StateChangeHook`] of a [`CircuitBreaker`](crate::CircuitBreaker).
+/// One type for both, also re-exported as
+/// [`breaker::NoHook`](crate::breaker::NoHook).
+///
+/// [`StateChangeHook`]: crate::breaker::StateChangeHook
 ///
 /// # Examples
 ///
 /// ```
+/// use sluicegate::breaker::{State, StateChange, StateChangeHook};
 /// use sluicegate::retry::{NoHook, OnRetry};
 /// NoHook.on_retry(1, &"error", std::time::Duration::ZERO);
+/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
