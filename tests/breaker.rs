@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::poll::polled;
 use futures_lite::future::yield_now;
-use sluicegate::breaker::{BreakerConfig, BreakerError, CircuitBreaker, State, StateChange};
+use sluicegate::breaker::{
+    BreakerConfig, BreakerError, CircuitBreaker, Rejected, State, StateChange,
+};
 use sluicegate::retry::Backoff;
 use sluicegate::time::ManualClock;
 use sluicegate::Event;
@@ -52,13 +54,11 @@ fn trips_after_consecutive_failures_and_rejects_without_running() {
             })
             .await
         };
-        assert_eq!(r, Err(BreakerError::Open { retry_in: secs(60) }));
+        let open = |retry_in| Err(BreakerError::Rejected(Rejected::Open { retry_in }));
+        assert_eq!(r, open(secs(60)));
         assert!(!ran.load(SeqCst), "a rejected call never runs");
         clock.advance(secs(45));
-        assert_eq!(
-            b.call(ready(Ok::<_, ()>(()))).await,
-            Err(BreakerError::Open { retry_in: secs(15) })
-        );
+        assert_eq!(b.call(ready(Ok::<_, ()>(()))).await, open(secs(15)));
     });
 }
 
@@ -120,8 +120,9 @@ fn half_open_admits_at_most_n_trials_at_once() {
         for t in tasks {
             match t.await {
                 Ok(()) => ok += 1,
-                Err(BreakerError::Open { retry_in }) => {
-                    assert_eq!(retry_in, Duration::ZERO, "slots taken, not open");
+                Err(BreakerError::Rejected(rejection)) => {
+                    assert_eq!(rejection, Rejected::HalfOpenFull, "slots taken, not open");
+                    assert_eq!(rejection.retry_in(), None);
                     rejected += 1;
                 }
                 Err(e) => panic!("unexpected {e:?}"),
@@ -224,7 +225,7 @@ fn repeated_trips_wait_longer_with_a_backoff_schedule() {
     let mut waits = Vec::new();
     for _ in 0..4 {
         b.try_acquire().unwrap().failure();
-        let retry_in = b.try_acquire().unwrap_err().retry_in();
+        let retry_in = b.try_acquire().unwrap_err().retry_in().unwrap();
         waits.push(retry_in);
         clock.advance(retry_in);
     }
@@ -233,7 +234,7 @@ fn repeated_trips_wait_longer_with_a_backoff_schedule() {
     b.try_acquire().unwrap().failure();
     assert_eq!(
         b.try_acquire().unwrap_err().retry_in(),
-        secs(10),
+        Some(secs(10)),
         "closing restarts it"
     );
 }
@@ -301,15 +302,77 @@ fn force_open_rejects_until_reset() {
         b.force_open();
         clock.advance(secs(3600));
         let r = b.call(ready(Ok::<(), ()>(()))).await;
-        assert_eq!(
-            r,
-            Err(BreakerError::Open {
-                retry_in: Duration::MAX
-            })
-        );
+        assert_eq!(r, Err(BreakerError::Rejected(Rejected::ForcedOpen)));
+        assert_eq!(r.unwrap_err().retry_in(), None, "not in Duration::MAX");
         b.reset();
         assert_eq!(b.call(ready(Ok::<_, ()>(1))).await, Ok(1));
     });
+}
+
+#[test]
+fn try_acquire_and_call_reject_alike_and_say_why() {
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::with_config(
+        &clock,
+        BreakerConfig::new().failure_threshold(1),
+        core::iter::repeat(secs(30)),
+    );
+    let rejection = |b: &CircuitBreaker<&ManualClock>| {
+        let acquired = b.try_acquire().unwrap_err();
+        let called = futures_lite::future::block_on(b.call(ready(Ok::<(), &str>(()))));
+        assert_eq!(called, Err(BreakerError::Rejected(acquired)));
+        let called = called.unwrap_err();
+        assert_eq!(called.to_string(), acquired.to_string());
+        assert_eq!(
+            (called.retry_in(), called.rejected()),
+            (acquired.retry_in(), Some(acquired))
+        );
+        acquired
+    };
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(10));
+    let open = rejection(&b);
+    assert_eq!(open, Rejected::Open { retry_in: secs(20) });
+    assert_eq!(open.retry_in(), Some(secs(20)));
+    assert_eq!(
+        open.to_string(),
+        "circuit breaker is open (next trial in 20s)"
+    );
+
+    clock.advance(secs(20));
+    let _trial = b.try_acquire().unwrap();
+    let full = rejection(&b);
+    assert_eq!(full, Rejected::HalfOpenFull);
+    assert_eq!(full.retry_in(), None);
+    assert_eq!(
+        full.to_string(),
+        "circuit breaker is half-open and all its trial slots are taken"
+    );
+
+    b.force_open();
+    let forced = rejection(&b);
+    assert_eq!(forced, Rejected::ForcedOpen);
+    assert_eq!(forced.retry_in(), None);
+    assert_eq!(
+        forced.to_string(),
+        "circuit breaker is forced open until reset"
+    );
+}
+
+#[test]
+fn a_forced_open_rejection_fed_to_retry_after_waits_the_backoff_not_forever() {
+    use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(60));
+    b.force_open();
+    let policy = RetryPolicy::new(Backoff::constant(secs(1))).max_attempts(3);
+    let retry = Retry::new(policy, &clock).retry_after(BreakerError::<()>::retry_in);
+    let err = futures_lite::future::block_on(
+        clock.auto_advance(retry.run(|| b.call(ready(Ok::<(), ()>(()))))),
+    )
+    .unwrap_err();
+    assert_eq!((err.attempts(), err.reason()), (3, StopReason::MaxAttempts));
+    assert_eq!(clock.now(), secs(2), "two waits of the backoff's 1 s");
 }
 
 #[test]
@@ -329,7 +392,7 @@ fn concurrent_calls_keep_exact_accounting() {
                         match b.call(ready(if outcome { Err(()) } else { Ok(()) })).await {
                             Ok(()) => ok += 1,
                             Err(BreakerError::Inner(())) => failed += 1,
-                            Err(BreakerError::Open { .. }) => {
+                            Err(BreakerError::Rejected(_)) => {
                                 rejected += 1;
                                 clock.advance(Duration::from_millis(100));
                             }

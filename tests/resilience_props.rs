@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use sluicegate::breaker::{BreakerConfig, CircuitBreaker, State, StateMachine};
+use sluicegate::breaker::{BreakerConfig, CircuitBreaker, Rejected, State, StateMachine};
 use sluicegate::retry::{Backoff, Jitter, SplitMix64};
 use sluicegate::time::ManualClock;
 
@@ -197,18 +197,18 @@ impl Reference {
         }
     }
 
-    /// `Ok((era, is_trial))` or `Err(retry_in)`.
-    fn acquire(&mut self, now: Duration) -> Result<(u64, bool), Duration> {
+    /// `Ok((era, is_trial))` or the rejection.
+    fn acquire(&mut self, now: Duration) -> Result<(u64, bool), Rejected> {
         self.observe(now);
         match &mut self.state {
             Model::Closed { .. } => Ok((self.era, false)),
-            Model::Open { until: None } => Err(Duration::MAX),
-            Model::Open { until: Some(t) } => Err(*t - now),
+            Model::Open { until: None } => Err(Rejected::ForcedOpen),
+            Model::Open { until: Some(t) } => Err(Rejected::Open { retry_in: *t - now }),
             Model::HalfOpen { trials, .. } if *trials < self.trials => {
                 *trials += 1;
                 Ok((self.era, true))
             }
-            Model::HalfOpen { .. } => Err(Duration::ZERO),
+            Model::HalfOpen { .. } => Err(Rejected::HalfOpenFull),
         }
     }
 
@@ -283,8 +283,8 @@ proptest! {
                         outstanding.push((permit, era));
                         calls += 1;
                     }
-                    (Err(rejected), Err(retry_in)) => {
-                        prop_assert_eq!(rejected.retry_in(), retry_in);
+                    (Err(rejected), Err(expected)) => {
+                        prop_assert_eq!(rejected, expected);
                         rejections += 1;
                     }
                     (got, want) => prop_assert!(false, "breaker {:?}, model {:?}", got.map(|_| ()), want),

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+//! use sluicegate::breaker::{BreakerError, CircuitBreaker, Rejected, State};
 //! use sluicegate::time::ManualClock;
 //!
 //! let clock = ManualClock::new();
@@ -28,7 +28,8 @@
 //!     }
 //!     assert_eq!(breaker.state(), State::Open);
 //!     let r = breaker.call(async { Ok::<_, &str>(1) }).await; // does not run
-//!     assert_eq!(r, Err(BreakerError::Open { retry_in: Duration::from_secs(60) }));
+//!     let open = Rejected::Open { retry_in: Duration::from_secs(60) };
+//!     assert_eq!(r, Err(BreakerError::Rejected(open)));
 //!
 //!     clock.advance(Duration::from_secs(60));
 //!     assert_eq!(breaker.call(async { Ok::<_, &str>(2) }).await, Ok(2)); // the trial
@@ -70,27 +71,25 @@ fn generation_of(word: usize) -> usize {
     word >> 2
 }
 
-/// Error from [`CircuitBreaker::call`].
+/// Error from [`CircuitBreaker::call`]: the breaker turned the call away
+/// (with the same [`Rejected`] that [`try_acquire`](CircuitBreaker::try_acquire)
+/// returns), or the operation ran and failed.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use sluicegate::breaker::BreakerError;
+/// use sluicegate::breaker::{BreakerError, Rejected};
 ///
-/// let open: BreakerError<&str> = BreakerError::Open { retry_in: Duration::from_secs(5) };
+/// let open: BreakerError<&str> = BreakerError::Rejected(Rejected::Open { retry_in: Duration::from_secs(5) });
 /// assert_eq!(open.to_string(), "circuit breaker is open (next trial in 5s)");
+/// assert_eq!(open.retry_in(), Some(Duration::from_secs(5)));
 /// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BreakerError<E> {
     /// The breaker rejected the call; the operation did not run.
-    Open {
-        /// The time until the breaker admits a trial call: zero when it is
-        /// half-open with every trial slot taken, `Duration::MAX` when it
-        /// was forced open (and only then).
-        retry_in: Duration,
-    },
+    Rejected(Rejected),
     /// The operation ran and failed with this error.
     Inner(E),
 }
@@ -101,17 +100,34 @@ impl<E> BreakerError<E> {
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
-    /// use sluicegate::breaker::BreakerError;
+    /// use sluicegate::breaker::{BreakerError, Rejected};
     ///
     /// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
-    /// let open = BreakerError::<&str>::Open { retry_in: Duration::ZERO };
-    /// assert_eq!(open.into_inner(), None);
+    /// let forced = BreakerError::<&str>::Rejected(Rejected::ForcedOpen);
+    /// assert_eq!(forced.into_inner(), None);
     /// ```
     pub fn into_inner(self) -> Option<E> {
         match self {
             Self::Inner(e) => Some(e),
-            Self::Open { .. } => None,
+            Self::Rejected(_) => None,
+        }
+    }
+
+    /// Why the call was rejected, or `None` if the operation ran.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::{BreakerError, Rejected};
+    ///
+    /// let full = BreakerError::<()>::Rejected(Rejected::HalfOpenFull);
+    /// assert_eq!(full.rejected(), Some(Rejected::HalfOpenFull));
+    /// assert_eq!(BreakerError::Inner(()).rejected(), None);
+    /// ```
+    pub fn rejected(&self) -> Option<Rejected> {
+        match self {
+            Self::Rejected(r) => Some(*r),
+            Self::Inner(_) => None,
         }
     }
 
@@ -120,30 +136,56 @@ impl<E> BreakerError<E> {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sluicegate::breaker::BreakerError::Inner(()).is_open());
+    /// assert!(!sluicegate::breaker::BreakerError::Inner(()).is_rejected());
     /// ```
-    pub fn is_open(&self) -> bool {
-        matches!(self, Self::Open { .. })
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, Self::Rejected(_))
+    }
+
+    /// [`Rejected::retry_in`] of a rejection; `None` for an operation's own
+    /// error (and for rejections with no known time). Made to be a retry's
+    /// `retry_after`: `Retry::new(..).retry_after(BreakerError::retry_in)`
+    /// waits out an open breaker's recovery and otherwise follows the
+    /// backoff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker};
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
+    /// let mut calls = 0;
+    /// let retry = Retry::new(RetryPolicy::new(Backoff::constant(Duration::from_secs(1))), &clock)
+    ///     .retry_after(BreakerError::retry_in);
+    /// let r = futures_lite::future::block_on(clock.auto_advance(retry.run(|| {
+    ///     calls += 1;
+    ///     let outcome = if calls == 1 { Err("down") } else { Ok(calls) };
+    ///     breaker.call(async move { outcome })
+    /// })));
+    /// // The failure opened the breaker: waited 1 s (the backoff), got
+    /// // "next trial in 29s", waited that, and the trial succeeded.
+    /// assert_eq!(r, Ok(3));
+    /// assert_eq!(clock.now(), Duration::from_secs(30));
+    /// ```
+    pub fn retry_in(&self) -> Option<Duration> {
+        self.rejected().and_then(|r| r.retry_in())
     }
 }
 
 impl<E> From<Rejected> for BreakerError<E> {
     fn from(r: Rejected) -> Self {
-        Self::Open {
-            retry_in: r.retry_in,
-        }
+        Self::Rejected(r)
     }
 }
 
 impl<E: fmt::Display> fmt::Display for BreakerError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Open { retry_in } if *retry_in == Duration::MAX => {
-                f.write_str("circuit breaker is open (forced)")
-            }
-            Self::Open { retry_in } => {
-                write!(f, "circuit breaker is open (next trial in {retry_in:?})")
-            }
+            Self::Rejected(r) => r.fmt(f),
             Self::Inner(e) => e.fmt(f),
         }
     }
@@ -153,7 +195,8 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Inner(e) => Some(e),
-            Self::Open { .. } => None,
+            // Displayed as the rejection itself: no separate source.
+            Self::Rejected(_) => None,
         }
     }
 }
@@ -526,21 +569,24 @@ where
     ///
     /// # Errors
     ///
-    /// [`Rejected`] if the breaker is open, or half-open with every trial
-    /// slot taken.
+    /// [`Rejected`] if the breaker is open (or forced open), or half-open
+    /// with every trial slot taken: the same value that
+    /// [`call`](Self::call) wraps in [`BreakerError::Rejected`].
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::breaker::{CircuitBreaker, Rejected};
     /// use sluicegate::time::ManualClock;
     ///
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
     /// breaker.try_acquire().unwrap().failure();
     /// clock.advance(Duration::from_secs(10));
-    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::from_secs(20));
+    /// let rejected = breaker.try_acquire().unwrap_err();
+    /// assert_eq!(rejected, Rejected::Open { retry_in: Duration::from_secs(20) });
+    /// assert_eq!(rejected.to_string(), "circuit breaker is open (next trial in 20s)");
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
@@ -624,8 +670,9 @@ where
     ///
     /// # Errors
     ///
-    /// [`BreakerError::Open`] if the breaker rejected the call,
-    /// [`BreakerError::Inner`] with the operation's own error.
+    /// [`BreakerError::Rejected`] if the breaker turned the call away (why,
+    /// in the [`Rejected`]), [`BreakerError::Inner`] with the operation's
+    /// own error.
     ///
     /// # Cancel safety
     ///
@@ -646,7 +693,7 @@ where
     ///     assert!(breaker.call(async { Err::<(), _>("down") }).await.is_err());
     ///     let ran = std::cell::Cell::new(false);
     ///     let r = breaker.call(async { ran.set(true); Ok::<_, &str>(()) }).await;
-    ///     assert!(r.unwrap_err().is_open());
+    ///     assert!(r.unwrap_err().is_rejected());
     ///     assert!(!ran.get()); // an open breaker runs nothing
     /// });
     /// assert_eq!(breaker.state(), State::Open);
@@ -763,20 +810,21 @@ where
     }
 
     /// Opens the breaker until [`reset`](Self::reset): every call is
-    /// rejected (with `retry_in` of `Duration::MAX`), and no trial is made.
+    /// rejected with [`Rejected::ForcedOpen`] (which has no
+    /// [`retry_in`](Rejected::retry_in)), and no trial is made.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::breaker::{CircuitBreaker, Rejected, State};
     /// use sluicegate::time::ManualClock;
     ///
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::new(&clock, 3, Duration::from_secs(1));
     /// breaker.force_open();
     /// clock.advance(Duration::from_secs(3600));
-    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::MAX);
+    /// assert_eq!(breaker.try_acquire().unwrap_err(), Rejected::ForcedOpen);
     /// breaker.reset();
     /// assert_eq!(breaker.state(), State::Closed);
     /// ```
