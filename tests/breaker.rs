@@ -294,6 +294,33 @@ fn the_hook_sees_every_change_of_state() {
     );
 }
 
+/// A client that keeps a breaker with a hook: named by its clock and its
+/// hook alone.
+struct Client {
+    breaker: CircuitBreaker<ManualClock, sluicegate::breaker::BoxedHook>,
+}
+
+#[test]
+fn a_breaker_with_a_boxed_hook_is_stored_under_its_clock_and_hook_types() {
+    use sluicegate::breaker::BoxedHook;
+    let clock = ManualClock::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    let client = Client {
+        breaker: CircuitBreaker::new(clock.clone(), 1, secs(1))
+            .on_state_change(BoxedHook::new(move |c| l.lock().unwrap().push(c.to))),
+    };
+    client.breaker.try_acquire().unwrap().failure();
+    clock.advance(secs(1));
+    client.breaker.try_acquire().unwrap().success();
+    assert_eq!(
+        *log.lock().unwrap(),
+        [State::Open, State::HalfOpen, State::Closed]
+    );
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&client.breaker);
+}
+
 #[test]
 fn force_open_rejects_until_reset() {
     common::run(|_| async move {
@@ -426,7 +453,7 @@ fn concurrent_calls_keep_exact_accounting() {
 /// After a panic in user code during a trial: still half-open, and the one
 /// trial slot is free again.
 fn assert_the_trial_slot_is_free<H: sluicegate::breaker::StateChangeHook>(
-    b: &CircuitBreaker<&ManualClock, sluicegate::breaker::FixedRecovery, H>,
+    b: &CircuitBreaker<&ManualClock, H>,
 ) {
     assert_eq!(b.state(), State::HalfOpen);
     let trial = b.try_acquire();

@@ -297,6 +297,70 @@ impl StateChangeHook for NoHook {
     fn on_state_change(&self, _: StateChange) {}
 }
 
+/// A boxed state-change hook, for a breaker kept in a struct: its type is
+/// `CircuitBreaker<Clock, BoxedHook>` whatever closure it holds.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use sluicegate::breaker::{BoxedHook, CircuitBreaker, State};
+/// use sluicegate::time::StdClock;
+///
+/// struct Client {
+///     breaker: CircuitBreaker<StdClock, BoxedHook>,
+/// }
+///
+/// let trips = Arc::new(AtomicUsize::new(0));
+/// let counter = trips.clone();
+/// let client = Client {
+///     breaker: CircuitBreaker::new(StdClock, 1, Duration::from_secs(30)).on_state_change(
+///         BoxedHook::new(move |change| {
+///             if change.to == State::Open {
+///                 counter.fetch_add(1, Ordering::Relaxed);
+///             }
+///         }),
+///     ),
+/// };
+/// client.breaker.try_acquire().unwrap().failure();
+/// assert_eq!(trips.load(Ordering::Relaxed), 1);
+/// ```
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub struct BoxedHook(alloc::boxed::Box<dyn Fn(StateChange) + Send + Sync>);
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl BoxedHook {
+    /// Boxes `hook`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::{BoxedHook, State, StateChange, StateChangeHook};
+    /// let hook = BoxedHook::new(|change| println!("breaker: {change}"));
+    /// hook.on_state_change(StateChange { from: State::Closed, to: State::Open });
+    /// ```
+    pub fn new(hook: impl Fn(StateChange) + Send + Sync + 'static) -> Self {
+        Self(alloc::boxed::Box::new(hook))
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl StateChangeHook for BoxedHook {
+    #[inline]
+    fn on_state_change(&self, change: StateChange) {
+        (self.0)(change)
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl fmt::Debug for BoxedHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxedHook").finish_non_exhaustive()
+    }
+}
+
 impl<F: Fn(StateChange)> StateChangeHook for F {
     #[inline]
     fn on_state_change(&self, change: StateChange) {
@@ -353,6 +417,14 @@ pub struct BreakerMetrics {
 /// runtime adapter, [`ManualClock`](crate::time::ManualClock), `StdClock`);
 /// the breaker never sleeps.
 ///
+/// The type parameters, most often named first: `C` the clock, `H` the
+/// [state-change hook](Self::on_state_change) ([`NoHook`] unless set;
+/// [`BoxedHook`] to store one without naming a closure type), `B` the
+/// recovery schedule ([`FixedRecovery`] unless
+/// [`with_config`](Self::with_config) is given another). So a breaker kept
+/// in a struct reads `CircuitBreaker<StdClock>`, or
+/// `CircuitBreaker<StdClock, BoxedHook>` with a hook.
+///
 /// # Fast path
 ///
 /// In the closed state, with no failure counted and no failure-rate window,
@@ -395,7 +467,7 @@ pub struct BreakerMetrics {
 /// breaker.try_acquire().unwrap().success();
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
-pub struct CircuitBreaker<C: Clock, B = FixedRecovery, H = NoHook> {
+pub struct CircuitBreaker<C: Clock, H = NoHook, B = FixedRecovery> {
     word: AtomicUsize,
     machine: Lock<StateMachine<C::Instant, B>>,
     clock: C,
@@ -438,7 +510,7 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 }
 
-impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
+impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, NoHook, B> {
     /// A breaker with `config`, opening for the durations `recovery` yields
     /// (`core::iter::repeat(d)` for a fixed timeout, a
     /// [`Backoff`](crate::retry::Backoff) for longer waits after repeated
@@ -475,7 +547,9 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
 
     /// Calls `hook` on every change of state (after the breaker's lock is
     /// released; see [Concurrency](Self#concurrency)). Set it before
-    /// sharing the breaker.
+    /// sharing the breaker. The hook's type becomes the breaker's second
+    /// type parameter; to keep the breaker in a struct, box the hook with
+    /// [`BoxedHook`].
     ///
     /// # Examples
     ///
@@ -492,7 +566,7 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
     /// breaker.reset();
     /// assert_eq!(*log.lock().unwrap(), [State::Open, State::Closed]);
     /// ```
-    pub fn on_state_change<H: StateChangeHook>(self, hook: H) -> CircuitBreaker<C, B, H> {
+    pub fn on_state_change<H: StateChangeHook>(self, hook: H) -> CircuitBreaker<C, H, B> {
         CircuitBreaker {
             word: self.word,
             machine: self.machine,
@@ -518,7 +592,7 @@ fn word_of<I: crate::time::Timestamp, B: Iterator<Item = Duration> + Clone>(
     m.generation() << 2 | tag
 }
 
-impl<C, B, H> CircuitBreaker<C, B, H>
+impl<C, H, B> CircuitBreaker<C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -589,7 +663,7 @@ where
     /// assert_eq!(rejected.to_string(), "circuit breaker is open (next trial in 20s)");
     /// ```
     #[inline]
-    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
+    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
         let word = self.word.load(Acquire);
         let ticket = if word & TAG_MASK <= CLOSED_DIRTY {
             // Closed: admitting changes nothing in the machine.
@@ -608,7 +682,7 @@ where
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
+    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
         let now = self.clock.now();
         let (result, change) = self.locked(|m| m.on_request(now));
         // The permit exists before the hook runs: if the hook panics, the
@@ -698,7 +772,7 @@ where
     /// });
     /// assert_eq!(breaker.state(), State::Open);
     /// ```
-    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AnyError>
+    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, H, B, F::IntoFuture, AnyError>
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
@@ -737,7 +811,7 @@ where
         &self,
         classifier: P,
         future: F,
-    ) -> Call<'_, C, B, H, F::IntoFuture, P>
+    ) -> Call<'_, C, H, B, F::IntoFuture, P>
     where
         F: IntoFuture<Output = Result<T, E>>,
         P: FailureClassifier<E>,
@@ -869,7 +943,7 @@ where
     }
 }
 
-impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
+impl<C: Clock + fmt::Debug, H, B> fmt::Debug for CircuitBreaker<C, H, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = self.word.load(Relaxed);
         let state = match word & TAG_MASK {
@@ -910,17 +984,17 @@ impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
 /// assert_eq!(breaker.metrics().calls, 1);
 /// ```
 #[must_use = "dropping the permit reports the call as cancelled"]
-pub struct BreakerPermit<'a, C, B, H>
+pub struct BreakerPermit<'a, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
 {
-    breaker: &'a CircuitBreaker<C, B, H>,
+    breaker: &'a CircuitBreaker<C, H, B>,
     ticket: Option<Ticket>,
 }
 
-impl<C, B, H> BreakerPermit<'_, C, B, H>
+impl<C, H, B> BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -985,7 +1059,7 @@ where
     }
 }
 
-impl<C, B, H> Drop for BreakerPermit<'_, C, B, H>
+impl<C, H, B> Drop for BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -999,7 +1073,7 @@ where
     }
 }
 
-impl<C, B, H> fmt::Debug for BreakerPermit<'_, C, B, H>
+impl<C, H, B> fmt::Debug for BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -1043,21 +1117,21 @@ pin_project! {
     /// assert!(breaker.try_acquire().unwrap().is_trial());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Call<'a, C, B, H, F, P>
+    pub struct Call<'a, C, H, B, F, P>
     where
         C: Clock,
         B: Iterator<Item = Duration>,
         B: Clone,
         H: StateChangeHook,
     {
-        breaker: &'a CircuitBreaker<C, B, H>,
+        breaker: &'a CircuitBreaker<C, H, B>,
         #[pin]
         future: F,
         classifier: P,
         phase: Phase,
     }
 
-    impl<C, B, H, F, P> PinnedDrop for Call<'_, C, B, H, F, P>
+    impl<C, H, B, F, P> PinnedDrop for Call<'_, C, H, B, F, P>
     where
         C: Clock,
         B: Iterator<Item = Duration>,
@@ -1082,7 +1156,7 @@ enum Phase {
     Done,
 }
 
-impl<C, B, H, F, P, T, E> Future for Call<'_, C, B, H, F, P>
+impl<C, H, B, F, P, T, E> Future for Call<'_, C, H, B, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -1129,7 +1203,7 @@ where
     }
 }
 
-impl<C, B, H, F, P> fmt::Debug for Call<'_, C, B, H, F, P>
+impl<C, H, B, F, P> fmt::Debug for Call<'_, C, H, B, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
