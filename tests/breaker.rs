@@ -202,14 +202,17 @@ fn the_classifier_decides_which_errors_count() {
         let clock = ManualClock::new();
         let b = breaker(&clock, 2, secs(1));
         let server_error = |code: &u16| *code >= 500;
+        let call = |status| {
+            b.call(ready(Err::<(), u16>(status)))
+                .failure_if(server_error)
+        };
         for _ in 0..5 {
-            let r = b.call_with(server_error, ready(Err::<(), u16>(404))).await;
-            assert_eq!(r, Err(BreakerError::Inner(404)));
+            assert_eq!(call(404).await, Err(BreakerError::Inner(404)));
         }
         assert_eq!(b.state(), State::Closed);
         assert_eq!(b.metrics().successes, 5, "a 404 shows the service is up");
-        let _ = b.call_with(server_error, ready(Err::<(), u16>(503))).await;
-        let _ = b.call_with(server_error, ready(Err::<(), u16>(500))).await;
+        let _ = call(503).await;
+        let _ = call(500).await;
         assert_eq!(b.state(), State::Open);
     });
 }
@@ -472,10 +475,10 @@ fn a_panicking_classifier_gives_the_trial_slot_back() {
     b.try_acquire().unwrap().failure();
     clock.advance(secs(10));
     let r = catch_unwind(AssertUnwindSafe(|| {
-        futures_lite::future::block_on(b.call_with(
-            |_: &&str| -> bool { panic!("classifier bug") },
-            ready(Err::<(), _>("e")),
-        ))
+        futures_lite::future::block_on(
+            b.call(ready(Err::<(), _>("e")))
+                .failure_if(|_: &&str| -> bool { panic!("classifier bug") }),
+        )
     }));
     assert!(r.is_err());
     assert_the_trial_slot_is_free(&b);

@@ -202,7 +202,7 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
 }
 
 /// Decides whether an operation's error counts as a failure of the
-/// service; see [`CircuitBreaker::call_with`]. Errors that do not count
+/// service; see [`Call::failure_if`]. Errors that do not count
 /// are recorded as successes: the service answered. Implemented by
 /// `FnMut(&E) -> bool` closures and [`AnyError`].
 ///
@@ -740,7 +740,9 @@ where
     }
 
     /// Runs `future` through the breaker, counting every error as a
-    /// failure. The future is not polled at all when the call is rejected.
+    /// failure; [`failure_if`](Call::failure_if) on the returned future
+    /// picks which errors count instead. The future is not polled at all
+    /// when the call is rejected.
     ///
     /// # Errors
     ///
@@ -776,51 +778,13 @@ where
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
-        self.call_with(AnyError, future)
-    }
-
-    /// Like [`call`](Self::call), with `classifier` deciding which errors
-    /// count as failures (those that do not are recorded as successes: a
-    /// "not found" still shows the service is up).
-    ///
-    /// # Errors
-    ///
-    /// As [`call`](Self::call).
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`call`](Self::call).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
-    /// use sluicegate::time::ManualClock;
-    ///
-    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
-    /// futures_lite::future::block_on(async {
-    ///     let r = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(404) }).await;
-    ///     assert!(r.is_err());
-    ///     assert_eq!(breaker.state(), State::Closed);
-    ///     let _ = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(503) }).await;
-    ///     assert_eq!(breaker.state(), State::Open);
-    /// });
-    /// ```
-    pub fn call_with<F, T, E, P>(
-        &self,
-        classifier: P,
-        future: F,
-    ) -> Call<'_, C, H, B, F::IntoFuture, P>
-    where
-        F: IntoFuture<Output = Result<T, E>>,
-        P: FailureClassifier<E>,
-    {
         Call {
-            breaker: self,
+            admission: Admission {
+                breaker: self,
+                phase: Phase::Start,
+            },
             future: future.into_future(),
-            classifier,
-            phase: Phase::Start,
+            classifier: AnyError,
         }
     }
 
@@ -1087,8 +1051,9 @@ where
 }
 
 pin_project! {
-    /// The future returned by [`CircuitBreaker::call`] and
-    /// [`call_with`](CircuitBreaker::call_with).
+    /// The future returned by [`CircuitBreaker::call`]; before it is first
+    /// polled, [`failure_if`](Self::failure_if) sets which errors count as
+    /// failures.
     ///
     /// It asks the breaker for admission when first polled; a rejected call
     /// completes at once without polling the operation.
@@ -1124,31 +1089,94 @@ pin_project! {
         B: Clone,
         H: StateChangeHook,
     {
-        breaker: &'a CircuitBreaker<C, H, B>,
+        // First, so that a cancel is reported before the operation is dropped.
+        admission: Admission<'a, C, H, B>,
         #[pin]
         future: F,
         classifier: P,
-        phase: Phase,
     }
+}
 
-    impl<C, H, B, F, P> PinnedDrop for Call<'_, C, H, B, F, P>
-    where
-        C: Clock,
-        B: Iterator<Item = Duration>,
-        B: Clone,
-        H: StateChangeHook,
-    {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) {
-                this.breaker.report_cancel(ticket);
-            }
+impl<'a, C, H, B, F, P> Call<'a, C, H, B, F, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// Counts as failures only the errors for which `classifier` returns
+    /// `true` (a closure `Fn(&E) -> bool`, or any [`FailureClassifier`]);
+    /// the others are recorded as successes (a "not found" still shows the
+    /// service is up). The caller gets every error back either way.
+    ///
+    /// A builder on the call, so the operation and the classifier cannot
+    /// be swapped by mistake.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// let server_error = |status: &u16| *status >= 500;
+    /// futures_lite::future::block_on(async {
+    ///     let r = breaker.call(async { Err::<(), u16>(404) }).failure_if(server_error).await;
+    ///     assert_eq!(r, Err(BreakerError::Inner(404)));
+    ///     assert_eq!(breaker.state(), State::Closed); // a 404 is not the service failing
+    ///     let _ = breaker.call(async { Err::<(), u16>(503) }).failure_if(server_error).await;
+    ///     assert_eq!(breaker.state(), State::Open);
+    /// });
+    /// ```
+    ///
+    /// The classifier goes on the call, not in it: handing `call` the
+    /// classifier does not compile, since a closure is not a future.
+    ///
+    /// ```compile_fail
+    /// # use std::time::Duration;
+    /// # use sluicegate::breaker::CircuitBreaker;
+    /// # use sluicegate::time::ManualClock;
+    /// # let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// let _ = breaker.call(|status: &u16| *status >= 500).failure_if(async { Err::<(), u16>(503) });
+    /// ```
+    pub fn failure_if<Q>(self, classifier: Q) -> Call<'a, C, H, B, F, Q> {
+        Call {
+            admission: self.admission,
+            future: self.future,
+            classifier,
         }
     }
 }
 
-/// Where a [`Call`] is: not yet admitted, running with its ticket (the
-/// permit, without a second copy of the breaker reference), or finished.
+/// A [`Call`]'s place with the breaker: not yet admitted, running with its
+/// ticket (the permit, without a second copy of the breaker reference), or
+/// finished. Dropped while running, it reports the call cancelled; as a
+/// field rather than `Call`'s own drop, so `failure_if` can move `Call`'s
+/// fields.
+struct Admission<'a, C, H, B>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    breaker: &'a CircuitBreaker<C, H, B>,
+    phase: Phase,
+}
+
+impl<C, H, B> Drop for Admission<'_, C, H, B>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn drop(&mut self) {
+        if let Phase::Running(ticket) = core::mem::replace(&mut self.phase, Phase::Done) {
+            self.breaker.report_cancel(ticket);
+        }
+    }
+}
+
+/// Where a [`Call`] is.
 #[derive(Debug)]
 enum Phase {
     Start,
@@ -1169,19 +1197,20 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Phase::Start = this.phase {
-            match this.breaker.try_acquire() {
+        let admission = this.admission;
+        if let Phase::Start = admission.phase {
+            match admission.breaker.try_acquire() {
                 Ok(mut permit) => {
                     let ticket = permit.ticket.take().expect("a new permit holds its ticket");
-                    *this.phase = Phase::Running(ticket);
+                    admission.phase = Phase::Running(ticket);
                 }
                 Err(rejected) => {
-                    *this.phase = Phase::Done;
+                    admission.phase = Phase::Done;
                     return Poll::Ready(Err(rejected.into()));
                 }
             }
         }
-        if let Phase::Done = this.phase {
+        if let Phase::Done = admission.phase {
             panic!("`Call` polled after completion");
         }
         let result = match this.future.poll(cx) {
@@ -1189,15 +1218,16 @@ where
             Poll::Pending => return Poll::Pending,
         };
         // Classified while the ticket is still in `phase`: if the classifier
-        // panics, our drop reports a cancel and the trial slot comes back.
+        // panics, the admission's drop reports a cancel and the trial slot
+        // comes back.
         let failed = matches!(&result, Err(e) if this.classifier.is_failure(e));
-        let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) else {
+        let Phase::Running(ticket) = core::mem::replace(&mut admission.phase, Phase::Done) else {
             unreachable!("checked above");
         };
         if failed {
-            this.breaker.report_failure(ticket);
+            admission.breaker.report_failure(ticket);
         } else {
-            this.breaker.report_success(ticket);
+            admission.breaker.report_success(ticket);
         }
         Poll::Ready(result.map_err(BreakerError::Inner))
     }
@@ -1211,7 +1241,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
-            .field("phase", &self.phase)
+            .field("phase", &self.admission.phase)
             .finish_non_exhaustive()
     }
 }
