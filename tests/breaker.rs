@@ -217,6 +217,70 @@ fn the_classifier_decides_which_errors_count() {
     });
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ApiError {
+    Down,
+    NotFound,
+    TimedOut,
+}
+
+impl From<sluicegate::time::Elapsed> for ApiError {
+    fn from(_: sluicegate::time::Elapsed) -> Self {
+        ApiError::TimedOut
+    }
+}
+
+#[test]
+fn call_timeout_counts_the_operations_errors_and_the_timeout_as_failures() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 2, secs(60));
+    let r = futures_lite::future::block_on(b.call_timeout(
+        &clock,
+        secs(1),
+        ready(Err::<(), _>(ApiError::Down)),
+    ));
+    assert_eq!(r, Err(BreakerError::Inner(ApiError::Down)));
+    assert_eq!(b.metrics().failures, 1, "the operation's own error");
+    let mut slow = polled(b.call_timeout(&clock, secs(1), pending::<Result<(), ApiError>>()));
+    slow.pending();
+    clock.advance(secs(1));
+    assert_eq!(slow.ready(), Err(BreakerError::Inner(ApiError::TimedOut)));
+    assert_eq!(b.metrics().failures, 2, "and the timeout");
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn call_timeout_takes_a_classifier_and_passes_successes_through() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(60));
+    let not_found = futures_lite::future::block_on(
+        b.call_timeout(&clock, secs(1), ready(Err::<(), _>(ApiError::NotFound)))
+            .failure_if(|e: &ApiError| *e != ApiError::NotFound),
+    );
+    assert_eq!(not_found, Err(BreakerError::Inner(ApiError::NotFound)));
+    let ok = futures_lite::future::block_on(b.call_timeout(
+        &clock,
+        secs(1),
+        ready(Ok::<_, ApiError>(7)),
+    ));
+    assert_eq!(ok, Ok(7));
+    assert_eq!((b.state(), b.metrics().successes), (State::Closed, 2));
+}
+
+#[test]
+fn a_call_timeout_dropped_while_running_gives_its_trial_slot_back() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(1));
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(1));
+    let mut trial = polled(b.call_timeout(&clock, secs(5), pending::<Result<(), ApiError>>()));
+    trial.pending();
+    assert!(b.try_acquire().is_err(), "the only slot is taken");
+    drop(trial);
+    assert_eq!(clock.pending_sleeps(), 0, "the timeout's sleep is gone too");
+    assert!(b.try_acquire().unwrap().is_trial());
+}
+
 #[test]
 fn repeated_trips_wait_longer_with_a_backoff_schedule() {
     let clock = ManualClock::new();

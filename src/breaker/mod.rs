@@ -49,7 +49,7 @@ use pin_project_lite::pin_project;
 use crate::defer::Defer;
 use crate::lock::Lock;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::time::Clock;
+use crate::time::{timeout, Clock, Elapsed, Timeout, Timer};
 
 mod machine;
 
@@ -774,6 +774,41 @@ where
     /// });
     /// assert_eq!(breaker.state(), State::Open);
     /// ```
+    ///
+    /// # With a timeout
+    ///
+    /// `breaker.call(timeout(timer, d, op()))` compiles, but the breaker
+    /// then sees a `Result<Result<T, E>, Elapsed>`: only the timeout is an
+    /// error to it, and `op`'s own errors count as successes. Flatten the
+    /// two into one `Result` inside the call, or let
+    /// [`call_timeout`](Self::call_timeout) do it:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker};
+    /// use sluicegate::time::{timeout, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { Down, TimedOut }
+    /// async fn op() -> Result<(), ApiError> { Err(ApiError::Down) }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 5, Duration::from_secs(60));
+    /// let second = Duration::from_secs(1);
+    /// futures_lite::future::block_on(async {
+    ///     // Wrong: `Ok(Err(Down))` is a success to the breaker.
+    ///     let nested = breaker.call(timeout(&clock, second, op())).await;
+    ///     assert_eq!(nested, Ok(Err(ApiError::Down)));
+    ///     assert_eq!(breaker.metrics().failures, 0);
+    ///
+    ///     // Right: one `Result`, so both errors count.
+    ///     let flat = breaker
+    ///         .call(async { timeout(&clock, second, op()).await.unwrap_or(Err(ApiError::TimedOut)) })
+    ///         .await;
+    ///     assert_eq!(flat, Err(BreakerError::Inner(ApiError::Down)));
+    ///     assert_eq!(breaker.metrics().failures, 1);
+    /// });
+    /// ```
     pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, H, B, F::IntoFuture, AnyError>
     where
         F: IntoFuture<Output = Result<T, E>>,
@@ -785,6 +820,64 @@ where
             },
             future: future.into_future(),
             classifier: AnyError,
+        }
+    }
+
+    /// Runs `future` through the breaker with a time limit of `duration`
+    /// (counted from this call, as [`timeout`]'s is), and counts both
+    /// `future`'s own errors and the timeout as failures: the timeout
+    /// becomes an `E` through `From<Elapsed>`. See [`call`](Self::call) for
+    /// why `call(timeout(..))` does not do that; as on `call`,
+    /// [`failure_if`](CallTimeout::failure_if) picks which errors count.
+    ///
+    /// # Errors
+    ///
+    /// [`BreakerError::Rejected`] if the breaker turned the call away,
+    /// [`BreakerError::Inner`] with the operation's own error or
+    /// `E::from(Elapsed)` if the time ran out first.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`call`](Self::call); the timeout's sleep is dropped with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+    /// use sluicegate::time::{Elapsed, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { Down, TimedOut }
+    /// impl From<Elapsed> for ApiError {
+    ///     fn from(_: Elapsed) -> Self { ApiError::TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 2, Duration::from_secs(60));
+    /// let second = Duration::from_secs(1);
+    /// let down = breaker.call_timeout(&clock, second, async { Err::<(), _>(ApiError::Down) });
+    /// assert_eq!(futures_lite::future::block_on(down), Err(BreakerError::Inner(ApiError::Down)));
+    /// let hangs = breaker.call_timeout(&clock, second, std::future::pending::<Result<(), ApiError>>());
+    /// let r = futures_lite::future::block_on(clock.auto_advance(hangs));
+    /// assert_eq!(r, Err(BreakerError::Inner(ApiError::TimedOut)));
+    /// assert_eq!(breaker.state(), State::Open); // two failures
+    /// ```
+    pub fn call_timeout<Tm, F, T, E>(
+        &self,
+        timer: Tm,
+        duration: Duration,
+        future: F,
+    ) -> CallTimeout<'_, C, H, B, F::IntoFuture, Tm::Sleep, AnyError>
+    where
+        Tm: Timer,
+        F: IntoFuture<Output = Result<T, E>>,
+        E: From<Elapsed>,
+    {
+        CallTimeout {
+            call: self.call(Flatten {
+                timeout: timeout(&timer, duration, future),
+            }),
         }
     }
 
@@ -1145,6 +1238,145 @@ where
             future: self.future,
             classifier,
         }
+    }
+}
+
+pin_project! {
+    /// The future returned by [`CircuitBreaker::call_timeout`]: a [`Call`]
+    /// of the operation under a timeout, the two errors made one.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the operation and the timeout's sleep; the call
+    /// counts as neither success nor failure, and a half-open trial gives
+    /// its slot back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, BreakerError};
+    /// use sluicegate::futures::CallTimeout;
+    /// use sluicegate::time::{Elapsed, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct TimedOut;
+    /// impl From<Elapsed> for TimedOut {
+    ///     fn from(_: Elapsed) -> Self { TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(60));
+    /// let call: CallTimeout<'_, _, _, _, _, _, _> =
+    ///     breaker.call_timeout(&clock, Duration::from_secs(1), std::future::pending::<Result<(), TimedOut>>());
+    /// let r = futures_lite::future::block_on(clock.auto_advance(call));
+    /// assert_eq!(r, Err(BreakerError::Inner(TimedOut)));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct CallTimeout<'a, C, H, B, F, S, P>
+    where
+        C: Clock,
+        B: Iterator<Item = Duration>,
+        B: Clone,
+        H: StateChangeHook,
+    {
+        #[pin]
+        call: Call<'a, C, H, B, Flatten<Timeout<F, S>>, P>,
+    }
+}
+
+impl<'a, C, H, B, F, S, P> CallTimeout<'a, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// As [`Call::failure_if`]: counts as failures only the errors (the
+    /// timeout's included, once made an `E`) for which `classifier`
+    /// returns `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::{Elapsed, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { NotFound, TimedOut }
+    /// impl From<Elapsed> for ApiError {
+    ///     fn from(_: Elapsed) -> Self { ApiError::TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(60));
+    /// let r = futures_lite::future::block_on(
+    ///     breaker
+    ///         .call_timeout(&clock, Duration::from_secs(1), async { Err::<(), _>(ApiError::NotFound) })
+    ///         .failure_if(|e: &ApiError| *e == ApiError::TimedOut),
+    /// );
+    /// assert!(r.is_err());
+    /// assert_eq!(breaker.state(), State::Closed); // a "not found" is no failure
+    /// ```
+    pub fn failure_if<Q>(self, classifier: Q) -> CallTimeout<'a, C, H, B, F, S, Q> {
+        CallTimeout {
+            call: self.call.failure_if(classifier),
+        }
+    }
+}
+
+impl<C, H, B, F, S, P, T, E> Future for CallTimeout<'_, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+    F: Future<Output = Result<T, E>>,
+    S: Future<Output = ()>,
+    E: From<Elapsed>,
+    P: FailureClassifier<E>,
+{
+    type Output = Result<T, BreakerError<E>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().call.poll(cx)
+    }
+}
+
+impl<C, H, B, F, S, P> fmt::Debug for CallTimeout<'_, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallTimeout")
+            .field("call", &self.call)
+            .finish()
+    }
+}
+
+pin_project! {
+    /// A timed-out operation's two errors made one `E`.
+    struct Flatten<Fut> {
+        #[pin]
+        timeout: Fut,
+    }
+}
+
+impl<Fut, T, E> Future for Flatten<Fut>
+where
+    Fut: Future<Output = Result<Result<T, E>, Elapsed>>,
+    E: From<Elapsed>,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .timeout
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|elapsed| Err(E::from(elapsed))))
     }
 }
 
