@@ -189,8 +189,8 @@ impl Clone for DefaultRng {
     fn clone(&self) -> Self {
         // Relaxed: the counter only has to hand out distinct numbers.
         let n = self.forks.fetch_add(1, Relaxed) as u64;
-        // A second odd constant, so that stream numbers do not walk the
-        // parent's own SplitMix64 sequence (which steps by the golden ratio).
+        // The stream number is scattered before it meets the seed, so that
+        // consecutive clones (and clones of clones) get unrelated seeds.
         let seed = mix(self.seed ^ mix(n.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED05)));
         Self::from_seed(seed)
     }

@@ -544,7 +544,7 @@ impl<E, F: Fn(&E) -> Option<Duration>> RetryAfter<E> for F {
 /// The retry runner: a [`RetryPolicy`], a timer to wait out the backoff on,
 /// and optional hooks. Build it, then [`run`](Self::run) an operation.
 ///
-/// Build it once and keep it (in a struct, a `static`): [`run`](Self::run)
+/// Build it once and keep it (in a struct, say): [`run`](Self::run)
 /// takes `&self`, so one `Retry` serves every request, several at once if
 /// need be. Each run starts from its own clone of the policy's backoff (the
 /// first delay again; a [`DefaultRng`] clone draws its own jitter), while the
@@ -870,7 +870,8 @@ pin_project! {
 }
 
 pin_project! {
-    /// The future returned by [`Retry::run`].
+    /// The future returned by [`Retry::run`]. It borrows the [`Retry`], so
+    /// one kept in a binding (or a struct) can start many runs.
     ///
     /// # Cancel safety
     ///
