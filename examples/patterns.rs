@@ -424,7 +424,7 @@ fn circuit_breaker() -> Row {
     let rejected = futures_lite::future::block_on(async {
         let mut rejected = 0;
         for _ in 0..5 {
-            if let Err(BreakerError::Open { .. }) = breaker.call(call()).await {
+            if let Err(BreakerError::Rejected(_)) = breaker.call(call()).await {
                 rejected += 1;
             }
         }

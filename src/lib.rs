@@ -163,14 +163,14 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 /// assert_eq!(permit.num_permits(), 1);
 /// ```
 pub mod futures {
-    pub use crate::breaker::Call;
+    pub use crate::breaker::{Call, CallTimeout};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::channel::RecvMany;
     pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
-    pub use crate::retry::RetryFuture;
+    pub use crate::retry::Run;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::poll::polled;
 use futures_lite::future::yield_now;
-use sluicegate::breaker::{BreakerConfig, BreakerError, CircuitBreaker, State, StateChange};
+use sluicegate::breaker::{
+    BreakerConfig, BreakerError, CircuitBreaker, Rejected, State, StateChange,
+};
 use sluicegate::retry::Backoff;
 use sluicegate::time::ManualClock;
 use sluicegate::Event;
@@ -52,13 +54,11 @@ fn trips_after_consecutive_failures_and_rejects_without_running() {
             })
             .await
         };
-        assert_eq!(r, Err(BreakerError::Open { retry_in: secs(60) }));
+        let open = |retry_in| Err(BreakerError::Rejected(Rejected::Open { retry_in }));
+        assert_eq!(r, open(secs(60)));
         assert!(!ran.load(SeqCst), "a rejected call never runs");
         clock.advance(secs(45));
-        assert_eq!(
-            b.call(ready(Ok::<_, ()>(()))).await,
-            Err(BreakerError::Open { retry_in: secs(15) })
-        );
+        assert_eq!(b.call(ready(Ok::<_, ()>(()))).await, open(secs(15)));
     });
 }
 
@@ -120,8 +120,9 @@ fn half_open_admits_at_most_n_trials_at_once() {
         for t in tasks {
             match t.await {
                 Ok(()) => ok += 1,
-                Err(BreakerError::Open { retry_in }) => {
-                    assert_eq!(retry_in, Duration::ZERO, "slots taken, not open");
+                Err(BreakerError::Rejected(rejection)) => {
+                    assert_eq!(rejection, Rejected::HalfOpenFull, "slots taken, not open");
+                    assert_eq!(rejection.retry_in(), None);
                     rejected += 1;
                 }
                 Err(e) => panic!("unexpected {e:?}"),
@@ -201,16 +202,83 @@ fn the_classifier_decides_which_errors_count() {
         let clock = ManualClock::new();
         let b = breaker(&clock, 2, secs(1));
         let server_error = |code: &u16| *code >= 500;
+        let call = |status| {
+            b.call(ready(Err::<(), u16>(status)))
+                .failure_if(server_error)
+        };
         for _ in 0..5 {
-            let r = b.call_with(server_error, ready(Err::<(), u16>(404))).await;
-            assert_eq!(r, Err(BreakerError::Inner(404)));
+            assert_eq!(call(404).await, Err(BreakerError::Inner(404)));
         }
         assert_eq!(b.state(), State::Closed);
         assert_eq!(b.metrics().successes, 5, "a 404 shows the service is up");
-        let _ = b.call_with(server_error, ready(Err::<(), u16>(503))).await;
-        let _ = b.call_with(server_error, ready(Err::<(), u16>(500))).await;
+        let _ = call(503).await;
+        let _ = call(500).await;
         assert_eq!(b.state(), State::Open);
     });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ApiError {
+    Down,
+    NotFound,
+    TimedOut,
+}
+
+impl From<sluicegate::time::Elapsed> for ApiError {
+    fn from(_: sluicegate::time::Elapsed) -> Self {
+        ApiError::TimedOut
+    }
+}
+
+#[test]
+fn call_timeout_counts_the_operations_errors_and_the_timeout_as_failures() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 2, secs(60));
+    let r = futures_lite::future::block_on(b.call_timeout(
+        &clock,
+        secs(1),
+        ready(Err::<(), _>(ApiError::Down)),
+    ));
+    assert_eq!(r, Err(BreakerError::Inner(ApiError::Down)));
+    assert_eq!(b.metrics().failures, 1, "the operation's own error");
+    let mut slow = polled(b.call_timeout(&clock, secs(1), pending::<Result<(), ApiError>>()));
+    slow.pending();
+    clock.advance(secs(1));
+    assert_eq!(slow.ready(), Err(BreakerError::Inner(ApiError::TimedOut)));
+    assert_eq!(b.metrics().failures, 2, "and the timeout");
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn call_timeout_takes_a_classifier_and_passes_successes_through() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(60));
+    let not_found = futures_lite::future::block_on(
+        b.call_timeout(&clock, secs(1), ready(Err::<(), _>(ApiError::NotFound)))
+            .failure_if(|e: &ApiError| *e != ApiError::NotFound),
+    );
+    assert_eq!(not_found, Err(BreakerError::Inner(ApiError::NotFound)));
+    let ok = futures_lite::future::block_on(b.call_timeout(
+        &clock,
+        secs(1),
+        ready(Ok::<_, ApiError>(7)),
+    ));
+    assert_eq!(ok, Ok(7));
+    assert_eq!((b.state(), b.metrics().successes), (State::Closed, 2));
+}
+
+#[test]
+fn a_call_timeout_dropped_while_running_gives_its_trial_slot_back() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(1));
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(1));
+    let mut trial = polled(b.call_timeout(&clock, secs(5), pending::<Result<(), ApiError>>()));
+    trial.pending();
+    assert!(b.try_acquire().is_err(), "the only slot is taken");
+    drop(trial);
+    assert_eq!(clock.pending_sleeps(), 0, "the timeout's sleep is gone too");
+    assert!(b.try_acquire().unwrap().is_trial());
 }
 
 #[test]
@@ -224,7 +292,7 @@ fn repeated_trips_wait_longer_with_a_backoff_schedule() {
     let mut waits = Vec::new();
     for _ in 0..4 {
         b.try_acquire().unwrap().failure();
-        let retry_in = b.try_acquire().unwrap_err().retry_in();
+        let retry_in = b.try_acquire().unwrap_err().retry_in().unwrap();
         waits.push(retry_in);
         clock.advance(retry_in);
     }
@@ -233,7 +301,7 @@ fn repeated_trips_wait_longer_with_a_backoff_schedule() {
     b.try_acquire().unwrap().failure();
     assert_eq!(
         b.try_acquire().unwrap_err().retry_in(),
-        secs(10),
+        Some(secs(10)),
         "closing restarts it"
     );
 }
@@ -293,6 +361,33 @@ fn the_hook_sees_every_change_of_state() {
     );
 }
 
+/// A client that keeps a breaker with a hook: named by its clock and its
+/// hook alone.
+struct Client {
+    breaker: CircuitBreaker<ManualClock, sluicegate::breaker::BoxedHook>,
+}
+
+#[test]
+fn a_breaker_with_a_boxed_hook_is_stored_under_its_clock_and_hook_types() {
+    use sluicegate::breaker::BoxedHook;
+    let clock = ManualClock::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    let client = Client {
+        breaker: CircuitBreaker::new(clock.clone(), 1, secs(1))
+            .on_state_change(BoxedHook::new(move |c| l.lock().unwrap().push(c.to))),
+    };
+    client.breaker.try_acquire().unwrap().failure();
+    clock.advance(secs(1));
+    client.breaker.try_acquire().unwrap().success();
+    assert_eq!(
+        *log.lock().unwrap(),
+        [State::Open, State::HalfOpen, State::Closed]
+    );
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&client.breaker);
+}
+
 #[test]
 fn force_open_rejects_until_reset() {
     common::run(|_| async move {
@@ -301,15 +396,77 @@ fn force_open_rejects_until_reset() {
         b.force_open();
         clock.advance(secs(3600));
         let r = b.call(ready(Ok::<(), ()>(()))).await;
-        assert_eq!(
-            r,
-            Err(BreakerError::Open {
-                retry_in: Duration::MAX
-            })
-        );
+        assert_eq!(r, Err(BreakerError::Rejected(Rejected::ForcedOpen)));
+        assert_eq!(r.unwrap_err().retry_in(), None, "not in Duration::MAX");
         b.reset();
         assert_eq!(b.call(ready(Ok::<_, ()>(1))).await, Ok(1));
     });
+}
+
+#[test]
+fn try_acquire_and_call_reject_alike_and_say_why() {
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::with_config(
+        &clock,
+        BreakerConfig::new().failure_threshold(1),
+        core::iter::repeat(secs(30)),
+    );
+    let rejection = |b: &CircuitBreaker<&ManualClock>| {
+        let acquired = b.try_acquire().unwrap_err();
+        let called = futures_lite::future::block_on(b.call(ready(Ok::<(), &str>(()))));
+        assert_eq!(called, Err(BreakerError::Rejected(acquired)));
+        let called = called.unwrap_err();
+        assert_eq!(called.to_string(), acquired.to_string());
+        assert_eq!(
+            (called.retry_in(), called.rejected()),
+            (acquired.retry_in(), Some(acquired))
+        );
+        acquired
+    };
+    b.try_acquire().unwrap().failure();
+    clock.advance(secs(10));
+    let open = rejection(&b);
+    assert_eq!(open, Rejected::Open { retry_in: secs(20) });
+    assert_eq!(open.retry_in(), Some(secs(20)));
+    assert_eq!(
+        open.to_string(),
+        "circuit breaker is open (next trial in 20s)"
+    );
+
+    clock.advance(secs(20));
+    let _trial = b.try_acquire().unwrap();
+    let full = rejection(&b);
+    assert_eq!(full, Rejected::HalfOpenFull);
+    assert_eq!(full.retry_in(), None);
+    assert_eq!(
+        full.to_string(),
+        "circuit breaker is half-open and all its trial slots are taken"
+    );
+
+    b.force_open();
+    let forced = rejection(&b);
+    assert_eq!(forced, Rejected::ForcedOpen);
+    assert_eq!(forced.retry_in(), None);
+    assert_eq!(
+        forced.to_string(),
+        "circuit breaker is forced open until reset"
+    );
+}
+
+#[test]
+fn a_forced_open_rejection_fed_to_retry_after_waits_the_backoff_not_forever() {
+    use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
+    let clock = ManualClock::new();
+    let b = breaker(&clock, 1, secs(60));
+    b.force_open();
+    let policy = RetryPolicy::new(Backoff::constant(secs(1))).max_attempts(3);
+    let retry = Retry::new(policy, &clock).retry_after(BreakerError::<()>::retry_in);
+    let err = futures_lite::future::block_on(
+        clock.auto_advance(retry.run(|| b.call(ready(Ok::<(), ()>(()))))),
+    )
+    .unwrap_err();
+    assert_eq!((err.attempts(), err.reason()), (3, StopReason::MaxAttempts));
+    assert_eq!(clock.now(), secs(2), "two waits of the backoff's 1 s");
 }
 
 #[test]
@@ -329,7 +486,7 @@ fn concurrent_calls_keep_exact_accounting() {
                         match b.call(ready(if outcome { Err(()) } else { Ok(()) })).await {
                             Ok(()) => ok += 1,
                             Err(BreakerError::Inner(())) => failed += 1,
-                            Err(BreakerError::Open { .. }) => {
+                            Err(BreakerError::Rejected(_)) => {
                                 rejected += 1;
                                 clock.advance(Duration::from_millis(100));
                             }
@@ -363,7 +520,7 @@ fn concurrent_calls_keep_exact_accounting() {
 /// After a panic in user code during a trial: still half-open, and the one
 /// trial slot is free again.
 fn assert_the_trial_slot_is_free<H: sluicegate::breaker::StateChangeHook>(
-    b: &CircuitBreaker<&ManualClock, sluicegate::breaker::FixedRecovery, H>,
+    b: &CircuitBreaker<&ManualClock, H>,
 ) {
     assert_eq!(b.state(), State::HalfOpen);
     let trial = b.try_acquire();
@@ -382,10 +539,10 @@ fn a_panicking_classifier_gives_the_trial_slot_back() {
     b.try_acquire().unwrap().failure();
     clock.advance(secs(10));
     let r = catch_unwind(AssertUnwindSafe(|| {
-        futures_lite::future::block_on(b.call_with(
-            |_: &&str| -> bool { panic!("classifier bug") },
-            ready(Err::<(), _>("e")),
-        ))
+        futures_lite::future::block_on(
+            b.call(ready(Err::<(), _>("e")))
+                .failure_if(|_: &&str| -> bool { panic!("classifier bug") }),
+        )
     }));
     assert!(r.is_err());
     assert_the_trial_slot_is_free(&b);
@@ -434,6 +591,23 @@ fn a_panicking_recovery_schedule_leaves_neither_a_stuck_trial_nor_a_stale_state(
     // the machine as it is.
     assert_eq!(b.state(), State::HalfOpen);
     assert!(b.try_acquire().is_ok(), "stuck half-open");
+}
+
+#[test]
+fn retry_and_breaker_share_one_any_error_and_one_no_hook() {
+    use sluicegate::breaker::{FailureClassifier, StateChangeHook};
+    use sluicegate::retry::{OnRetry, RetryIf};
+    use sluicegate::{breaker, retry};
+    fn same_type<T>(_: T, _: T) {}
+    same_type(breaker::AnyError, retry::AnyError);
+    same_type(breaker::NoHook, retry::NoHook);
+    let mut any = retry::AnyError;
+    assert!(any.should_retry(&"refused") && any.is_failure(&"refused"));
+    retry::NoHook.on_retry(1, &"refused", Duration::ZERO);
+    retry::NoHook.on_state_change(StateChange {
+        from: State::Closed,
+        to: State::Open,
+    });
 }
 
 #[test]

@@ -1,12 +1,13 @@
-//! Property tests: backoff bounds for any parameters, and the circuit
-//! breaker against a small reference model of its state machine.
+//! Property tests: backoff bounds for any parameters, the forking of a
+//! seeded `DefaultRng`, and the circuit breaker against a small reference
+//! model of its state machine.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use sluicegate::breaker::{BreakerConfig, CircuitBreaker, State, StateMachine};
-use sluicegate::retry::{Backoff, Jitter, SplitMix64};
+use sluicegate::breaker::{BreakerConfig, CircuitBreaker, Rejected, State, StateMachine};
+use sluicegate::retry::{Backoff, DefaultRng, Jitter, RandomSource, SplitMix64};
 use sluicegate::time::ManualClock;
 
 const CASES: u32 = 256;
@@ -129,6 +130,46 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// For any seed, the clones of a `DefaultRng` (nested clones too) draw
+    /// pairwise different streams, none of them the original's own;
+    /// rebuilding it from the seed forks the same streams in the same
+    /// order, whatever the original drew in between.
+    #[test]
+    fn default_rng_clones_fork_distinct_streams_that_the_seed_replays(
+        seed in any::<u64>(),
+        clones in 2usize..8,
+        draws in 1usize..4,
+    ) {
+        let first_three = |rng: &mut DefaultRng| (0..3).map(|_| rng.next_u64()).collect::<Vec<_>>();
+        // The clones' streams, then the original's.
+        let streams = |draws| {
+            let mut parent = DefaultRng::from_seed(seed);
+            let mut out = vec![];
+            for _ in 0..clones {
+                let mut child = parent.clone();
+                let mut grandchild = child.clone();
+                out.push(first_three(&mut child));
+                out.push(first_three(&mut grandchild));
+                for _ in 0..draws {
+                    parent.next_u64();
+                }
+            }
+            (out, first_three(&mut DefaultRng::from_seed(seed)))
+        };
+        let (forks, own) = streams(draws);
+        prop_assert_eq!(&forks, &streams(0).0);
+        for (i, a) in forks.iter().enumerate() {
+            prop_assert_ne!(a, &own);
+            for b in &forks[i + 1..] {
+                prop_assert_ne!(a, b);
+            }
+        }
+    }
+}
+
 // ---- the breaker against a reference model ----
 
 #[derive(Debug, Clone, Copy)]
@@ -197,18 +238,18 @@ impl Reference {
         }
     }
 
-    /// `Ok((era, is_trial))` or `Err(retry_in)`.
-    fn acquire(&mut self, now: Duration) -> Result<(u64, bool), Duration> {
+    /// `Ok((era, is_trial))` or the rejection.
+    fn acquire(&mut self, now: Duration) -> Result<(u64, bool), Rejected> {
         self.observe(now);
         match &mut self.state {
             Model::Closed { .. } => Ok((self.era, false)),
-            Model::Open { until: None } => Err(Duration::MAX),
-            Model::Open { until: Some(t) } => Err(*t - now),
+            Model::Open { until: None } => Err(Rejected::ForcedOpen),
+            Model::Open { until: Some(t) } => Err(Rejected::Open { retry_in: *t - now }),
             Model::HalfOpen { trials, .. } if *trials < self.trials => {
                 *trials += 1;
                 Ok((self.era, true))
             }
-            Model::HalfOpen { .. } => Err(Duration::ZERO),
+            Model::HalfOpen { .. } => Err(Rejected::HalfOpenFull),
         }
     }
 
@@ -283,8 +324,8 @@ proptest! {
                         outstanding.push((permit, era));
                         calls += 1;
                     }
-                    (Err(rejected), Err(retry_in)) => {
-                        prop_assert_eq!(rejected.retry_in(), retry_in);
+                    (Err(rejected), Err(expected)) => {
+                        prop_assert_eq!(rejected, expected);
                         rejections += 1;
                     }
                     (got, want) => prop_assert!(false, "breaker {:?}, model {:?}", got.map(|_| ()), want),

@@ -84,7 +84,8 @@ fn one_attempt_means_no_retry_and_no_wait() {
     let clock = ManualClock::new();
     let calls = Arc::new(AtomicU32::new(0));
     let policy = RetryPolicy::new(Backoff::constant(ms(10))).max_attempts(1);
-    let mut run = polled(Retry::new(policy, &clock).run(flaky(1, calls.clone())));
+    let retry = Retry::new(policy, &clock);
+    let mut run = polled(retry.run(flaky(1, calls.clone())));
     let err = run.ready().unwrap_err();
     assert_eq!((err.attempts(), err.reason()), (1, StopReason::MaxAttempts));
     assert_eq!(clock.pending_sleeps(), 0);
@@ -195,7 +196,8 @@ fn dropping_during_the_backoff_wait_stops_further_attempts() {
     let clock = ManualClock::new();
     let calls = Arc::new(AtomicU32::new(0));
     let policy = RetryPolicy::new(Backoff::constant(ms(10))).max_attempts(5);
-    let mut run = polled(Retry::new(policy, &clock).run(flaky(u32::MAX, calls.clone())));
+    let retry = Retry::new(policy, &clock);
+    let mut run = polled(retry.run(flaky(u32::MAX, calls.clone())));
     run.pending();
     assert_eq!((calls.load(SeqCst), clock.pending_sleeps()), (1, 1));
     drop(run);
@@ -209,7 +211,8 @@ fn dropped_after_the_wait_woke_it_but_before_the_repoll_makes_no_attempt() {
     let clock = ManualClock::new();
     let calls = Arc::new(AtomicU32::new(0));
     let policy = RetryPolicy::new(Backoff::constant(ms(10))).max_attempts(5);
-    let mut run = polled(Retry::new(policy, &clock).run(flaky(u32::MAX, calls.clone())));
+    let retry = Retry::new(policy, &clock);
+    let mut run = polled(retry.run(flaky(u32::MAX, calls.clone())));
     run.pending();
     clock.advance(ms(10));
     assert_eq!(run.wakes(), 1);
@@ -226,7 +229,8 @@ fn with_zero_delays_each_poll_starts_one_attempt_and_yields() {
         sluicegate::time::WithClock::new(|_: Duration| std::future::ready(()), ManualClock::new());
     let calls = Arc::new(AtomicU32::new(0));
     let policy = RetryPolicy::new(Backoff::constant(Duration::ZERO)).max_attempts(1_000);
-    let mut run = polled(Retry::new(policy, timer).run(flaky(u32::MAX, calls.clone())));
+    let retry = Retry::new(policy, timer);
+    let mut run = polled(retry.run(flaky(u32::MAX, calls.clone())));
     for n in 1..=3 {
         run.pending();
         assert_eq!(calls.load(SeqCst), n, "one attempt per poll");
@@ -234,6 +238,111 @@ fn with_zero_delays_each_poll_starts_one_attempt_and_yields() {
     }
     drop(run); // cancelled between attempts
     assert_eq!(calls.load(SeqCst), 3);
+}
+
+/// A client that builds its retry once and runs it for every request.
+struct Client {
+    retry: Retry<'static, Backoff, ManualClock, fn(&&'static str) -> bool>,
+}
+
+impl Client {
+    fn new(clock: &ManualClock) -> Self {
+        fn transient(e: &&'static str) -> bool {
+            *e == "unavailable"
+        }
+        let policy = RetryPolicy::new(Backoff::exponential(ms(100))).max_attempts(5);
+        Self {
+            retry: Retry::new(policy, clock.clone()).retry_if(transient as fn(&_) -> bool),
+        }
+    }
+
+    /// One request against a service that fails `failures` times first.
+    async fn request(
+        &self,
+        failures: u32,
+    ) -> Result<u32, sluicegate::retry::RetryError<&'static str>> {
+        let calls = Arc::new(AtomicU32::new(0));
+        self.retry.run(flaky(failures, calls)).await
+    }
+}
+
+#[test]
+fn a_stored_retry_runs_many_times_each_from_the_first_backoff_delay() {
+    let clock = ManualClock::new();
+    let client = Client::new(&clock);
+    for run in 1..=3u64 {
+        let r = futures_lite::future::block_on(clock.auto_advance(client.request(2)));
+        assert_eq!(r, Ok(3), "run {run}");
+        // 100 ms + 200 ms each time: a run does not go on from the last
+        // run's backoff (400 ms, 800 ms, ...).
+        assert_eq!(clock.now(), ms(300 * run), "run {run}");
+    }
+}
+
+#[test]
+fn a_stored_retry_runs_concurrently_from_two_futures() {
+    let clock = ManualClock::new();
+    let client = Client::new(&clock);
+    let (a, b) = futures_lite::future::block_on(clock.auto_advance(futures_lite::future::zip(
+        client.request(1),
+        client.request(3),
+    )));
+    assert_eq!((a, b), (Ok(2), Ok(4)));
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&client); // so threads can share it too
+    assert_eq!(
+        clock.now(),
+        ms(100 + 200 + 400),
+        "each run has its own backoff"
+    );
+}
+
+#[test]
+fn clones_of_a_seeded_default_rng_draw_distinct_streams_that_the_seed_replays() {
+    use sluicegate::retry::{DefaultRng, RandomSource};
+    // The first few values of each of three clones, in the order cloned.
+    let streams = |seed| {
+        let parent = DefaultRng::from_seed(seed);
+        (0..3)
+            .map(|_| {
+                let mut child = parent.clone();
+                (0..4).map(|_| child.next_u64()).collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let seven = streams(7);
+    assert_eq!(seven, streams(7), "the same seed forks the same streams");
+    assert_ne!(seven[0], seven[1], "two clones, two streams");
+    assert_ne!(seven[1], seven[2]);
+    assert_ne!(seven[0], seven[2]);
+    assert_ne!(seven, streams(8), "another seed, other streams");
+}
+
+#[test]
+fn a_stored_seeded_policy_jitters_each_run_anew_and_its_seed_replays_the_runs() {
+    use sluicegate::retry::{DefaultRng, Jitter, RetryError};
+    // The jittered delays of two runs of one stored retry.
+    let two_runs = |seed| {
+        let clock = ManualClock::new();
+        let delays = Mutex::new(Vec::new());
+        let backoff = Backoff::exponential(ms(100))
+            .jitter(Jitter::Full)
+            .rng(DefaultRng::from_seed(seed));
+        let retry = Retry::new(RetryPolicy::new(backoff).max_attempts(4), &clock)
+            .on_retry(|_, _: &&str, delay| delays.lock().unwrap().push(delay));
+        (0..2)
+            .map(|_| {
+                let run = retry.run(flaky(u32::MAX, Arc::new(AtomicU32::new(0))));
+                let _: RetryError<_> =
+                    futures_lite::future::block_on(clock.auto_advance(run)).unwrap_err();
+                std::mem::take(&mut *delays.lock().unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let runs = two_runs(7);
+    assert_eq!(runs[0].len(), 3);
+    assert_ne!(runs[0], runs[1], "each run draws its own jitter");
+    assert_eq!(runs, two_runs(7), "the seed replays both runs");
 }
 
 #[test]
@@ -251,7 +360,8 @@ fn dropping_during_an_attempt_drops_the_attempt() {
     let started = Arc::new(AtomicUsize::new(0));
     let s = started.clone();
     let policy = RetryPolicy::new(Backoff::constant(ms(10)));
-    let mut run = polled(Retry::new(policy, &clock).run(move || {
+    let retry = Retry::new(policy, &clock);
+    let mut run = polled(retry.run(move || {
         s.fetch_add(1, SeqCst);
         pending::<Result<(), ()>>()
     }));
@@ -348,11 +458,20 @@ fn retry_error_reports_its_parts() {
 }
 
 #[test]
-fn the_retry_future_is_send() {
+fn the_future_of_run_is_named_run_and_is_send() {
+    use sluicegate::time::{Clock, Timer};
+    // The crate's rule: a future is named after the method that returns it.
+    fn named_run<B, T: Timer + Clock, If, Hook, After, Op, Fut>(
+        run: sluicegate::retry::Run<'_, B, T, If, Hook, After, Op, Fut>,
+    ) -> sluicegate::futures::Run<'_, B, T, If, Hook, After, Op, Fut> {
+        run
+    }
     fn send<T: Send>(_: &T) {}
     let clock = ManualClock::new();
     let policy = RetryPolicy::new(Backoff::exponential(ms(1)));
-    send(&Retry::new(policy, &clock).run(|| async { Ok::<_, ()>(()) }));
+    send(&named_run(
+        Retry::new(policy, &clock).run(|| async { Ok::<_, ()>(()) }),
+    ));
 }
 
 #[test]

@@ -358,33 +358,52 @@ impl Ticket {
     }
 }
 
-/// Error from [`StateMachine::on_request`] and
-/// [`CircuitBreaker::try_acquire`](super::CircuitBreaker::try_acquire): the
-/// breaker is open (or half-open with every trial slot taken), so the call
-/// must not run.
+/// Why a breaker turned a call away (the call must not run): from
+/// [`StateMachine::on_request`],
+/// [`CircuitBreaker::try_acquire`](super::CircuitBreaker::try_acquire), and
+/// inside [`BreakerError::Rejected`](super::BreakerError::Rejected) from
+/// [`call`](super::CircuitBreaker::call).
+///
+/// [`retry_in`](Self::retry_in) is the time to wait where one is known, so
+/// it can feed a retry's `retry_after` directly.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use sluicegate::breaker::{BreakerConfig, StateMachine};
+/// use sluicegate::breaker::{BreakerConfig, Rejected, StateMachine};
 ///
 /// let mut m = StateMachine::new(BreakerConfig::new(), core::iter::repeat(Duration::from_secs(60)));
 /// m.force_open();
 /// let rejected = m.on_request(0u64).unwrap_err();
-/// assert_eq!(rejected.retry_in(), Duration::MAX);
-/// assert_eq!(rejected.to_string(), "circuit breaker is open");
+/// assert_eq!(rejected, Rejected::ForcedOpen);
+/// assert_eq!(rejected.retry_in(), None); // not "in Duration::MAX"
+/// assert_eq!(rejected.to_string(), "circuit breaker is forced open until reset");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Rejected {
-    pub(crate) retry_in: Duration,
+#[non_exhaustive]
+pub enum Rejected {
+    /// Open after failures: the next trial call is admitted in `retry_in`.
+    Open {
+        /// The time until the recovery timeout ends.
+        retry_in: Duration,
+    },
+    /// Half-open, and every trial slot is taken
+    /// ([`half_open_max_calls`](BreakerConfig::half_open_max_calls) trials
+    /// are running); one frees when a trial ends.
+    HalfOpenFull,
+    /// Opened by [`force_open`](super::CircuitBreaker::force_open): no
+    /// call, not even a trial, until [`reset`](super::CircuitBreaker::reset).
+    ForcedOpen,
 }
 
 impl Rejected {
-    /// The time until the breaker admits a trial call: zero when it is
-    /// half-open and its trial slots are taken (one may free at any time),
-    /// `Duration::MAX` when it was forced open (and only then: a recovery
-    /// that long reads one nanosecond less).
+    /// How long until the breaker admits a trial call, where that is known:
+    /// `Some` for [`Open`](Self::Open), `None` for
+    /// [`HalfOpenFull`](Self::HalfOpenFull) (a slot frees when a trial
+    /// ends) and [`ForcedOpen`](Self::ForcedOpen) (until someone resets
+    /// it). Fed to a retry's `retry_after`, `None` means "follow the
+    /// backoff".
     ///
     /// # Examples
     ///
@@ -396,16 +415,27 @@ impl Rejected {
     /// let t = m.on_request(0u64).unwrap();
     /// m.on_failure(t, 0);
     /// let rejected = m.on_request(15_000_000_000).unwrap_err(); // 15 s later
-    /// assert_eq!(rejected.retry_in(), Duration::from_secs(45));
+    /// assert_eq!(rejected.retry_in(), Some(Duration::from_secs(45)));
     /// ```
-    pub fn retry_in(&self) -> Duration {
-        self.retry_in
+    pub fn retry_in(&self) -> Option<Duration> {
+        match self {
+            Self::Open { retry_in } => Some(*retry_in),
+            Self::HalfOpenFull | Self::ForcedOpen => None,
+        }
     }
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("circuit breaker is open")
+        match self {
+            Self::Open { retry_in } => {
+                write!(f, "circuit breaker is open (next trial in {retry_in:?})")
+            }
+            Self::HalfOpenFull => {
+                f.write_str("circuit breaker is half-open and all its trial slots are taken")
+            }
+            Self::ForcedOpen => f.write_str("circuit breaker is forced open until reset"),
+        }
     }
 }
 
@@ -513,7 +543,7 @@ pub type FixedRecovery = core::iter::Repeat<Duration>;
 ///     m.on_failure(t, secs(0));
 /// }
 /// assert_eq!(m.state(), State::Open);
-/// assert_eq!(m.on_request(secs(10)).unwrap_err().retry_in(), secs(50));
+/// assert_eq!(m.on_request(secs(10)).unwrap_err().retry_in(), Some(secs(50)));
 ///
 /// let trial = m.on_request(secs(60)).unwrap(); // half-open: one trial
 /// assert!(m.on_request(secs(60)).is_err());
@@ -630,8 +660,8 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///
     /// # Errors
     ///
-    /// [`Rejected`] if the breaker is open, or half-open with every trial
-    /// slot taken.
+    /// [`Rejected`] if the breaker is open (or forced open), or half-open
+    /// with every trial slot taken.
     ///
     /// # Examples
     ///
@@ -652,15 +682,9 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
                 generation,
                 trial: false,
             }),
-            Inner::Open { until: None } => Err(Rejected {
-                retry_in: Duration::MAX,
-            }),
-            // Capped one nanosecond short of `Duration::MAX`, which means
-            // "forced open".
-            Inner::Open { until: Some(t) } if now < *t => Err(Rejected {
-                retry_in: t
-                    .saturating_duration_since(now)
-                    .min(Duration::MAX - Duration::from_nanos(1)),
+            Inner::Open { until: None } => Err(Rejected::ForcedOpen),
+            Inner::Open { until: Some(t) } if now < *t => Err(Rejected::Open {
+                retry_in: t.saturating_duration_since(now),
             }),
             Inner::Open { .. } => {
                 self.transition(Inner::HalfOpen {
@@ -680,9 +704,7 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
                         trial: true,
                     })
                 } else {
-                    Err(Rejected {
-                        retry_in: Duration::ZERO,
-                    })
+                    Err(Rejected::HalfOpenFull)
                 }
             }
         }
@@ -747,7 +769,7 @@ impl<I: Timestamp, B: Iterator<Item = Duration> + Clone> StateMachine<I, B> {
     ///     m.on_failure(t, 0);
     /// }
     /// assert_eq!(m.state(), State::Open);
-    /// assert_eq!(m.on_request(0).unwrap_err().retry_in(), Duration::from_secs(9));
+    /// assert_eq!(m.on_request(0).unwrap_err().retry_in(), Some(Duration::from_secs(9)));
     /// ```
     pub fn on_failure(&mut self, ticket: Ticket, now: I) {
         if ticket.generation != self.generation {
@@ -974,7 +996,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_forced_open_reads_as_retry_in_duration_max() {
+    fn a_recovery_of_duration_max_reads_open_and_only_force_open_reads_forced() {
         let mut m = StateMachine::new(
             BreakerConfig::new().failure_threshold(1),
             core::iter::repeat(Duration::MAX),
@@ -982,12 +1004,15 @@ mod tests {
         let t = m.on_request(Duration::ZERO).unwrap();
         m.on_failure(t, Duration::ZERO); // open until the end of time
         let rejected = m.on_request(Duration::ZERO).unwrap_err();
-        assert_eq!(rejected.retry_in(), Duration::MAX - Duration::from_nanos(1));
-        m.force_open();
         assert_eq!(
-            m.on_request(Duration::ZERO).unwrap_err().retry_in(),
-            Duration::MAX
+            rejected,
+            Rejected::Open {
+                retry_in: Duration::MAX
+            }
         );
+        m.force_open();
+        let forced = m.on_request(Duration::ZERO).unwrap_err();
+        assert_eq!((forced, forced.retry_in()), (Rejected::ForcedOpen, None));
     }
 
     #[test]
@@ -1026,27 +1051,27 @@ mod tests {
         fail(&mut m, 0);
         assert_eq!(
             m.on_request(0).unwrap_err().retry_in(),
-            Duration::from_nanos(10)
+            Some(Duration::from_nanos(10))
         );
         let t = m.on_request(10).unwrap();
         m.on_failure(t, 10);
         assert_eq!(
             m.on_request(10).unwrap_err().retry_in(),
-            Duration::from_nanos(20)
+            Some(Duration::from_nanos(20))
         );
         let t = m.on_request(30).unwrap();
         m.on_failure(t, 30);
         // Schedule ran out: the last duration again.
         assert_eq!(
             m.on_request(30).unwrap_err().retry_in(),
-            Duration::from_nanos(20)
+            Some(Duration::from_nanos(20))
         );
         let t = m.on_request(50).unwrap();
         m.on_success(t);
         fail(&mut m, 60);
         assert_eq!(
             m.on_request(60).unwrap_err().retry_in(),
-            Duration::from_nanos(10)
+            Some(Duration::from_nanos(10))
         );
     }
 

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+//! use sluicegate::breaker::{BreakerError, CircuitBreaker, Rejected, State};
 //! use sluicegate::time::ManualClock;
 //!
 //! let clock = ManualClock::new();
@@ -28,7 +28,8 @@
 //!     }
 //!     assert_eq!(breaker.state(), State::Open);
 //!     let r = breaker.call(async { Ok::<_, &str>(1) }).await; // does not run
-//!     assert_eq!(r, Err(BreakerError::Open { retry_in: Duration::from_secs(60) }));
+//!     let open = Rejected::Open { retry_in: Duration::from_secs(60) };
+//!     assert_eq!(r, Err(BreakerError::Rejected(open)));
 //!
 //!     clock.advance(Duration::from_secs(60));
 //!     assert_eq!(breaker.call(async { Ok::<_, &str>(2) }).await, Ok(2)); // the trial
@@ -48,7 +49,7 @@ use pin_project_lite::pin_project;
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock};
-use crate::time::Clock;
+use crate::time::{timeout, Clock, Elapsed, Timeout, Timer};
 
 mod machine;
 
@@ -70,27 +71,25 @@ fn generation_of(word: usize) -> usize {
     word >> 2
 }
 
-/// Error from [`CircuitBreaker::call`].
+/// Error from [`CircuitBreaker::call`]: the breaker turned the call away
+/// (with the same [`Rejected`] that [`try_acquire`](CircuitBreaker::try_acquire)
+/// returns), or the operation ran and failed.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use sluicegate::breaker::BreakerError;
+/// use sluicegate::breaker::{BreakerError, Rejected};
 ///
-/// let open: BreakerError<&str> = BreakerError::Open { retry_in: Duration::from_secs(5) };
+/// let open: BreakerError<&str> = BreakerError::Rejected(Rejected::Open { retry_in: Duration::from_secs(5) });
 /// assert_eq!(open.to_string(), "circuit breaker is open (next trial in 5s)");
+/// assert_eq!(open.retry_in(), Some(Duration::from_secs(5)));
 /// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BreakerError<E> {
     /// The breaker rejected the call; the operation did not run.
-    Open {
-        /// The time until the breaker admits a trial call: zero when it is
-        /// half-open with every trial slot taken, `Duration::MAX` when it
-        /// was forced open (and only then).
-        retry_in: Duration,
-    },
+    Rejected(Rejected),
     /// The operation ran and failed with this error.
     Inner(E),
 }
@@ -101,17 +100,34 @@ impl<E> BreakerError<E> {
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
-    /// use sluicegate::breaker::BreakerError;
+    /// use sluicegate::breaker::{BreakerError, Rejected};
     ///
     /// assert_eq!(BreakerError::Inner("boom").into_inner(), Some("boom"));
-    /// let open = BreakerError::<&str>::Open { retry_in: Duration::ZERO };
-    /// assert_eq!(open.into_inner(), None);
+    /// let forced = BreakerError::<&str>::Rejected(Rejected::ForcedOpen);
+    /// assert_eq!(forced.into_inner(), None);
     /// ```
     pub fn into_inner(self) -> Option<E> {
         match self {
             Self::Inner(e) => Some(e),
-            Self::Open { .. } => None,
+            Self::Rejected(_) => None,
+        }
+    }
+
+    /// Why the call was rejected, or `None` if the operation ran.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::{BreakerError, Rejected};
+    ///
+    /// let full = BreakerError::<()>::Rejected(Rejected::HalfOpenFull);
+    /// assert_eq!(full.rejected(), Some(Rejected::HalfOpenFull));
+    /// assert_eq!(BreakerError::Inner(()).rejected(), None);
+    /// ```
+    pub fn rejected(&self) -> Option<Rejected> {
+        match self {
+            Self::Rejected(r) => Some(*r),
+            Self::Inner(_) => None,
         }
     }
 
@@ -120,30 +136,56 @@ impl<E> BreakerError<E> {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sluicegate::breaker::BreakerError::Inner(()).is_open());
+    /// assert!(!sluicegate::breaker::BreakerError::Inner(()).is_rejected());
     /// ```
-    pub fn is_open(&self) -> bool {
-        matches!(self, Self::Open { .. })
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, Self::Rejected(_))
+    }
+
+    /// [`Rejected::retry_in`] of a rejection; `None` for an operation's own
+    /// error (and for rejections with no known time). Made to be a retry's
+    /// `retry_after`: `Retry::new(..).retry_after(BreakerError::retry_in)`
+    /// waits out an open breaker's recovery and otherwise follows the
+    /// backoff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker};
+    /// use sluicegate::retry::{Backoff, Retry, RetryPolicy};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
+    /// let mut calls = 0;
+    /// let retry = Retry::new(RetryPolicy::new(Backoff::constant(Duration::from_secs(1))), &clock)
+    ///     .retry_after(BreakerError::retry_in);
+    /// let r = futures_lite::future::block_on(clock.auto_advance(retry.run(|| {
+    ///     calls += 1;
+    ///     let outcome = if calls == 1 { Err("down") } else { Ok(calls) };
+    ///     breaker.call(async move { outcome })
+    /// })));
+    /// // The failure opened the breaker: waited 1 s (the backoff), got
+    /// // "next trial in 29s", waited that, and the trial succeeded.
+    /// assert_eq!(r, Ok(3));
+    /// assert_eq!(clock.now(), Duration::from_secs(30));
+    /// ```
+    pub fn retry_in(&self) -> Option<Duration> {
+        self.rejected().and_then(|r| r.retry_in())
     }
 }
 
 impl<E> From<Rejected> for BreakerError<E> {
     fn from(r: Rejected) -> Self {
-        Self::Open {
-            retry_in: r.retry_in,
-        }
+        Self::Rejected(r)
     }
 }
 
 impl<E: fmt::Display> fmt::Display for BreakerError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Open { retry_in } if *retry_in == Duration::MAX => {
-                f.write_str("circuit breaker is open (forced)")
-            }
-            Self::Open { retry_in } => {
-                write!(f, "circuit breaker is open (next trial in {retry_in:?})")
-            }
+            Self::Rejected(r) => r.fmt(f),
             Self::Inner(e) => e.fmt(f),
         }
     }
@@ -153,24 +195,25 @@ impl<E: core::error::Error + 'static> core::error::Error for BreakerError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Inner(e) => Some(e),
-            Self::Open { .. } => None,
+            // Displayed as the rejection itself: no separate source.
+            Self::Rejected(_) => None,
         }
     }
 }
 
 /// Decides whether an operation's error counts as a failure of the
-/// service; see [`CircuitBreaker::call_with`]. Errors that do not count
+/// service; see [`Call::failure_if`]. Errors that do not count
 /// are recorded as successes: the service answered. Implemented by
-/// `FnMut(&E) -> bool` closures and [`AllErrors`].
+/// `FnMut(&E) -> bool` closures and [`AnyError`].
 ///
 /// # Examples
 ///
 /// ```
-/// use sluicegate::breaker::{AllErrors, FailureClassifier};
+/// use sluicegate::breaker::{AnyError, FailureClassifier};
 /// let mut server_errors = |status: &u16| *status >= 500;
 /// assert!(server_errors.is_failure(&503));
 /// assert!(!server_errors.is_failure(&404));
-/// assert!(AllErrors.is_failure(&404));
+/// assert!(AnyError.is_failure(&404));
 /// ```
 pub trait FailureClassifier<E> {
     /// `true` if `error` counts as a failure.
@@ -190,19 +233,13 @@ pub trait FailureClassifier<E> {
     fn is_failure(&mut self, error: &E) -> bool;
 }
 
-/// Every error counts as a failure: the classifier of
-/// [`CircuitBreaker::call`].
-///
-/// # Examples
-///
-/// ```
-/// use sluicegate::breaker::{AllErrors, FailureClassifier};
-/// assert!(FailureClassifier::<&str>::is_failure(&mut AllErrors, &"not found"));
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AllErrors;
+/// The classifier of [`CircuitBreaker::call`]: every error counts as a
+/// failure. The same type as [`retry::AnyError`](crate::retry::AnyError),
+/// re-exported.
+#[doc(no_inline)]
+pub use crate::retry::AnyError;
 
-impl<E> FailureClassifier<E> for AllErrors {
+impl<E> FailureClassifier<E> for AnyError {
     #[inline]
     fn is_failure(&mut self, _: &E) -> bool {
         true
@@ -250,20 +287,78 @@ pub trait StateChangeHook {
     fn on_state_change(&self, change: StateChange);
 }
 
-/// Does nothing: the default [`StateChangeHook`].
-///
-/// # Examples
-///
-/// ```
-/// use sluicegate::breaker::{NoHook, State, StateChange, StateChangeHook};
-/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHook;
+/// The default [`StateChangeHook`]: does nothing. The same type as
+/// [`retry::NoHook`](crate::retry::NoHook), re-exported.
+#[doc(no_inline)]
+pub use crate::retry::NoHook;
 
 impl StateChangeHook for NoHook {
     #[inline]
     fn on_state_change(&self, _: StateChange) {}
+}
+
+/// A boxed state-change hook, for a breaker kept in a struct: its type is
+/// `CircuitBreaker<Clock, BoxedHook>` whatever closure it holds.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use sluicegate::breaker::{BoxedHook, CircuitBreaker, State};
+/// use sluicegate::time::StdClock;
+///
+/// struct Client {
+///     breaker: CircuitBreaker<StdClock, BoxedHook>,
+/// }
+///
+/// let trips = Arc::new(AtomicUsize::new(0));
+/// let counter = trips.clone();
+/// let client = Client {
+///     breaker: CircuitBreaker::new(StdClock, 1, Duration::from_secs(30)).on_state_change(
+///         BoxedHook::new(move |change| {
+///             if change.to == State::Open {
+///                 counter.fetch_add(1, Ordering::Relaxed);
+///             }
+///         }),
+///     ),
+/// };
+/// client.breaker.try_acquire().unwrap().failure();
+/// assert_eq!(trips.load(Ordering::Relaxed), 1);
+/// ```
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub struct BoxedHook(alloc::boxed::Box<dyn Fn(StateChange) + Send + Sync>);
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl BoxedHook {
+    /// Boxes `hook`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::breaker::{BoxedHook, State, StateChange, StateChangeHook};
+    /// let hook = BoxedHook::new(|change| println!("breaker: {change}"));
+    /// hook.on_state_change(StateChange { from: State::Closed, to: State::Open });
+    /// ```
+    pub fn new(hook: impl Fn(StateChange) + Send + Sync + 'static) -> Self {
+        Self(alloc::boxed::Box::new(hook))
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl StateChangeHook for BoxedHook {
+    #[inline]
+    fn on_state_change(&self, change: StateChange) {
+        (self.0)(change)
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl fmt::Debug for BoxedHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxedHook").finish_non_exhaustive()
+    }
 }
 
 impl<F: Fn(StateChange)> StateChangeHook for F {
@@ -322,6 +417,14 @@ pub struct BreakerMetrics {
 /// runtime adapter, [`ManualClock`](crate::time::ManualClock), `StdClock`);
 /// the breaker never sleeps.
 ///
+/// The type parameters, most often named first: `C` the clock, `H` the
+/// [state-change hook](Self::on_state_change) ([`NoHook`] unless set;
+/// [`BoxedHook`] to store one without naming a closure type), `B` the
+/// recovery schedule ([`FixedRecovery`] unless
+/// [`with_config`](Self::with_config) is given another). So a breaker kept
+/// in a struct reads `CircuitBreaker<StdClock>`, or
+/// `CircuitBreaker<StdClock, BoxedHook>` with a hook.
+///
 /// # Fast path
 ///
 /// In the closed state, with no failure counted and no failure-rate window,
@@ -364,7 +467,7 @@ pub struct BreakerMetrics {
 /// breaker.try_acquire().unwrap().success();
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
-pub struct CircuitBreaker<C: Clock, B = FixedRecovery, H = NoHook> {
+pub struct CircuitBreaker<C: Clock, H = NoHook, B = FixedRecovery> {
     word: AtomicUsize,
     machine: Lock<StateMachine<C::Instant, B>>,
     clock: C,
@@ -407,7 +510,7 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 }
 
-impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
+impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, NoHook, B> {
     /// A breaker with `config`, opening for the durations `recovery` yields
     /// (`core::iter::repeat(d)` for a fixed timeout, a
     /// [`Backoff`](crate::retry::Backoff) for longer waits after repeated
@@ -444,7 +547,9 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
 
     /// Calls `hook` on every change of state (after the breaker's lock is
     /// released; see [Concurrency](Self#concurrency)). Set it before
-    /// sharing the breaker.
+    /// sharing the breaker. The hook's type becomes the breaker's second
+    /// type parameter; to keep the breaker in a struct, box the hook with
+    /// [`BoxedHook`].
     ///
     /// # Examples
     ///
@@ -461,7 +566,7 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, B> {
     /// breaker.reset();
     /// assert_eq!(*log.lock().unwrap(), [State::Open, State::Closed]);
     /// ```
-    pub fn on_state_change<H: StateChangeHook>(self, hook: H) -> CircuitBreaker<C, B, H> {
+    pub fn on_state_change<H: StateChangeHook>(self, hook: H) -> CircuitBreaker<C, H, B> {
         CircuitBreaker {
             word: self.word,
             machine: self.machine,
@@ -487,7 +592,7 @@ fn word_of<I: crate::time::Timestamp, B: Iterator<Item = Duration> + Clone>(
     m.generation() << 2 | tag
 }
 
-impl<C, B, H> CircuitBreaker<C, B, H>
+impl<C, H, B> CircuitBreaker<C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -538,24 +643,27 @@ where
     ///
     /// # Errors
     ///
-    /// [`Rejected`] if the breaker is open, or half-open with every trial
-    /// slot taken.
+    /// [`Rejected`] if the breaker is open (or forced open), or half-open
+    /// with every trial slot taken: the same value that
+    /// [`call`](Self::call) wraps in [`BreakerError::Rejected`].
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::breaker::{CircuitBreaker, Rejected};
     /// use sluicegate::time::ManualClock;
     ///
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(30));
     /// breaker.try_acquire().unwrap().failure();
     /// clock.advance(Duration::from_secs(10));
-    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::from_secs(20));
+    /// let rejected = breaker.try_acquire().unwrap_err();
+    /// assert_eq!(rejected, Rejected::Open { retry_in: Duration::from_secs(20) });
+    /// assert_eq!(rejected.to_string(), "circuit breaker is open (next trial in 20s)");
     /// ```
     #[inline]
-    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
+    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
         let word = self.word.load(Acquire);
         let ticket = if word & TAG_MASK <= CLOSED_DIRTY {
             // Closed: admitting changes nothing in the machine.
@@ -574,7 +682,7 @@ where
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, B, H>, Rejected> {
+    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
         let now = self.clock.now();
         let (result, change) = self.locked(|m| m.on_request(now));
         // The permit exists before the hook runs: if the hook panics, the
@@ -632,12 +740,15 @@ where
     }
 
     /// Runs `future` through the breaker, counting every error as a
-    /// failure. The future is not polled at all when the call is rejected.
+    /// failure; [`failure_if`](Call::failure_if) on the returned future
+    /// picks which errors count instead. The future is not polled at all
+    /// when the call is rejected.
     ///
     /// # Errors
     ///
-    /// [`BreakerError::Open`] if the breaker rejected the call,
-    /// [`BreakerError::Inner`] with the operation's own error.
+    /// [`BreakerError::Rejected`] if the breaker turned the call away (why,
+    /// in the [`Rejected`]), [`BreakerError::Inner`] with the operation's
+    /// own error.
     ///
     /// # Cancel safety
     ///
@@ -658,60 +769,115 @@ where
     ///     assert!(breaker.call(async { Err::<(), _>("down") }).await.is_err());
     ///     let ran = std::cell::Cell::new(false);
     ///     let r = breaker.call(async { ran.set(true); Ok::<_, &str>(()) }).await;
-    ///     assert!(r.unwrap_err().is_open());
+    ///     assert!(r.unwrap_err().is_rejected());
     ///     assert!(!ran.get()); // an open breaker runs nothing
     /// });
     /// assert_eq!(breaker.state(), State::Open);
     /// ```
-    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, B, H, F::IntoFuture, AllErrors>
+    ///
+    /// # With a timeout
+    ///
+    /// `breaker.call(timeout(timer, d, op()))` compiles, but the breaker
+    /// then sees a `Result<Result<T, E>, Elapsed>`: only the timeout is an
+    /// error to it, and `op`'s own errors count as successes. Flatten the
+    /// two into one `Result` inside the call, or let
+    /// [`call_timeout`](Self::call_timeout) do it:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker};
+    /// use sluicegate::time::{timeout, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { Down, TimedOut }
+    /// async fn op() -> Result<(), ApiError> { Err(ApiError::Down) }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 5, Duration::from_secs(60));
+    /// let second = Duration::from_secs(1);
+    /// futures_lite::future::block_on(async {
+    ///     // Wrong: `Ok(Err(Down))` is a success to the breaker.
+    ///     let nested = breaker.call(timeout(&clock, second, op())).await;
+    ///     assert_eq!(nested, Ok(Err(ApiError::Down)));
+    ///     assert_eq!(breaker.metrics().failures, 0);
+    ///
+    ///     // Right: one `Result`, so both errors count.
+    ///     let flat = breaker
+    ///         .call(async { timeout(&clock, second, op()).await.unwrap_or(Err(ApiError::TimedOut)) })
+    ///         .await;
+    ///     assert_eq!(flat, Err(BreakerError::Inner(ApiError::Down)));
+    ///     assert_eq!(breaker.metrics().failures, 1);
+    /// });
+    /// ```
+    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, H, B, F::IntoFuture, AnyError>
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
-        self.call_with(AllErrors, future)
+        Call {
+            admission: Admission {
+                breaker: self,
+                phase: Phase::Start,
+            },
+            future: future.into_future(),
+            classifier: AnyError,
+        }
     }
 
-    /// Like [`call`](Self::call), with `classifier` deciding which errors
-    /// count as failures (those that do not are recorded as successes: a
-    /// "not found" still shows the service is up).
+    /// Runs `future` through the breaker with a time limit of `duration`
+    /// (counted from this call, as [`timeout`]'s is), and counts both
+    /// `future`'s own errors and the timeout as failures: the timeout
+    /// becomes an `E` through `From<Elapsed>`. See [`call`](Self::call) for
+    /// why `call(timeout(..))` does not do that; as on `call`,
+    /// [`failure_if`](CallTimeout::failure_if) picks which errors count.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// [`BreakerError::Rejected`] if the breaker turned the call away,
+    /// [`BreakerError::Inner`] with the operation's own error or
+    /// `E::from(Elapsed)` if the time ran out first.
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// As [`call`](Self::call); the timeout's sleep is dropped with it.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
-    /// use sluicegate::time::ManualClock;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+    /// use sluicegate::time::{Elapsed, ManualClock};
     ///
-    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
-    /// futures_lite::future::block_on(async {
-    ///     let r = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(404) }).await;
-    ///     assert!(r.is_err());
-    ///     assert_eq!(breaker.state(), State::Closed);
-    ///     let _ = breaker.call_with(|e: &u16| *e >= 500, async { Err::<(), u16>(503) }).await;
-    ///     assert_eq!(breaker.state(), State::Open);
-    /// });
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { Down, TimedOut }
+    /// impl From<Elapsed> for ApiError {
+    ///     fn from(_: Elapsed) -> Self { ApiError::TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 2, Duration::from_secs(60));
+    /// let second = Duration::from_secs(1);
+    /// let down = breaker.call_timeout(&clock, second, async { Err::<(), _>(ApiError::Down) });
+    /// assert_eq!(futures_lite::future::block_on(down), Err(BreakerError::Inner(ApiError::Down)));
+    /// let hangs = breaker.call_timeout(&clock, second, std::future::pending::<Result<(), ApiError>>());
+    /// let r = futures_lite::future::block_on(clock.auto_advance(hangs));
+    /// assert_eq!(r, Err(BreakerError::Inner(ApiError::TimedOut)));
+    /// assert_eq!(breaker.state(), State::Open); // two failures
     /// ```
-    pub fn call_with<F, T, E, P>(
+    pub fn call_timeout<Tm, F, T, E>(
         &self,
-        classifier: P,
+        timer: Tm,
+        duration: Duration,
         future: F,
-    ) -> Call<'_, C, B, H, F::IntoFuture, P>
+    ) -> CallTimeout<'_, C, H, B, F::IntoFuture, Tm::Sleep, AnyError>
     where
+        Tm: Timer,
         F: IntoFuture<Output = Result<T, E>>,
-        P: FailureClassifier<E>,
+        E: From<Elapsed>,
     {
-        Call {
-            breaker: self,
-            future: future.into_future(),
-            classifier,
-            phase: Phase::Start,
+        CallTimeout {
+            call: self.call(Flatten {
+                timeout: timeout(&timer, duration, future),
+            }),
         }
     }
 
@@ -775,20 +941,21 @@ where
     }
 
     /// Opens the breaker until [`reset`](Self::reset): every call is
-    /// rejected (with `retry_in` of `Duration::MAX`), and no trial is made.
+    /// rejected with [`Rejected::ForcedOpen`] (which has no
+    /// [`retry_in`](Rejected::retry_in)), and no trial is made.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::breaker::{CircuitBreaker, Rejected, State};
     /// use sluicegate::time::ManualClock;
     ///
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::new(&clock, 3, Duration::from_secs(1));
     /// breaker.force_open();
     /// clock.advance(Duration::from_secs(3600));
-    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::MAX);
+    /// assert_eq!(breaker.try_acquire().unwrap_err(), Rejected::ForcedOpen);
     /// breaker.reset();
     /// assert_eq!(breaker.state(), State::Closed);
     /// ```
@@ -833,7 +1000,7 @@ where
     }
 }
 
-impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
+impl<C: Clock + fmt::Debug, H, B> fmt::Debug for CircuitBreaker<C, H, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = self.word.load(Relaxed);
         let state = match word & TAG_MASK {
@@ -874,17 +1041,17 @@ impl<C: Clock + fmt::Debug, B, H> fmt::Debug for CircuitBreaker<C, B, H> {
 /// assert_eq!(breaker.metrics().calls, 1);
 /// ```
 #[must_use = "dropping the permit reports the call as cancelled"]
-pub struct BreakerPermit<'a, C, B, H>
+pub struct BreakerPermit<'a, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
 {
-    breaker: &'a CircuitBreaker<C, B, H>,
+    breaker: &'a CircuitBreaker<C, H, B>,
     ticket: Option<Ticket>,
 }
 
-impl<C, B, H> BreakerPermit<'_, C, B, H>
+impl<C, H, B> BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -949,7 +1116,7 @@ where
     }
 }
 
-impl<C, B, H> Drop for BreakerPermit<'_, C, B, H>
+impl<C, H, B> Drop for BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -963,7 +1130,7 @@ where
     }
 }
 
-impl<C, B, H> fmt::Debug for BreakerPermit<'_, C, B, H>
+impl<C, H, B> fmt::Debug for BreakerPermit<'_, C, H, B>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -977,8 +1144,9 @@ where
 }
 
 pin_project! {
-    /// The future returned by [`CircuitBreaker::call`] and
-    /// [`call_with`](CircuitBreaker::call_with).
+    /// The future returned by [`CircuitBreaker::call`]; before it is first
+    /// polled, [`failure_if`](Self::failure_if) sets which errors count as
+    /// failures.
     ///
     /// It asks the breaker for admission when first polled; a rejected call
     /// completes at once without polling the operation.
@@ -1007,38 +1175,240 @@ pin_project! {
     /// assert!(breaker.try_acquire().unwrap().is_trial());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Call<'a, C, B, H, F, P>
+    pub struct Call<'a, C, H, B, F, P>
     where
         C: Clock,
         B: Iterator<Item = Duration>,
         B: Clone,
         H: StateChangeHook,
     {
-        breaker: &'a CircuitBreaker<C, B, H>,
+        // First, so that a cancel is reported before the operation is dropped.
+        admission: Admission<'a, C, H, B>,
         #[pin]
         future: F,
         classifier: P,
-        phase: Phase,
     }
+}
 
-    impl<C, B, H, F, P> PinnedDrop for Call<'_, C, B, H, F, P>
-    where
-        C: Clock,
-        B: Iterator<Item = Duration>,
-        B: Clone,
-        H: StateChangeHook,
-    {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) {
-                this.breaker.report_cancel(ticket);
-            }
+impl<'a, C, H, B, F, P> Call<'a, C, H, B, F, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// Counts as failures only the errors for which `classifier` returns
+    /// `true` (a closure `Fn(&E) -> bool`, or any [`FailureClassifier`]);
+    /// the others are recorded as successes (a "not found" still shows the
+    /// service is up). The caller gets every error back either way.
+    ///
+    /// A builder on the call, so the operation and the classifier cannot
+    /// be swapped by mistake.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// let server_error = |status: &u16| *status >= 500;
+    /// futures_lite::future::block_on(async {
+    ///     let r = breaker.call(async { Err::<(), u16>(404) }).failure_if(server_error).await;
+    ///     assert_eq!(r, Err(BreakerError::Inner(404)));
+    ///     assert_eq!(breaker.state(), State::Closed); // a 404 is not the service failing
+    ///     let _ = breaker.call(async { Err::<(), u16>(503) }).failure_if(server_error).await;
+    ///     assert_eq!(breaker.state(), State::Open);
+    /// });
+    /// ```
+    ///
+    /// The classifier goes on the call, not in it: handing `call` the
+    /// classifier does not compile, since a closure is not a future.
+    ///
+    /// ```compile_fail
+    /// # use std::time::Duration;
+    /// # use sluicegate::breaker::CircuitBreaker;
+    /// # use sluicegate::time::ManualClock;
+    /// # let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// let _ = breaker.call(|status: &u16| *status >= 500).failure_if(async { Err::<(), u16>(503) });
+    /// ```
+    pub fn failure_if<Q>(self, classifier: Q) -> Call<'a, C, H, B, F, Q> {
+        Call {
+            admission: self.admission,
+            future: self.future,
+            classifier,
         }
     }
 }
 
-/// Where a [`Call`] is: not yet admitted, running with its ticket (the
-/// permit, without a second copy of the breaker reference), or finished.
+pin_project! {
+    /// The future returned by [`CircuitBreaker::call_timeout`]: a [`Call`]
+    /// of the operation under a timeout, the two errors made one.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it drops the operation and the timeout's sleep; the call
+    /// counts as neither success nor failure, and a half-open trial gives
+    /// its slot back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, BreakerError};
+    /// use sluicegate::futures::CallTimeout;
+    /// use sluicegate::time::{Elapsed, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct TimedOut;
+    /// impl From<Elapsed> for TimedOut {
+    ///     fn from(_: Elapsed) -> Self { TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(60));
+    /// let call: CallTimeout<'_, _, _, _, _, _, _> =
+    ///     breaker.call_timeout(&clock, Duration::from_secs(1), std::future::pending::<Result<(), TimedOut>>());
+    /// let r = futures_lite::future::block_on(clock.auto_advance(call));
+    /// assert_eq!(r, Err(BreakerError::Inner(TimedOut)));
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct CallTimeout<'a, C, H, B, F, S, P>
+    where
+        C: Clock,
+        B: Iterator<Item = Duration>,
+        B: Clone,
+        H: StateChangeHook,
+    {
+        #[pin]
+        call: Call<'a, C, H, B, Flatten<Timeout<F, S>>, P>,
+    }
+}
+
+impl<'a, C, H, B, F, S, P> CallTimeout<'a, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    /// As [`Call::failure_if`]: counts as failures only the errors (the
+    /// timeout's included, once made an `E`) for which `classifier`
+    /// returns `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::time::{Elapsed, ManualClock};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum ApiError { NotFound, TimedOut }
+    /// impl From<Elapsed> for ApiError {
+    ///     fn from(_: Elapsed) -> Self { ApiError::TimedOut }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(60));
+    /// let r = futures_lite::future::block_on(
+    ///     breaker
+    ///         .call_timeout(&clock, Duration::from_secs(1), async { Err::<(), _>(ApiError::NotFound) })
+    ///         .failure_if(|e: &ApiError| *e == ApiError::TimedOut),
+    /// );
+    /// assert!(r.is_err());
+    /// assert_eq!(breaker.state(), State::Closed); // a "not found" is no failure
+    /// ```
+    pub fn failure_if<Q>(self, classifier: Q) -> CallTimeout<'a, C, H, B, F, S, Q> {
+        CallTimeout {
+            call: self.call.failure_if(classifier),
+        }
+    }
+}
+
+impl<C, H, B, F, S, P, T, E> Future for CallTimeout<'_, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+    F: Future<Output = Result<T, E>>,
+    S: Future<Output = ()>,
+    E: From<Elapsed>,
+    P: FailureClassifier<E>,
+{
+    type Output = Result<T, BreakerError<E>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().call.poll(cx)
+    }
+}
+
+impl<C, H, B, F, S, P> fmt::Debug for CallTimeout<'_, C, H, B, F, S, P>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallTimeout")
+            .field("call", &self.call)
+            .finish()
+    }
+}
+
+pin_project! {
+    /// A timed-out operation's two errors made one `E`.
+    struct Flatten<Fut> {
+        #[pin]
+        timeout: Fut,
+    }
+}
+
+impl<Fut, T, E> Future for Flatten<Fut>
+where
+    Fut: Future<Output = Result<Result<T, E>, Elapsed>>,
+    E: From<Elapsed>,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .timeout
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|elapsed| Err(E::from(elapsed))))
+    }
+}
+
+/// A [`Call`]'s place with the breaker: not yet admitted, running with its
+/// ticket (the permit, without a second copy of the breaker reference), or
+/// finished. Dropped while running, it reports the call cancelled; as a
+/// field rather than `Call`'s own drop, so `failure_if` can move `Call`'s
+/// fields.
+struct Admission<'a, C, H, B>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    breaker: &'a CircuitBreaker<C, H, B>,
+    phase: Phase,
+}
+
+impl<C, H, B> Drop for Admission<'_, C, H, B>
+where
+    C: Clock,
+    B: Iterator<Item = Duration> + Clone,
+    H: StateChangeHook,
+{
+    fn drop(&mut self) {
+        if let Phase::Running(ticket) = core::mem::replace(&mut self.phase, Phase::Done) {
+            self.breaker.report_cancel(ticket);
+        }
+    }
+}
+
+/// Where a [`Call`] is.
 #[derive(Debug)]
 enum Phase {
     Start,
@@ -1046,7 +1416,7 @@ enum Phase {
     Done,
 }
 
-impl<C, B, H, F, P, T, E> Future for Call<'_, C, B, H, F, P>
+impl<C, H, B, F, P, T, E> Future for Call<'_, C, H, B, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -1059,19 +1429,20 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Phase::Start = this.phase {
-            match this.breaker.try_acquire() {
+        let admission = this.admission;
+        if let Phase::Start = admission.phase {
+            match admission.breaker.try_acquire() {
                 Ok(mut permit) => {
                     let ticket = permit.ticket.take().expect("a new permit holds its ticket");
-                    *this.phase = Phase::Running(ticket);
+                    admission.phase = Phase::Running(ticket);
                 }
                 Err(rejected) => {
-                    *this.phase = Phase::Done;
+                    admission.phase = Phase::Done;
                     return Poll::Ready(Err(rejected.into()));
                 }
             }
         }
-        if let Phase::Done = this.phase {
+        if let Phase::Done = admission.phase {
             panic!("`Call` polled after completion");
         }
         let result = match this.future.poll(cx) {
@@ -1079,21 +1450,22 @@ where
             Poll::Pending => return Poll::Pending,
         };
         // Classified while the ticket is still in `phase`: if the classifier
-        // panics, our drop reports a cancel and the trial slot comes back.
+        // panics, the admission's drop reports a cancel and the trial slot
+        // comes back.
         let failed = matches!(&result, Err(e) if this.classifier.is_failure(e));
-        let Phase::Running(ticket) = core::mem::replace(this.phase, Phase::Done) else {
+        let Phase::Running(ticket) = core::mem::replace(&mut admission.phase, Phase::Done) else {
             unreachable!("checked above");
         };
         if failed {
-            this.breaker.report_failure(ticket);
+            admission.breaker.report_failure(ticket);
         } else {
-            this.breaker.report_success(ticket);
+            admission.breaker.report_success(ticket);
         }
         Poll::Ready(result.map_err(BreakerError::Inner))
     }
 }
 
-impl<C, B, H, F, P> fmt::Debug for Call<'_, C, B, H, F, P>
+impl<C, H, B, F, P> fmt::Debug for Call<'_, C, H, B, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
@@ -1101,7 +1473,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
-            .field("phase", &self.phase)
+            .field("phase", &self.admission.phase)
             .finish_non_exhaustive()
     }
 }

@@ -4,6 +4,7 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::time::Duration;
 
+use crate::loom::atomic::{AtomicUsize, Ordering::Relaxed};
 use crate::time::duration_from_nanos_u128;
 
 /// A source of random `u64`s for [`Jitter`].
@@ -37,7 +38,8 @@ impl<F: FnMut() -> u64> RandomSource for F {
 
 /// A small, fast, seedable PRNG (SplitMix64): good enough to spread retries,
 /// not for cryptography. Cloning copies the state, so a clone replays the
-/// same sequence; that is what deterministic tests want.
+/// same sequence: every run of a stored policy jitters alike. For a seeded
+/// generator whose clones draw their own streams, see [`DefaultRng`].
 ///
 /// # Examples
 ///
@@ -74,33 +76,52 @@ impl RandomSource for SplitMix64 {
     #[inline]
     fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix(self.state)
     }
 }
 
-/// The generator a [`Backoff`] uses unless given another one.
+/// The generator a [`Backoff`] uses unless given another one: a
+/// [`SplitMix64`] stream that **forks on clone**.
 ///
-/// Jitter exists to keep clients from retrying in lockstep, so clients must
-/// not share a sequence. With `std`, each `DefaultRng` is seeded from the
-/// process's hash randomness (`RandomState`), and **each clone is reseeded**:
-/// a policy cloned for every call does not replay one sequence. Without
-/// `std` there is no entropy source: every `DefaultRng` starts from the same
-/// fixed seed and clones copy it, so give each device its own seed with
-/// [`Backoff::rng`]`(`[`SplitMix64::new`]`(device_seed))`.
+/// Jitter exists to keep retries from running in lockstep, so two runs of
+/// one stored policy must not replay one sequence. Cloning a `DefaultRng`
+/// therefore does not copy it: each clone draws a new stream, derived from
+/// the original's seed and the number of clones made before it. So:
+///
+/// - **Seeded** ([`from_seed`](Self::from_seed)): the same seed forks the
+///   same streams in the same order, run after run, which is what tests
+///   want; two clones still draw different streams.
+/// - **Unseeded** ([`new`](Self::new)): with `std`, the seed comes from the
+///   process's hash randomness (`RandomState`), so production processes
+///   differ from each other. Without `std` there is no entropy source and
+///   `new` uses a fixed seed: give each device its own with
+///   `from_seed(device_seed)`.
+///
+/// Clones made from several threads at once each get a distinct stream;
+/// which thread gets which then depends on the interleaving. Use
+/// [`SplitMix64`] for a generator whose clones replay its sequence.
 ///
 /// # Examples
 ///
 /// ```
 /// use sluicegate::retry::{DefaultRng, RandomSource};
-/// let mut a = DefaultRng::new();
-/// let mut b = a.clone();
-/// assert_ne!(a.next_u64(), b.next_u64()); // reseeded (with `std`)
+///
+/// let first_values = |seed| {
+///     let stored = DefaultRng::from_seed(seed);
+///     let (mut a, mut b) = (stored.clone(), stored.clone());
+///     (a.next_u64(), b.next_u64())
+/// };
+/// let (a, b) = first_values(42);
+/// assert_ne!(a, b); // two clones, two streams
+/// assert_eq!(first_values(42), (a, b)); // and the seed replays them
 /// ```
-#[derive(Debug)]
-pub struct DefaultRng(SplitMix64);
+pub struct DefaultRng {
+    rng: SplitMix64,
+    /// What clones derive their seeds from.
+    seed: u64,
+    /// Clones made so far: the next clone's stream number.
+    forks: AtomicUsize,
+}
 
 impl DefaultRng {
     /// A generator seeded from the process's randomness (with `std`), or
@@ -109,11 +130,38 @@ impl DefaultRng {
     /// # Examples
     ///
     /// ```
-    /// let _rng = sluicegate::retry::DefaultRng::new();
+    /// use sluicegate::retry::{DefaultRng, RandomSource};
+    /// let mut rng = sluicegate::retry::DefaultRng::new();
+    /// let _jitter = rng.next_u64();
     /// ```
     pub fn new() -> Self {
-        Self(SplitMix64::new(entropy()))
+        Self::from_seed(entropy())
     }
+
+    /// A generator seeded with `seed`: its values, and those of every
+    /// clone (see [above](Self)), are the same in every run of the program.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::retry::{DefaultRng, RandomSource};
+    /// let (mut a, mut b) = (DefaultRng::from_seed(1), DefaultRng::from_seed(1));
+    /// assert_eq!(a.next_u64(), b.next_u64());
+    /// ```
+    pub fn from_seed(seed: u64) -> Self {
+        Self {
+            rng: SplitMix64::new(seed),
+            seed,
+            forks: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// SplitMix64's output function: a bijection that scatters nearby inputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(feature = "std")]
@@ -136,21 +184,30 @@ impl Default for DefaultRng {
 }
 
 impl Clone for DefaultRng {
-    #[cfg(feature = "std")]
+    /// A new stream: the `n`-th clone of a generator seeded with `s` is
+    /// seeded with a mix of `s` and `n`, whatever the original drew since.
     fn clone(&self) -> Self {
-        Self::new()
+        // Relaxed: the counter only has to hand out distinct numbers.
+        let n = self.forks.fetch_add(1, Relaxed) as u64;
+        // The stream number is scattered before it meets the seed, so that
+        // consecutive clones (and clones of clones) get unrelated seeds.
+        let seed = mix(self.seed ^ mix(n.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED05)));
+        Self::from_seed(seed)
     }
+}
 
-    #[cfg(not(feature = "std"))]
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
+impl fmt::Debug for DefaultRng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultRng")
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
     }
 }
 
 impl RandomSource for DefaultRng {
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+        self.rng.next_u64()
     }
 }
 
@@ -346,16 +403,19 @@ impl<R> Backoff<R> {
         self
     }
 
-    /// Uses `rng` for jitter, e.g. a seeded [`SplitMix64`] for a
-    /// reproducible schedule.
+    /// Uses `rng` for jitter: [`DefaultRng::from_seed`] for reproducible
+    /// schedules whose clones (one per [`Retry`](super::Retry) run) still
+    /// differ, a [`SplitMix64`] for clones that replay one schedule.
     ///
     /// # Examples
     ///
     /// ```
     /// # use std::time::Duration;
-    /// use sluicegate::retry::{Backoff, Jitter, SplitMix64};
-    /// let b = Backoff::constant(Duration::from_secs(1)).jitter(Jitter::Full).rng(SplitMix64::new(3));
-    /// # drop(b);
+    /// use sluicegate::retry::{Backoff, DefaultRng, Jitter};
+    /// let seeded = Backoff::constant(Duration::from_secs(1)).jitter(Jitter::Full).rng(DefaultRng::from_seed(3));
+    /// let a: Vec<_> = seeded.clone().take(3).collect();
+    /// let b: Vec<_> = seeded.clone().take(3).collect();
+    /// assert_ne!(a, b);
     /// ```
     pub fn rng<R2: RandomSource>(self, rng: R2) -> Backoff<R2> {
         Backoff {
@@ -511,6 +571,16 @@ mod tests {
         assert_eq!(uniform(&mut bottom, ms(5), Duration::MAX), ms(5));
         assert_eq!(uniform(&mut top, ms(5), ms(5)), ms(5));
         assert_eq!(uniform(&mut top, ms(5), ms(1)), ms(5));
+    }
+
+    #[test]
+    fn default_rng_clones_draw_distinct_streams_with_or_without_std() {
+        // Without `std`, `new` has a fixed seed: clones must still differ,
+        // or every run of a stored policy would jitter alike.
+        let stored = DefaultRng::new();
+        let (mut a, mut b) = (stored.clone(), stored.clone());
+        let (a, b): (Vec<_>, Vec<_>) = (0..4).map(|_| (a.next_u64(), b.next_u64())).unzip();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`RetryBudget`]: token-bucket throttling shared between calls.
 //! - [`Retry`]: the async runner. `Retry::new(policy, timer).run(|| op())`
 //!   returns the first success or the last error with the attempt count, as
-//!   a [`RetryError`].
+//!   a [`RetryError`]. Build it once and keep it: `run` takes `&self`, and
+//!   every run starts from a fresh copy of the policy's backoff.
 //!
 //! # Examples
 //!
@@ -52,8 +53,8 @@ pub use budget::RetryBudget;
 ///
 /// `B` is any iterator of delays: a [`Backoff`], or e.g.
 /// `[1, 2, 5].map(Duration::from_secs).into_iter()` (when it runs out, the
-/// retries stop). The policy is consumed by one [`Retry`] run; clone it for
-/// each call.
+/// retries stop). A [`Retry`] keeps the policy and gives each run its own
+/// clone of the backoff, so every run starts from the first delay.
 ///
 /// # Examples
 ///
@@ -348,13 +349,16 @@ impl<E: core::error::Error + 'static> core::error::Error for RetryError<E> {
 }
 
 /// Decides whether an error is worth retrying; see [`Retry::retry_if`].
-/// Implemented by `FnMut(&E) -> bool` closures and [`AnyError`].
+/// Implemented by `Fn(&E) -> bool` closures and [`AnyError`].
+///
+/// It takes `&self`: one [`Retry`] may run many times at once, and they all
+/// share it (keep state in a `Cell`, a `Mutex` or an atomic).
 ///
 /// # Examples
 ///
 /// ```
 /// use sluicegate::retry::{AnyError, RetryIf};
-/// let mut transient = |code: &u16| *code == 503;
+/// let transient = |code: &u16| *code == 503;
 /// assert!(transient.should_retry(&503));
 /// assert!(!transient.should_retry(&404));
 /// assert!(AnyError.should_retry(&404));
@@ -368,52 +372,64 @@ pub trait RetryIf<E> {
     /// use sluicegate::retry::RetryIf;
     /// struct Transient;
     /// impl RetryIf<std::io::Error> for Transient {
-    ///     fn should_retry(&mut self, e: &std::io::Error) -> bool {
+    ///     fn should_retry(&self, e: &std::io::Error) -> bool {
     ///         matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted)
     ///     }
     /// }
     /// assert!(Transient.should_retry(&std::io::ErrorKind::TimedOut.into()));
     /// ```
-    fn should_retry(&mut self, error: &E) -> bool;
+    fn should_retry(&self, error: &E) -> bool;
 }
 
-/// Retries every error: the default [`RetryIf`].
+/// Every error: the default [`RetryIf`] of a [`Retry`] (retries every
+/// error) and the default [`FailureClassifier`] of a
+/// [`CircuitBreaker`](crate::CircuitBreaker) (counts every error as a
+/// failure). One type for both, also re-exported as
+/// [`breaker::AnyError`](crate::breaker::AnyError).
+///
+/// [`FailureClassifier`]: crate::breaker::FailureClassifier
 ///
 /// # Examples
 ///
 /// ```
+/// use sluicegate::breaker::FailureClassifier;
 /// use sluicegate::retry::{AnyError, RetryIf};
-/// assert!(RetryIf::<&str>::should_retry(&mut AnyError, &"permission denied"));
+/// assert!(RetryIf::<&str>::should_retry(&AnyError, &"permission denied"));
+/// assert!(FailureClassifier::<&str>::is_failure(&mut AnyError, &"permission denied"));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyError;
 
 impl<E> RetryIf<E> for AnyError {
     #[inline]
-    fn should_retry(&mut self, _: &E) -> bool {
+    fn should_retry(&self, _: &E) -> bool {
         true
     }
 }
 
-impl<E, F: FnMut(&E) -> bool> RetryIf<E> for F {
+impl<E, F: Fn(&E) -> bool> RetryIf<E> for F {
     #[inline]
-    fn should_retry(&mut self, error: &E) -> bool {
+    fn should_retry(&self, error: &E) -> bool {
         self(error)
     }
 }
 
 /// Observes each retry before its backoff wait; see [`Retry::on_retry`].
-/// Implemented by `FnMut(u32, &E, Duration)` closures and [`NoHook`].
+/// Implemented by `Fn(u32, &E, Duration)` closures and [`NoHook`].
+///
+/// It takes `&self`, as [`RetryIf`] does: concurrent runs of one [`Retry`]
+/// share it.
 ///
 /// # Examples
 ///
 /// ```
+/// use std::cell::RefCell;
 /// use std::time::Duration;
 /// use sluicegate::retry::OnRetry;
-/// let mut log = Vec::new();
-/// let mut hook = |attempt: u32, e: &&str, delay: Duration| log.push(format!("{attempt}: {e}, {delay:?}"));
+/// let log = RefCell::new(Vec::new());
+/// let hook = |attempt: u32, e: &&str, delay: Duration| log.borrow_mut().push(format!("{attempt}: {e}, {delay:?}"));
 /// hook.on_retry(1, &"timeout", Duration::from_millis(100));
-/// assert_eq!(log, ["1: timeout, 100ms"]);
+/// assert_eq!(*log.borrow(), ["1: timeout, 100ms"]);
 /// ```
 pub trait OnRetry<E> {
     /// Attempt `attempt` (1 = the first call) failed with `error`; the next
@@ -422,49 +438,58 @@ pub trait OnRetry<E> {
     /// # Examples
     ///
     /// ```
+    /// use std::cell::Cell;
     /// use std::time::Duration;
     /// use sluicegate::retry::OnRetry;
     /// #[derive(Default)]
-    /// struct Waited(Duration);
+    /// struct Waited(Cell<Duration>);
     /// impl<E> OnRetry<E> for Waited {
-    ///     fn on_retry(&mut self, _: u32, _: &E, delay: Duration) {
-    ///         self.0 += delay;
+    ///     fn on_retry(&self, _: u32, _: &E, delay: Duration) {
+    ///         self.0.set(self.0.get() + delay);
     ///     }
     /// }
-    /// let mut total = Waited::default();
+    /// let total = Waited::default();
     /// total.on_retry(1, &"e", Duration::from_millis(100));
     /// total.on_retry(2, &"e", Duration::from_millis(200));
-    /// assert_eq!(total.0, Duration::from_millis(300));
+    /// assert_eq!(total.0.get(), Duration::from_millis(300));
     /// ```
-    fn on_retry(&mut self, attempt: u32, error: &E, delay: Duration);
+    fn on_retry(&self, attempt: u32, error: &E, delay: Duration);
 }
 
-/// Does nothing: the default [`OnRetry`].
+/// A hook that does nothing: the default [`OnRetry`] of a [`Retry`] and the
+/// default [`StateChangeHook`] of a [`CircuitBreaker`](crate::CircuitBreaker).
+/// One type for both, also re-exported as
+/// [`breaker::NoHook`](crate::breaker::NoHook).
+///
+/// [`StateChangeHook`]: crate::breaker::StateChangeHook
 ///
 /// # Examples
 ///
 /// ```
+/// use sluicegate::breaker::{State, StateChange, StateChangeHook};
 /// use sluicegate::retry::{NoHook, OnRetry};
 /// NoHook.on_retry(1, &"error", std::time::Duration::ZERO);
+/// NoHook.on_state_change(StateChange { from: State::Open, to: State::HalfOpen });
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
 
 impl<E> OnRetry<E> for NoHook {
     #[inline]
-    fn on_retry(&mut self, _: u32, _: &E, _: Duration) {}
+    fn on_retry(&self, _: u32, _: &E, _: Duration) {}
 }
 
-impl<E, F: FnMut(u32, &E, Duration)> OnRetry<E> for F {
+impl<E, F: Fn(u32, &E, Duration)> OnRetry<E> for F {
     #[inline]
-    fn on_retry(&mut self, attempt: u32, error: &E, delay: Duration) {
+    fn on_retry(&self, attempt: u32, error: &E, delay: Duration) {
         self(attempt, error, delay)
     }
 }
 
 /// Lets an error ask for a specific delay (an HTTP `Retry-After`, gRPC's
 /// pushback); see [`Retry::retry_after`]. Implemented by
-/// `FnMut(&E) -> Option<Duration>` closures and [`NoRetryAfter`].
+/// `Fn(&E) -> Option<Duration>` closures and [`NoRetryAfter`]. It takes
+/// `&self`, as [`RetryIf`] does.
 ///
 /// # Examples
 ///
@@ -472,7 +497,7 @@ impl<E, F: FnMut(u32, &E, Duration)> OnRetry<E> for F {
 /// use std::time::Duration;
 /// use sluicegate::retry::{NoRetryAfter, RetryAfter};
 /// struct Throttled { retry_after_secs: u64 }
-/// let mut header = |e: &Throttled| Some(Duration::from_secs(e.retry_after_secs));
+/// let header = |e: &Throttled| Some(Duration::from_secs(e.retry_after_secs));
 /// assert_eq!(header.retry_after(&Throttled { retry_after_secs: 30 }), Some(Duration::from_secs(30)));
 /// assert_eq!(NoRetryAfter.retry_after(&Throttled { retry_after_secs: 30 }), None);
 /// ```
@@ -484,11 +509,11 @@ pub trait RetryAfter<E> {
     /// ```
     /// use std::time::Duration;
     /// use sluicegate::retry::RetryAfter;
-    /// let mut header = |e: &(u16, Option<u64>)| e.1.map(Duration::from_secs);
+    /// let header = |e: &(u16, Option<u64>)| e.1.map(Duration::from_secs);
     /// assert_eq!(header.retry_after(&(429, Some(2))), Some(Duration::from_secs(2)));
     /// assert_eq!(header.retry_after(&(503, None)), None);
     /// ```
-    fn retry_after(&mut self, error: &E) -> Option<Duration>;
+    fn retry_after(&self, error: &E) -> Option<Duration>;
 }
 
 /// Always follows the backoff: the default [`RetryAfter`].
@@ -497,27 +522,35 @@ pub trait RetryAfter<E> {
 ///
 /// ```
 /// use sluicegate::retry::{NoRetryAfter, RetryAfter};
-/// assert_eq!(RetryAfter::<&str>::retry_after(&mut NoRetryAfter, &"busy"), None);
+/// assert_eq!(RetryAfter::<&str>::retry_after(&NoRetryAfter, &"busy"), None);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRetryAfter;
 
 impl<E> RetryAfter<E> for NoRetryAfter {
     #[inline]
-    fn retry_after(&mut self, _: &E) -> Option<Duration> {
+    fn retry_after(&self, _: &E) -> Option<Duration> {
         None
     }
 }
 
-impl<E, F: FnMut(&E) -> Option<Duration>> RetryAfter<E> for F {
+impl<E, F: Fn(&E) -> Option<Duration>> RetryAfter<E> for F {
     #[inline]
-    fn retry_after(&mut self, error: &E) -> Option<Duration> {
+    fn retry_after(&self, error: &E) -> Option<Duration> {
         self(error)
     }
 }
 
 /// The retry runner: a [`RetryPolicy`], a timer to wait out the backoff on,
 /// and optional hooks. Build it, then [`run`](Self::run) an operation.
+///
+/// Build it once and keep it (in a struct, say): [`run`](Self::run)
+/// takes `&self`, so one `Retry` serves every request, several at once if
+/// need be. Each run starts from its own clone of the policy's backoff (the
+/// first delay again; a [`DefaultRng`] clone draws its own jitter), while the
+/// hooks are built once and shared by every run, which is why they take
+/// `&self` (`Fn` closures; keep counters in a `Cell`, a `Mutex` or an
+/// atomic).
 ///
 /// The timer must also be a [`Clock`] (for the elapsed-time limit): every
 /// adapter and [`ManualClock`](crate::time::ManualClock) is; pair a closure
@@ -535,11 +568,11 @@ impl<E, F: FnMut(&E) -> Option<Duration>> RetryAfter<E> for F {
 ///
 /// let clock = ManualClock::new();
 /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(5);
-/// let mut retries = Vec::new();
+/// let retries = std::cell::RefCell::new(Vec::new());
 /// let err = futures_lite::future::block_on(clock.auto_advance(
 ///     Retry::new(policy, &clock)
 ///         .retry_if(|e: &HttpError| *e == HttpError::Unavailable)
-///         .on_retry(|attempt, _: &HttpError, delay| retries.push((attempt, delay)))
+///         .on_retry(|attempt, _: &HttpError, delay| retries.borrow_mut().push((attempt, delay)))
 ///         .run({
 ///             let mut n = 0;
 ///             move || {
@@ -552,7 +585,38 @@ impl<E, F: FnMut(&E) -> Option<Duration>> RetryAfter<E> for F {
 /// .unwrap_err();
 /// assert_eq!(err.reason(), StopReason::NotRetryable);
 /// assert_eq!(err.attempts(), 3);
-/// assert_eq!(retries, [(1, Duration::from_secs(1)), (2, Duration::from_secs(1))]);
+/// assert_eq!(*retries.borrow(), [(1, Duration::from_secs(1)), (2, Duration::from_secs(1))]);
+/// ```
+///
+/// Kept in a struct and run for every request:
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::retry::{Backoff, Retry, RetryError, RetryPolicy};
+/// use sluicegate::time::ManualClock;
+///
+/// struct Client {
+///     retry: Retry<'static, Backoff, ManualClock, fn(&u16) -> bool>,
+/// }
+///
+/// impl Client {
+///     async fn get(&self, status: u16) -> Result<&'static str, RetryError<u16>> {
+///         self.retry.run(|| async move { if status == 200 { Ok("body") } else { Err(status) } }).await
+///     }
+/// }
+///
+/// fn transient(status: &u16) -> bool {
+///     *status == 503
+/// }
+/// let clock = ManualClock::new();
+/// let policy = RetryPolicy::new(Backoff::exponential(Duration::from_secs(1))).max_attempts(3);
+/// let client = Client { retry: Retry::new(policy, clock.clone()).retry_if(transient as fn(&u16) -> bool) };
+/// futures_lite::future::block_on(clock.auto_advance(async {
+///     assert_eq!(client.get(200).await, Ok("body"));
+///     assert_eq!(client.get(503).await.unwrap_err().attempts(), 3);
+///     assert_eq!(client.get(404).await.unwrap_err().attempts(), 1); // not transient
+/// }));
+/// assert_eq!(clock.now(), Duration::from_secs(1 + 2)); // the 503 run's backoff
 /// ```
 pub struct Retry<'b, B, T, If = AnyError, Hook = NoHook, After = NoRetryAfter> {
     policy: RetryPolicy<B>,
@@ -640,13 +704,13 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     ///
     /// let clock = ManualClock::new();
     /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(1))).max_attempts(5);
-    /// let mut log = Vec::new();
+    /// let log = std::cell::RefCell::new(Vec::new());
     /// let _ = futures_lite::future::block_on(clock.auto_advance(
     ///     Retry::new(policy.max_attempts(3), &clock)
-    ///         .on_retry(|attempt, e: &&str, delay| log.push(format!("#{attempt} {e}, next in {delay:?}")))
+    ///         .on_retry(|attempt, e: &&str, delay| log.borrow_mut().push(format!("#{attempt} {e}, next in {delay:?}")))
     ///         .run(|| async { Err::<(), _>("timeout") }),
     /// ));
-    /// assert_eq!(log, ["#1 timeout, next in 1s", "#2 timeout, next in 1s"]);
+    /// assert_eq!(*log.borrow(), ["#1 timeout, next in 1s", "#2 timeout, next in 1s"]);
     /// ```
     pub fn on_retry<H>(self, hook: H) -> Retry<'b, B, T, If, H, After> {
         Retry {
@@ -730,6 +794,11 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     /// once per attempt; its future runs to completion before the next
     /// backoff wait.
     ///
+    /// Takes `&self`: call it again for the next operation, or for several
+    /// at once. Each run waits out its own clone of the policy's backoff,
+    /// from the first delay; the elapsed-time limit counts from the run's
+    /// first attempt; a [`budget`](Self::budget) is shared by every run.
+    ///
     /// # Errors
     ///
     /// [`RetryError`] with the last attempt's error, the number of attempts
@@ -757,18 +826,19 @@ impl<'b, B, T, If, Hook, After> Retry<'b, B, T, If, Hook, After> {
     /// assert_eq!(r.unwrap_err().reason(), StopReason::MaxAttempts);
     /// assert_eq!(attempts, 5);
     /// ```
-    pub fn run<Op, Fut, O, E>(self, op: Op) -> RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
+    pub fn run<Op, Fut, O, E>(&self, op: Op) -> Run<'_, B, T, If, Hook, After, Op, Fut>
     where
         T: Timer + Clock,
-        B: Iterator<Item = Duration>,
+        B: Iterator<Item = Duration> + Clone,
         Op: FnMut() -> Fut,
         Fut: Future<Output = Result<O, E>>,
         If: RetryIf<E>,
         Hook: OnRetry<E>,
         After: RetryAfter<E>,
     {
-        RetryFuture {
+        Run {
             retry: self,
+            backoff: self.policy.backoff.clone(),
             op,
             attempts: 0,
             start: None,
@@ -800,7 +870,8 @@ pin_project! {
 }
 
 pin_project! {
-    /// The future returned by [`Retry::run`].
+    /// The future returned by [`Retry::run`]. It borrows the [`Retry`], so
+    /// one kept in a binding (or a struct) can start many runs.
     ///
     /// # Cancel safety
     ///
@@ -821,7 +892,8 @@ pin_project! {
     /// let clock = ManualClock::new();
     /// let policy = RetryPolicy::new(Backoff::constant(Duration::from_secs(10)));
     /// let mut attempts = 0;
-    /// let mut run = Box::pin(Retry::new(policy, &clock).run(|| {
+    /// let retry = Retry::new(policy, &clock);
+    /// let mut run = Box::pin(retry.run(|| {
     ///     attempts += 1;
     ///     async { Err::<(), _>("down") }
     /// }));
@@ -831,12 +903,16 @@ pin_project! {
     /// assert_eq!(attempts, 1);
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct RetryFuture<'b, B, T, If, Hook, After, Op, Fut>
+    pub struct Run<'a, B, T, If, Hook, After, Op, Fut>
     where
         T: Timer,
         T: Clock,
     {
-        retry: Retry<'b, B, T, If, Hook, After>,
+        // One lifetime for the borrow and the budget: `Retry` is covariant
+        // in its budget's lifetime, so `&'a Retry<'b, ..>` shortens to this.
+        retry: &'a Retry<'a, B, T, If, Hook, After>,
+        // This run's own schedule, cloned from the policy's.
+        backoff: B,
         op: Op,
         attempts: u32,
         start: Option<T::Instant>,
@@ -856,7 +932,7 @@ where
     T: Timer + Clock,
     B: Iterator<Item = Duration>,
 {
-    fn decide<E>(&mut self, error: &E, attempts: u32, start: T::Instant) -> Next
+    fn decide<E>(&self, backoff: &mut B, error: &E, attempts: u32, start: T::Instant) -> Next
     where
         If: RetryIf<E>,
         After: RetryAfter<E>,
@@ -870,10 +946,10 @@ where
         if attempts >= self.policy.max_attempts {
             return Next::Stop(StopReason::MaxAttempts);
         }
-        let Some(backoff) = self.policy.backoff.next() else {
+        let Some(delay) = backoff.next() else {
             return Next::Stop(StopReason::BackoffExhausted);
         };
-        let delay = self.retry_after.retry_after(error).unwrap_or(backoff);
+        let delay = self.retry_after.retry_after(error).unwrap_or(delay);
         if let Some(limit) = self.policy.max_elapsed {
             let elapsed = self.timer.now().saturating_duration_since(start);
             if elapsed.saturating_add(delay) > limit {
@@ -889,8 +965,7 @@ where
     }
 }
 
-impl<B, T, If, Hook, After, Op, Fut, O, E> Future
-    for RetryFuture<'_, B, T, If, Hook, After, Op, Fut>
+impl<B, T, If, Hook, After, Op, Fut, O, E> Future for Run<'_, B, T, If, Hook, After, Op, Fut>
 where
     T: Timer + Clock,
     B: Iterator<Item = Duration>,
@@ -937,7 +1012,10 @@ where
                         Err(e) => e,
                     };
                     let start = this.start.expect("set before the first attempt");
-                    match this.retry.decide(&error, *this.attempts, start) {
+                    match this
+                        .retry
+                        .decide(this.backoff, &error, *this.attempts, start)
+                    {
                         Next::Retry(delay) => {
                             this.retry.on_retry.on_retry(*this.attempts, &error, delay);
                             let sleep = this.retry.timer.sleep(delay);
@@ -959,13 +1037,13 @@ where
                     }
                     this.state.set(State::Idle);
                 }
-                StateProj::Done => panic!("`RetryFuture` polled after completion"),
+                StateProj::Done => panic!("`retry::Run` polled after completion"),
             }
         }
     }
 }
 
-impl<B, T, If, Hook, After, Op, Fut> fmt::Debug for RetryFuture<'_, B, T, If, Hook, After, Op, Fut>
+impl<B, T, If, Hook, After, Op, Fut> fmt::Debug for Run<'_, B, T, If, Hook, After, Op, Fut>
 where
     T: Timer + Clock,
 {
@@ -976,7 +1054,7 @@ where
             State::Sleeping { .. } => "sleeping",
             State::Done => "done",
         };
-        f.debug_struct("RetryFuture")
+        f.debug_struct("Run")
             .field("attempts", &self.attempts)
             .field("state", &state)
             .finish_non_exhaustive()
