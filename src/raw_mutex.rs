@@ -617,6 +617,13 @@ impl<T, L> Lock<T, L> {
     }
 }
 
+impl<T, L> Lock<T, L> {
+    /// The value, out of its lock.
+    pub(crate) fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
 impl<T, L: ScopedRawMutex> Lock<T, L> {
     /// Runs `f` with the value, under the lock.
     #[inline]

@@ -565,22 +565,31 @@ mod tests {
     fn a_node_used_with_another_list_is_caught_in_debug_builds() {
         use std::panic::{catch_unwind, AssertUnwindSafe};
         let first: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
-        let second: WaitList<(), u32, DefaultRawMutex> =
-            WaitList::new((), DefaultRawMutex::new());
+        let second: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
         let node = pin!(Node::new(0));
         // SAFETY: `node` is used with `first` and removed before the end.
-        unsafe { assert!(first.lock(|l| l.push_back(node.as_ref(), 1, noop())).is_none()) };
+        unsafe {
+            assert!(first
+                .lock(|l| l.push_back(node.as_ref(), 1, noop()))
+                .is_none())
+        };
         // A contract breach on purpose: the owner check runs before the
         // node or either list is touched, and stops it.
         let caught = |f: &dyn Fn(&mut List<(), u32>)| {
             catch_unwind(AssertUnwindSafe(|| second.lock(|l| f(l)))).is_err()
         };
-        // SAFETY: none (see above); the check panics first.
-        assert!(caught(&|l| drop(unsafe { l.remove(node.as_ref()) })));
+        assert!(caught(&|l| {
+            // SAFETY: none (see above); the check panics first.
+            unsafe { l.remove(node.as_ref()) };
+        }));
         // SAFETY: as above.
-        assert!(caught(&|l| unsafe { l.with_node(node.as_ref(), |_, _| ()) }));
+        assert!(caught(&|l| unsafe {
+            l.with_node(node.as_ref(), |_, _| ())
+        }));
         // SAFETY: as above.
-        assert!(caught(&|l| drop(unsafe { l.set_waker(node.as_ref(), &noop()) })));
+        assert!(caught(&|l| drop(unsafe {
+            l.set_waker(node.as_ref(), &noop())
+        })));
         assert_eq!(order(&first), [1]);
         assert!(second.lock(|l| l.is_empty()));
         // SAFETY: `node` is used with `first`.

@@ -48,7 +48,7 @@ use pin_project_lite::pin_project;
 
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
-use crate::raw_mutex::{DefaultRawMutex, Lock};
+use crate::raw_mutex::{DefaultRawMutex, Lock, ScopedRawMutex};
 use crate::time::{timeout, Clock, Elapsed, Timeout, Timer};
 
 mod machine;
@@ -421,8 +421,10 @@ pub struct BreakerMetrics {
 /// [state-change hook](Self::on_state_change) ([`NoHook`] unless set;
 /// [`BoxedHook`] to store one without naming a closure type), `B` the
 /// recovery schedule ([`FixedRecovery`] unless
-/// [`with_config`](Self::with_config) is given another). So a breaker kept
-/// in a struct reads `CircuitBreaker<StdClock>`, or
+/// [`with_config`](Self::with_config) is given another), `L` the lock of the
+/// state machine ([`DefaultRawMutex`] unless
+/// [`with_raw_mutex`](Self::with_raw_mutex) chose another). So a breaker
+/// kept in a struct reads `CircuitBreaker<StdClock>`, or
 /// `CircuitBreaker<StdClock, BoxedHook>` with a hook.
 ///
 /// # Fast path
@@ -467,9 +469,9 @@ pub struct BreakerMetrics {
 /// breaker.try_acquire().unwrap().success();
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
-pub struct CircuitBreaker<C: Clock, H = NoHook, B = FixedRecovery> {
+pub struct CircuitBreaker<C: Clock, H = NoHook, B = FixedRecovery, L = DefaultRawMutex> {
     word: AtomicUsize,
-    machine: Lock<StateMachine<C::Instant, B>>,
+    machine: Lock<StateMachine<C::Instant, B>, L>,
     clock: C,
     hook: H,
     successes: AtomicUsize,
@@ -580,6 +582,41 @@ impl<C: Clock, B: Iterator<Item = Duration> + Clone> CircuitBreaker<C, NoHook, B
     }
 }
 
+impl<C: Clock, H, B> CircuitBreaker<C, H, B> {
+    /// Guards the breaker's state machine with `raw_mutex` instead of the
+    /// [`DefaultRawMutex`] (see [`raw_mutex`](crate::raw_mutex)): a
+    /// [`CriticalSectionRawMutex`](crate::raw_mutex::CriticalSectionRawMutex)
+    /// for a breaker shared with an interrupt handler, a
+    /// [`LocalRawMutex`](crate::raw_mutex::LocalRawMutex) for one used on a
+    /// single thread. Call it before sharing the breaker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::CircuitBreaker;
+    /// use sluicegate::raw_mutex::LocalRawMutex;
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1))
+    ///     .with_raw_mutex(LocalRawMutex::new());
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert!(breaker.try_acquire().is_err());
+    /// ```
+    pub fn with_raw_mutex<L: ScopedRawMutex>(self, raw_mutex: L) -> CircuitBreaker<C, H, B, L> {
+        CircuitBreaker {
+            word: self.word,
+            machine: Lock::new(self.machine.into_inner(), raw_mutex),
+            clock: self.clock,
+            hook: self.hook,
+            successes: self.successes,
+            failures: self.failures,
+            cancelled: self.cancelled,
+            rejections: self.rejections,
+        }
+    }
+}
+
 fn word_of<I: crate::time::Timestamp, B: Iterator<Item = Duration> + Clone>(
     m: &StateMachine<I, B>,
 ) -> usize {
@@ -592,11 +629,12 @@ fn word_of<I: crate::time::Timestamp, B: Iterator<Item = Duration> + Clone>(
     m.generation() << 2 | tag
 }
 
-impl<C, H, B> CircuitBreaker<C, H, B>
+impl<C, H, B, L> CircuitBreaker<C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     /// Runs `f` on the machine under the lock, republishes the state word,
     /// and reports a change of state to the hook once the lock is released.
@@ -663,7 +701,7 @@ where
     /// assert_eq!(rejected.to_string(), "circuit breaker is open (next trial in 20s)");
     /// ```
     #[inline]
-    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
+    pub fn try_acquire(&self) -> Result<BreakerPermit<'_, C, H, B, L>, Rejected> {
         let word = self.word.load(Acquire);
         let ticket = if word & TAG_MASK <= CLOSED_DIRTY {
             // Closed: admitting changes nothing in the machine.
@@ -682,7 +720,7 @@ where
 
     #[cold]
     #[inline(never)]
-    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, H, B>, Rejected> {
+    fn acquire_slow(&self) -> Result<BreakerPermit<'_, C, H, B, L>, Rejected> {
         let now = self.clock.now();
         let (result, change) = self.locked(|m| m.on_request(now));
         // The permit exists before the hook runs: if the hook panics, the
@@ -809,7 +847,7 @@ where
     ///     assert_eq!(breaker.metrics().failures, 1);
     /// });
     /// ```
-    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, H, B, F::IntoFuture, AnyError>
+    pub fn call<F, T, E>(&self, future: F) -> Call<'_, C, H, B, L, F::IntoFuture, AnyError>
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
@@ -868,7 +906,7 @@ where
         timer: Tm,
         duration: Duration,
         future: F,
-    ) -> CallTimeout<'_, C, H, B, F::IntoFuture, Tm::Sleep, AnyError>
+    ) -> CallTimeout<'_, C, H, B, L, F::IntoFuture, Tm::Sleep, AnyError>
     where
         Tm: Timer,
         F: IntoFuture<Output = Result<T, E>>,
@@ -1000,7 +1038,7 @@ where
     }
 }
 
-impl<C: Clock + fmt::Debug, H, B> fmt::Debug for CircuitBreaker<C, H, B> {
+impl<C: Clock + fmt::Debug, H, B, L> fmt::Debug for CircuitBreaker<C, H, B, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = self.word.load(Relaxed);
         let state = match word & TAG_MASK {
@@ -1041,21 +1079,23 @@ impl<C: Clock + fmt::Debug, H, B> fmt::Debug for CircuitBreaker<C, H, B> {
 /// assert_eq!(breaker.metrics().calls, 1);
 /// ```
 #[must_use = "dropping the permit reports the call as cancelled"]
-pub struct BreakerPermit<'a, C, H, B>
+pub struct BreakerPermit<'a, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
-    breaker: &'a CircuitBreaker<C, H, B>,
+    breaker: &'a CircuitBreaker<C, H, B, L>,
     ticket: Option<Ticket>,
 }
 
-impl<C, H, B> BreakerPermit<'_, C, H, B>
+impl<C, H, B, L> BreakerPermit<'_, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     /// Reports that the call succeeded.
     ///
@@ -1116,11 +1156,12 @@ where
     }
 }
 
-impl<C, H, B> Drop for BreakerPermit<'_, C, H, B>
+impl<C, H, B, L> Drop for BreakerPermit<'_, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     #[inline]
     fn drop(&mut self) {
@@ -1130,11 +1171,12 @@ where
     }
 }
 
-impl<C, H, B> fmt::Debug for BreakerPermit<'_, C, H, B>
+impl<C, H, B, L> fmt::Debug for BreakerPermit<'_, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BreakerPermit")
@@ -1175,26 +1217,28 @@ pin_project! {
     /// assert!(breaker.try_acquire().unwrap().is_trial());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Call<'a, C, H, B, F, P>
+    pub struct Call<'a, C, H, B, L, F, P>
     where
         C: Clock,
         B: Iterator<Item = Duration>,
         B: Clone,
         H: StateChangeHook,
+        L: ScopedRawMutex,
     {
         // First, so that a cancel is reported before the operation is dropped.
-        admission: Admission<'a, C, H, B>,
+        admission: Admission<'a, C, H, B, L>,
         #[pin]
         future: F,
         classifier: P,
     }
 }
 
-impl<'a, C, H, B, F, P> Call<'a, C, H, B, F, P>
+impl<'a, C, H, B, L, F, P> Call<'a, C, H, B, L, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     /// Counts as failures only the errors for which `classifier` returns
     /// `true` (a closure `Fn(&E) -> bool`, or any [`FailureClassifier`]);
@@ -1232,7 +1276,7 @@ where
     /// # let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
     /// let _ = breaker.call(|status: &u16| *status >= 500).failure_if(async { Err::<(), u16>(503) });
     /// ```
-    pub fn failure_if<Q>(self, classifier: Q) -> Call<'a, C, H, B, F, Q> {
+    pub fn failure_if<Q>(self, classifier: Q) -> Call<'a, C, H, B, L, F, Q> {
         Call {
             admission: self.admission,
             future: self.future,
@@ -1267,29 +1311,31 @@ pin_project! {
     ///
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::new(&clock, 1, Duration::from_secs(60));
-    /// let call: CallTimeout<'_, _, _, _, _, _, _> =
+    /// let call: CallTimeout<'_, _, _, _, _, _, _, _> =
     ///     breaker.call_timeout(&clock, Duration::from_secs(1), std::future::pending::<Result<(), TimedOut>>());
     /// let r = futures_lite::future::block_on(clock.auto_advance(call));
     /// assert_eq!(r, Err(BreakerError::Inner(TimedOut)));
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct CallTimeout<'a, C, H, B, F, S, P>
+    pub struct CallTimeout<'a, C, H, B, L, F, S, P>
     where
         C: Clock,
         B: Iterator<Item = Duration>,
         B: Clone,
         H: StateChangeHook,
+        L: ScopedRawMutex,
     {
         #[pin]
-        call: Call<'a, C, H, B, Flatten<Timeout<F, S>>, P>,
+        call: Call<'a, C, H, B, L, Flatten<Timeout<F, S>>, P>,
     }
 }
 
-impl<'a, C, H, B, F, S, P> CallTimeout<'a, C, H, B, F, S, P>
+impl<'a, C, H, B, L, F, S, P> CallTimeout<'a, C, H, B, L, F, S, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     /// As [`Call::failure_if`]: counts as failures only the errors (the
     /// timeout's included, once made an `E`) for which `classifier`
@@ -1318,18 +1364,19 @@ where
     /// assert!(r.is_err());
     /// assert_eq!(breaker.state(), State::Closed); // a "not found" is no failure
     /// ```
-    pub fn failure_if<Q>(self, classifier: Q) -> CallTimeout<'a, C, H, B, F, S, Q> {
+    pub fn failure_if<Q>(self, classifier: Q) -> CallTimeout<'a, C, H, B, L, F, S, Q> {
         CallTimeout {
             call: self.call.failure_if(classifier),
         }
     }
 }
 
-impl<C, H, B, F, S, P, T, E> Future for CallTimeout<'_, C, H, B, F, S, P>
+impl<C, H, B, L, F, S, P, T, E> Future for CallTimeout<'_, C, H, B, L, F, S, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
     F: Future<Output = Result<T, E>>,
     S: Future<Output = ()>,
     E: From<Elapsed>,
@@ -1343,11 +1390,12 @@ where
     }
 }
 
-impl<C, H, B, F, S, P> fmt::Debug for CallTimeout<'_, C, H, B, F, S, P>
+impl<C, H, B, L, F, S, P> fmt::Debug for CallTimeout<'_, C, H, B, L, F, S, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallTimeout")
@@ -1385,21 +1433,23 @@ where
 /// finished. Dropped while running, it reports the call cancelled; as a
 /// field rather than `Call`'s own drop, so `failure_if` can move `Call`'s
 /// fields.
-struct Admission<'a, C, H, B>
+struct Admission<'a, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
-    breaker: &'a CircuitBreaker<C, H, B>,
+    breaker: &'a CircuitBreaker<C, H, B, L>,
     phase: Phase,
 }
 
-impl<C, H, B> Drop for Admission<'_, C, H, B>
+impl<C, H, B, L> Drop for Admission<'_, C, H, B, L>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     fn drop(&mut self) {
         if let Phase::Running(ticket) = core::mem::replace(&mut self.phase, Phase::Done) {
@@ -1416,11 +1466,12 @@ enum Phase {
     Done,
 }
 
-impl<C, H, B, F, P, T, E> Future for Call<'_, C, H, B, F, P>
+impl<C, H, B, L, F, P, T, E> Future for Call<'_, C, H, B, L, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
     F: Future<Output = Result<T, E>>,
     P: FailureClassifier<E>,
 {
@@ -1465,11 +1516,12 @@ where
     }
 }
 
-impl<C, H, B, F, P> fmt::Debug for Call<'_, C, H, B, F, P>
+impl<C, H, B, L, F, P> fmt::Debug for Call<'_, C, H, B, L, F, P>
 where
     C: Clock,
     B: Iterator<Item = Duration> + Clone,
     H: StateChangeHook,
+    L: ScopedRawMutex,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
