@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use embassy_time::MockDriver;
 use sluicegate::breaker::{CircuitBreaker, State};
-use sluicegate::time::{interval, timeout, Clock, EmbassyTimer, Timer, Timestamp};
+use sluicegate::time::{interval, timeout, Clock, EmbassyTimer, Sleeper, Timer, Timestamp};
 
 static DONE: AtomicBool = AtomicBool::new(false);
 static RESULT: Mutex<Option<Result<(), String>>> = Mutex::new(None);

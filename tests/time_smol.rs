@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use sluicegate::time::{interval, timeout, timeout_at, AsyncIoTimer, Clock, Timer};
+use sluicegate::time::{interval, timeout, timeout_at, AsyncIoTimer, Clock, Sleeper, Timer};
 
 #[test]
 fn due_sleeps_complete_at_once() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sluicegate::breaker::{CircuitBreaker, State};
 use sluicegate::retry::{Backoff, Retry, RetryPolicy};
-use sluicegate::time::{interval, timeout, timeout_at, Clock, Timer, TokioTimer};
+use sluicegate::time::{interval, timeout, timeout_at, Clock, Sleeper, Timer, TokioTimer};
 
 fn paused() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

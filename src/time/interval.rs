@@ -9,7 +9,7 @@ use core::time::Duration;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use super::{saturating_mul, Clock, Timer, Timestamp};
+use super::{saturating_mul, Timer, Timestamp};
 
 /// What an [`Interval`] does when ticks were missed because its owner was
 /// busy (or not polling) past a tick's deadline.
@@ -89,7 +89,6 @@ pin_project! {
     pub struct Interval<T>
     where
         T: Timer,
-        T: Clock,
     {
         timer: T,
         period: Duration,
@@ -111,7 +110,8 @@ pin_project! {
 /// takes does not push later ticks back. Missed ticks follow
 /// [`MissedTickBehavior::Skip`] unless set otherwise.
 ///
-/// `timer` is taken by value; pass `&clock` to borrow a [`ManualClock`].
+/// `timer` is taken by value: pass `&clock` to borrow a [`ManualClock`]
+/// (`&T`, `Box<T>` and `Arc<T>` are timers whenever `T` is).
 ///
 /// # Panics
 ///
@@ -136,7 +136,7 @@ pin_project! {
 /// ```
 ///
 /// [`ManualClock`]: super::ManualClock
-pub fn interval<T: Timer + Clock>(timer: T, period: Duration) -> Interval<T> {
+pub fn interval<T: Timer>(timer: T, period: Duration) -> Interval<T> {
     let start = timer.now();
     interval_at(timer, start, period)
 }
@@ -158,7 +158,7 @@ pub fn interval<T: Timer + Clock>(timer: T, period: Duration) -> Interval<T> {
 /// let first = futures_lite::future::block_on(clock.auto_advance(ticks.tick()));
 /// assert_eq!(first, Duration::from_secs(2));
 /// ```
-pub fn interval_at<T: Timer + Clock>(timer: T, start: T::Instant, period: Duration) -> Interval<T> {
+pub fn interval_at<T: Timer>(timer: T, start: T::Instant, period: Duration) -> Interval<T> {
     assert!(!period.is_zero(), "interval period must be non-zero");
     Interval {
         timer,
@@ -170,7 +170,7 @@ pub fn interval_at<T: Timer + Clock>(timer: T, start: T::Instant, period: Durati
     }
 }
 
-impl<T: Timer + Clock> Interval<T> {
+impl<T: Timer> Interval<T> {
     /// Waits for the next tick and returns the instant it was scheduled for.
     ///
     /// # Cancel safety
@@ -299,14 +299,14 @@ impl<T: Timer + Clock> Interval<T> {
     }
 }
 
-struct TickState<'a, T: Timer + Clock> {
+struct TickState<'a, T: Timer> {
     timer: &'a T,
     period: Duration,
     next: &'a mut T::Instant,
     behavior: MissedTickBehavior,
 }
 
-impl<T: Timer + Clock> TickState<'_, T> {
+impl<T: Timer> TickState<'_, T> {
     /// `sleep` is the caller's sleep, made for the deadline `sleep_for`;
     /// one made for another deadline than `next` is replaced.
     fn poll(
@@ -336,7 +336,7 @@ impl<T: Timer + Clock> TickState<'_, T> {
     }
 }
 
-impl<T: Timer + Clock> Stream for Interval<T> {
+impl<T: Timer> Stream for Interval<T> {
     type Item = T::Instant;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T::Instant>> {
@@ -348,7 +348,7 @@ impl<T: Timer + Clock> Stream for Interval<T> {
     }
 }
 
-impl<T: Timer + Clock + fmt::Debug> fmt::Debug for Interval<T> {
+impl<T: Timer + fmt::Debug> fmt::Debug for Interval<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Interval")
             .field("timer", &self.timer)
@@ -387,7 +387,6 @@ pin_project! {
     pub struct Tick<'a, T>
     where
         T: Timer,
-        T: Clock,
     {
         interval: &'a mut Interval<T>,
         #[pin]
@@ -396,7 +395,7 @@ pin_project! {
     }
 }
 
-impl<T: Timer + Clock> Future for Tick<'_, T> {
+impl<T: Timer> Future for Tick<'_, T> {
     type Output = T::Instant;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Instant> {
@@ -412,7 +411,7 @@ impl<T: Timer + Clock> Future for Tick<'_, T> {
     }
 }
 
-impl<T: Timer + Clock> fmt::Debug for Tick<'_, T> {
+impl<T: Timer> fmt::Debug for Tick<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tick")
             .field("next", &self.interval.next)
