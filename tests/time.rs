@@ -15,7 +15,7 @@ use sluicegate::breaker::{CircuitBreaker, State};
 use sluicegate::retry::{Backoff, Retry, RetryPolicy};
 use sluicegate::time::{
     interval, sleeper_fn, timeout, timeout_at, Elapsed, ManualClock, ManualSleep,
-    MissedTickBehavior, Sleeper, TimeoutExt, Timer, WithClock,
+    MissedTickBehavior, SendTimer, Sleeper, TimeoutExt, Timer, WithClock,
 };
 
 fn secs(n: u64) -> Duration {
@@ -518,6 +518,43 @@ fn a_boxed_dyn_timer_drives_an_interval() {
     assert_eq!(next.ready(), secs(5));
 }
 
+/// A library's background worker, generic over the timer and spawned, so
+/// `Send + 'static`: it holds the timer, a borrow of it, its sleeps and its
+/// instants across awaits. One bound says all that.
+fn spawn_heartbeat<T: SendTimer + 'static>(
+    ex: &common::Exec,
+    timer: T,
+    beats: Arc<AtomicUsize>,
+) -> impl Future<Output = T::Instant> + Send + 'static {
+    ex.spawn(async move {
+        let mut every = interval(&timer, secs(5));
+        let mut last = every.tick().await;
+        for _ in 0..3 {
+            // The check that each beat runs, cut short by a timeout.
+            let _ = timeout(&timer, secs(1), pending::<()>()).await;
+            last = every.tick().await;
+            beats.fetch_add(1, SeqCst);
+        }
+        last
+    })
+}
+
+#[test]
+fn a_generic_worker_spawned_on_any_executor_needs_only_send_timer() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let beats = Arc::new(AtomicUsize::new(0));
+        let worker = spawn_heartbeat(&ex, clock.clone(), beats.clone());
+        while beats.load(SeqCst) < 3 {
+            if clock.pending_sleeps() > 0 {
+                clock.advance_to_next_deadline();
+            }
+            yield_now().await;
+        }
+        assert_eq!(worker.await, secs(15), "under {}", ex.name());
+    });
+}
+
 #[test]
 fn time_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
@@ -525,6 +562,11 @@ fn time_types_are_send_and_sync() {
     send_sync::<ManualClock>();
     send_sync::<sluicegate::time::ManualSleep>();
     send_sync::<Elapsed>();
+    fn send_timer<T: SendTimer + 'static>() {}
+    send_timer::<ManualClock>();
+    send_timer::<Arc<ManualClock>>();
+    send_timer::<Box<ManualClock>>();
+    send_timer::<&'static ManualClock>();
     let clock = ManualClock::new();
     send(&timeout(&clock, secs(1), async {}));
     send(&clock.auto_advance(async {}));

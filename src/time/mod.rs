@@ -7,14 +7,18 @@
 //! embassy or a test's virtual clock:
 //!
 //! - [`Clock`] says what time it is. Its [`Instant`](Clock::Instant) is any
-//!   ordered, `Copy` value with saturating [`Duration`] arithmetic
-//!   ([`Timestamp`]): std's `Instant`, tokio's and embassy-time's `Instant`s,
-//!   a `Duration` since some start, or plain `u64` nanosecond ticks.
+//!   ordered, `Copy`, `Send + Sync` value with saturating [`Duration`]
+//!   arithmetic ([`Timestamp`]): std's `Instant`, tokio's and embassy-time's
+//!   `Instant`s, a `Duration` since some start, or plain `u64` nanosecond
+//!   ticks.
 //! - [`Sleeper`] sleeps for a duration: an associated sleep future and
 //!   [`sleep`](Sleeper::sleep). That is all [`timeout`] needs.
 //! - [`Timer`] is a sleeper that is also a clock, and so can
 //!   [`sleep_until`](Timer::sleep_until) an instant: what [`interval`],
 //!   [`timeout_at`] and retry ask for.
+//!
+//! A [`SendTimer`] is a timer that a task can take across threads: the one
+//! bound for a library's spawned worker.
 //!
 //! Every API takes its timer or clock by value. `&T`, `Box<T>` and `Arc<T>`
 //! are clocks, sleepers and timers whenever `T` is, so the caller chooses:
@@ -81,6 +85,9 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout, TimeoutExt};
 /// uses it), `u64` (nanosecond ticks), std's `Instant` (with `std`), and
 /// tokio's and embassy-time's `Instant`s (with their features).
 ///
+/// `Send + Sync`, so that an instant held across an `.await` never keeps a
+/// task from moving between threads: every instant type is plain data.
+///
 /// # Examples
 ///
 /// ```
@@ -92,7 +99,7 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout, TimeoutExt};
 /// assert_eq!(Timestamp::saturating_add(u64::MAX, Duration::MAX), u64::MAX);
 /// assert_eq!(t.saturating_duration_since(5_000), Duration::ZERO);
 /// ```
-pub trait Timestamp: Copy + Ord + fmt::Debug {
+pub trait Timestamp: Copy + Ord + fmt::Debug + Send + Sync {
     /// `self + duration`, or the latest representable instant if that
     /// overflows.
     ///
@@ -359,6 +366,47 @@ pub trait Timer: Sleeper + Clock {
         let now = self.now();
         self.sleep(deadline.saturating_duration_since(now))
     }
+}
+
+/// A [`Timer`] that a multi-threaded executor can move around: the timer is
+/// `Send + Sync` and so are its sleeps (`Send`) and its instants (every
+/// [`Timestamp`] is). Implemented for every such timer; a library names it
+/// as the one bound of a worker it spawns, adding `'static` as the spawn
+/// asks.
+///
+/// Sleeps are not required to be `Send` by [`Sleeper`] itself: a
+/// single-threaded executor (wasm's, embassy's) may run a timer whose sleep
+/// future is `!Send` (a browser timer holding JavaScript values is), and
+/// such a timer works everywhere but in a spawned `Send` task.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::time::Duration;
+/// use sluicegate::time::{interval, ManualClock, SendTimer};
+///
+/// // What a library hands to `tokio::spawn`/`smol::spawn`: a `Send` future.
+/// fn heartbeat<T: SendTimer + 'static>(timer: T) -> impl Future<Output = ()> + Send + 'static {
+///     async move {
+///         let mut every = interval(&timer, Duration::from_secs(5));
+///         for _ in 0..3 {
+///             every.tick().await;
+///         }
+///     }
+/// }
+///
+/// let clock = ManualClock::new();
+/// futures_lite::future::block_on(clock.auto_advance(heartbeat(clock.clone())));
+/// assert_eq!(clock.now(), Duration::from_secs(10));
+/// ```
+pub trait SendTimer: Timer<Sleep: Send> + Send + Sync {}
+
+impl<T> SendTimer for T
+where
+    T: Timer + Send + Sync + ?Sized,
+    T::Sleep: Send,
+{
 }
 
 /// A closure `Fn(Duration) -> impl Future<Output = ()>` as a [`Sleeper`]:
