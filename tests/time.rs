@@ -14,8 +14,8 @@ use futures_lite::future::yield_now;
 use sluicegate::breaker::{CircuitBreaker, State};
 use sluicegate::retry::{Backoff, Retry, RetryPolicy};
 use sluicegate::time::{
-    interval, sleeper_fn, timeout, timeout_at, Elapsed, ManualClock, ManualSleep,
-    MissedTickBehavior, SendTimer, Sleeper, TimeoutExt, Timer, WithClock,
+    interval, sleeper_fn, timeout, timeout_at, DynSleep, DynTimer, Elapsed, ManualClock,
+    ManualSleep, MissedTickBehavior, SendTimer, Sleeper, TimeoutExt, Timer, WithClock,
 };
 
 fn secs(n: u64) -> Duration {
@@ -556,6 +556,92 @@ fn a_generic_worker_spawned_on_any_executor_needs_only_send_timer() {
 }
 
 #[test]
+fn an_erased_timer_keeps_an_absolute_deadline_while_another_thread_advances_the_clock() {
+    let clock = ManualClock::new();
+    clock.advance(secs(7));
+    let timer = DynTimer::new(clock.clone());
+    assert_eq!(timer.now(), Duration::ZERO, "instants count from its start");
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || timer.sleep_until(secs(3600)),
+        secs(3607),
+    );
+}
+
+#[test]
+fn an_erased_timer_drives_timeout_interval_and_retry() {
+    let clock = ManualClock::new();
+    clock.advance(secs(2));
+    let timer = DynTimer::new(clock.clone());
+
+    let mut t = polled(timeout(timer.clone(), secs(5), pending::<()>()));
+    t.pending();
+    clock.advance(secs(4));
+    t.pending();
+    clock.advance(secs(1));
+    assert!(t.ready().is_err());
+    assert_eq!(timer.now(), secs(5));
+
+    let mut every = interval(timer.clone(), secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(5));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(10));
+
+    let policy = RetryPolicy::new(Backoff::constant(secs(1))).max_attempts(3);
+    let r = futures_lite::future::block_on(
+        clock
+            .auto_advance(Retry::new(policy, timer.clone()).run(|| async { Err::<(), _>("down") })),
+    );
+    assert_eq!(r.unwrap_err().attempts(), 3);
+    assert_eq!(timer.now(), secs(12));
+}
+
+#[test]
+fn an_erased_timer_from_a_sleeper_and_a_clock_tells_the_clock_time() {
+    let clock = ManualClock::new();
+    let c = clock.clone();
+    let timer = DynTimer::with_clock(sleeper_fn(move |d| c.sleep(d)), clock.clone());
+    clock.advance(secs(3));
+    assert_eq!(timer.now(), secs(3));
+    let mut every = interval(timer, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(3));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(8));
+}
+
+#[test]
+fn an_erased_timer_is_a_send_timer_a_spawned_worker_can_hold() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let beats = Arc::new(AtomicUsize::new(0));
+        let worker = spawn_heartbeat(&ex, DynTimer::new(clock.clone()), beats.clone());
+        while beats.load(SeqCst) < 3 {
+            if clock.pending_sleeps() > 0 {
+                clock.advance_to_next_deadline();
+            }
+            yield_now().await;
+        }
+        assert_eq!(worker.await, secs(15), "under {}", ex.name());
+    });
+}
+
+#[test]
+fn an_erased_timer_shows_what_it_erased() {
+    let timer = DynTimer::new(ManualClock::new());
+    let shown = format!("{timer:?}");
+    assert!(
+        shown.contains("DynTimer") && shown.contains("ManualClock"),
+        "{shown}"
+    );
+    let sleep = timer.sleep(secs(1));
+    assert!(format!("{sleep:?}").contains("DynSleep"));
+}
+
+#[test]
 fn time_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     fn send<T: Send>(_: &T) {}
@@ -567,6 +653,10 @@ fn time_types_are_send_and_sync() {
     send_timer::<Arc<ManualClock>>();
     send_timer::<Box<ManualClock>>();
     send_timer::<&'static ManualClock>();
+    send_timer::<DynTimer>();
+    send_sync::<DynTimer>();
+    fn send_unpin<T: Send + Unpin>() {}
+    send_unpin::<DynSleep>();
     let clock = ManualClock::new();
     send(&timeout(&clock, secs(1), async {}));
     send(&clock.auto_advance(async {}));

@@ -18,7 +18,9 @@
 //!   [`timeout_at`] and retry ask for.
 //!
 //! A [`SendTimer`] is a timer that a task can take across threads: the one
-//! bound for a library's spawned worker.
+//! bound for a library's spawned worker. A [`DynTimer`] erases any of them
+//! behind one type (`alloc`), for structs that would rather not carry a
+//! timer type parameter.
 //!
 //! Every API takes its timer or clock by value. `&T`, `Box<T>` and `Arc<T>`
 //! are clocks, sleepers and timers whenever `T` is, so the caller chooses:
@@ -55,6 +57,8 @@ use core::fmt;
 use core::future::Future;
 use core::time::Duration;
 
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+mod dyn_timer;
 mod interval;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 mod manual;
@@ -73,6 +77,8 @@ pub use self::async_io::{AsyncIoSleep, AsyncIoTimer};
 pub use self::embassy::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioTimer;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub use dyn_timer::{DynSleep, DynTimer};
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior, Tick};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use manual::{AutoAdvance, ManualClock, ManualSleep};
