@@ -51,6 +51,116 @@
 //! assert!(result.is_err());
 //! assert_eq!(clock.now(), Duration::from_secs(5));
 //! ```
+//!
+//! # Writing a runtime-agnostic library
+//!
+//! A library that times out, sleeps, ticks or retries takes its timer from
+//! the application and never names a runtime. Depend on sluicegate without
+//! its adapter features (`default-features = false` plus `alloc` or `std`,
+//! as the library needs) and leave `tokio`, `smol` or `embassy` to the
+//! binary, which picks the timer it passes in. The bounds to ask for:
+//!
+//! | the library | bound |
+//! |---|---|
+//! | only times out ([`timeout`]) | `S: Sleeper` |
+//! | sleeps until deadlines, ticks ([`interval`]), retries ([`Retry`](crate::retry::Retry)) | `T: Timer` |
+//! | only reads the time ([`CircuitBreaker`](crate::CircuitBreaker)) | `C: Clock` |
+//! | spawns a task that holds the timer, on a multi-threaded executor | `T: SendTimer + 'static` |
+//! | keeps a timer without a type parameter (`alloc`) | the type [`DynTimer`] |
+//!
+//! Take the timer by value and keep it; lend it to sluicegate as
+//! `&self.timer` (a borrowed timer is a timer). Callers pass it owned,
+//! borrowed, in an `Arc` or a `Box`, as suits them.
+//!
+//! A client that gives each attempt 2 s and makes at most 3, generic over
+//! the timer, and driven here in virtual time by a [`ManualClock`]:
+//!
+//! ```
+//! use std::future::Future;
+//! use std::time::Duration;
+//! use sluicegate::retry::{Backoff, Retry, RetryError, RetryPolicy};
+//! use sluicegate::time::{timeout, Elapsed, ManualClock, Timer};
+//!
+//! pub struct Client<T> {
+//!     timer: T,
+//! }
+//!
+//! impl<T: Timer> Client<T> {
+//!     pub fn new(timer: T) -> Self {
+//!         Client { timer }
+//!     }
+//!
+//!     /// Runs `request` until an attempt answers within 2 s, at most 3 times.
+//!     pub async fn call<F, Fut>(&self, mut request: F) -> Result<Fut::Output, RetryError<Elapsed>>
+//!     where
+//!         F: FnMut() -> Fut,
+//!         Fut: Future,
+//!     {
+//!         let policy = RetryPolicy::new(Backoff::exponential(Duration::from_millis(100)))
+//!             .max_attempts(3);
+//!         Retry::new(policy, &self.timer)
+//!             .run(|| timeout(&self.timer, Duration::from_secs(2), request()))
+//!             .await
+//!     }
+//! }
+//!
+//! // The library's own test: no runtime, no real waiting.
+//! let clock = ManualClock::new();
+//! let client = Client::new(clock.clone());
+//! let mut attempts = 0;
+//! let answer = futures_lite::future::block_on(clock.auto_advance(client.call(|| {
+//!     attempts += 1;
+//!     let hangs = attempts == 1;
+//!     async move {
+//!         if hangs {
+//!             std::future::pending::<()>().await;
+//!         }
+//!         42
+//!     }
+//! })));
+//! assert_eq!(answer, Ok(42));
+//! assert_eq!(attempts, 2);
+//! assert_eq!(clock.now(), Duration::from_millis(2100)); // a 2 s timeout, 100 ms of backoff
+//!
+//! fn spawnable<F: Future + Send>(_: &F) {}
+//! spawnable(&client.call(|| async { 1 })); // ManualClock is a SendTimer
+//! ```
+//!
+//! The binaries pass their runtime's timer, turning on the feature that
+//! brings it: `Client::new(TokioTimer)` under tokio (feature `tokio`),
+//! `Client::new(AsyncIoTimer)` under smol (feature `smol`),
+//! `Client::new(EmbassyTimer)` under embassy (feature `embassy`; the binary
+//! also picks embassy-time's driver). With `T: SendTimer`, the future of
+//! `call` is `Send` (when the request's is), so a multi-threaded executor
+//! can spawn it.
+//!
+//! The erased form keeps a [`DynTimer`] instead, and takes any
+//! [`SendTimer`] at the edge:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sluicegate::time::{timeout, DynTimer, Elapsed, ManualClock, SendTimer};
+//!
+//! #[derive(Clone, Debug)]
+//! pub struct Pinger {
+//!     timer: DynTimer,
+//! }
+//!
+//! impl Pinger {
+//!     pub fn new(timer: impl SendTimer + 'static) -> Self {
+//!         Pinger { timer: DynTimer::new(timer) }
+//!     }
+//!
+//!     pub async fn ping(&self, reply: impl std::future::Future<Output = ()>) -> Result<(), Elapsed> {
+//!         timeout(&self.timer, Duration::from_secs(1), reply).await
+//!     }
+//! }
+//!
+//! let clock = ManualClock::new();
+//! let pinger = Pinger::new(clock.clone());
+//! let r = futures_lite::future::block_on(clock.auto_advance(pinger.ping(std::future::pending())));
+//! assert!(r.is_err());
+//! ```
 #![forbid(unsafe_code)]
 
 use core::fmt;
