@@ -14,7 +14,7 @@ use futures::future;
 use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
 use sluicegate::channel::{bounded, tracked};
 use sluicegate::retry::{Backoff, Jitter, Retry, RetryPolicy, SplitMix64};
-use sluicegate::time::{interval, timeout, ManualClock, Timer};
+use sluicegate::time::{interval, timeout, ManualClock, Sleeper};
 use sluicegate::{Condition, Event, Mutex, Semaphore};
 
 /// One row of the results table.

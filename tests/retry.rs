@@ -118,7 +118,7 @@ fn max_elapsed_counts_the_time_attempts_take() {
         futures_lite::future::block_on(clock.auto_advance(Retry::new(policy, &clock).run(|| {
             let c = c.clone();
             async move {
-                use sluicegate::time::Timer;
+                use sluicegate::time::Sleeper;
                 c.sleep(ms(40)).await; // each attempt takes 40 ms
                 Err::<(), _>(())
             }
@@ -225,8 +225,10 @@ fn with_zero_delays_each_poll_starts_one_attempt_and_yields() {
     // A timer whose sleeps are over at once, and attempts that fail at once:
     // without a yield, one poll would run every attempt and nothing (a
     // timeout, a select) could cancel the loop in between.
-    let timer =
-        sluicegate::time::WithClock::new(|_: Duration| std::future::ready(()), ManualClock::new());
+    let timer = sluicegate::time::WithClock::new(
+        sluicegate::time::sleeper_fn(|_| std::future::ready(())),
+        ManualClock::new(),
+    );
     let calls = Arc::new(AtomicU32::new(0));
     let policy = RetryPolicy::new(Backoff::constant(Duration::ZERO)).max_attempts(1_000);
     let retry = Retry::new(policy, timer);

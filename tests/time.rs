@@ -11,8 +11,11 @@ use std::time::Duration;
 
 use common::poll::{polled, CountingWaker};
 use futures_lite::future::yield_now;
+use sluicegate::breaker::{CircuitBreaker, State};
+use sluicegate::retry::{Backoff, Retry, RetryPolicy};
 use sluicegate::time::{
-    interval, timeout, timeout_at, Elapsed, ManualClock, MissedTickBehavior, TimeoutExt, Timer,
+    interval, sleeper_fn, timeout, timeout_at, DynSleep, DynTimer, Elapsed, ManualClock,
+    ManualSleep, MissedTickBehavior, SendTimer, Sleeper, TimeoutExt, Timer, WithClock,
 };
 
 fn secs(n: u64) -> Duration {
@@ -66,8 +69,8 @@ fn timeout_elapses_once_the_clock_passes_the_deadline() {
 }
 
 fn elapsed() -> Elapsed {
-    let instant = |_: Duration| std::future::ready(());
-    futures_lite::future::block_on(timeout(&instant, Duration::ZERO, pending::<()>())).unwrap_err()
+    let instant = sleeper_fn(|_| std::future::ready(()));
+    futures_lite::future::block_on(timeout(instant, Duration::ZERO, pending::<()>())).unwrap_err()
 }
 
 #[test]
@@ -328,12 +331,16 @@ fn a_stream_tick_after_a_tick_future_waits_for_the_new_deadline() {
     assert_eq!(poll_stream(&mut ticks), Poll::Ready(Some(secs(10))));
 }
 
-#[test]
-fn a_borrowed_manual_clock_keeps_an_absolute_deadline_while_another_thread_advances_it() {
-    // `sleep_until` on `&ManualClock` must not compute "deadline - now" and
-    // then sleep from a later now. Passes whatever the interleaving; on the
-    // old code it failed within a few thousand rounds.
-    let clock = ManualClock::new();
+/// Makes `sleep_until(target)` sleeps on `clock` through `make` while
+/// another thread advances `clock` a nanosecond at a time, and checks that
+/// each registers for `expected`. A handle that computes "deadline - now"
+/// and then sleeps from a later now registers a later deadline; on the old
+/// `&ManualClock` code that showed within a few thousand rounds.
+fn assert_deadline_kept_while_another_thread_advances<S: Future<Output = ()>>(
+    clock: &ManualClock,
+    make: impl Fn() -> S,
+    expected: Duration,
+) {
     let stop = Arc::new(AtomicBool::new(false));
     let advancer = {
         let (clock, stop) = (clock.clone(), stop.clone());
@@ -343,12 +350,50 @@ fn a_borrowed_manual_clock_keeps_an_absolute_deadline_while_another_thread_advan
             }
         })
     };
-    let target = secs(3600);
-    for _ in 0..100_000 {
-        assert_eq!(Timer::sleep_until(&&clock, target).deadline(), target);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..20_000 {
+        let mut sleep = pin!(make());
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(clock.next_deadline(), Some(expected));
     }
     stop.store(true, SeqCst);
     advancer.join().unwrap();
+}
+
+#[test]
+fn a_borrowed_manual_clock_keeps_an_absolute_deadline_while_another_thread_advances_it() {
+    let clock = ManualClock::new();
+    let target = secs(3600);
+    let borrowed = &clock;
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || <&ManualClock as Timer>::sleep_until(&borrowed, target),
+        target,
+    );
+}
+
+#[test]
+fn a_shared_or_boxed_manual_clock_keeps_an_absolute_deadline_while_another_thread_advances_it() {
+    let clock = ManualClock::new();
+    let target = secs(3600);
+    let shared = Arc::new(clock.clone());
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || <Arc<ManualClock> as Timer>::sleep_until(&shared, target),
+        target,
+    );
+    let boxed = Box::new(clock.clone());
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || <Box<ManualClock> as Timer>::sleep_until(&boxed, target),
+        target,
+    );
+    let borrowed_shared = &shared;
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || <&Arc<ManualClock> as Timer>::sleep_until(&borrowed_shared, target),
+        target,
+    );
 }
 
 #[test]
@@ -396,16 +441,204 @@ fn many_sleepers_all_wake_exactly_at_their_deadlines() {
 }
 
 #[test]
-fn closures_are_timers() {
+fn a_closure_sleeps_through_sleeper_fn() {
     let calls = AtomicUsize::new(0);
-    let timer = |d: Duration| {
+    let sleeper = sleeper_fn(|d: Duration| {
         calls.fetch_add(1, SeqCst);
         assert_eq!(d, secs(2));
         std::future::ready(())
-    };
-    let r = futures_lite::future::block_on(timeout(&timer, secs(2), pending::<()>()));
+    });
+    let r = futures_lite::future::block_on(timeout(&sleeper, secs(2), pending::<()>()));
     assert!(r.is_err());
-    assert_eq!(calls.load(SeqCst), 1);
+    let r = futures_lite::future::block_on(timeout(sleeper, secs(2), pending::<()>()));
+    assert!(r.is_err());
+    assert_eq!(calls.load(SeqCst), 2);
+}
+
+#[test]
+fn a_sleeper_fn_paired_with_a_clock_drives_an_interval() {
+    let clock = ManualClock::new();
+    // A sleeper that sleeps on the clock, as a runtime's `sleep` would.
+    let c = clock.clone();
+    let timer = WithClock::new(sleeper_fn(move |d| c.sleep(d)), clock.clone());
+    let mut every = interval(timer, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(0));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(5));
+}
+
+#[test]
+fn shared_and_boxed_clocks_drive_timeout_interval_retry_and_breaker() {
+    let clock = ManualClock::new();
+    let shared = Arc::new(clock.clone());
+    let boxed = Box::new(clock.clone());
+
+    let mut t = polled(timeout(shared.clone(), secs(1), pending::<()>()));
+    let mut u = polled(pending::<()>().timeout(boxed.clone(), secs(2)));
+    let mut v = polled(timeout_at(Arc::clone(&shared), secs(3), pending::<()>()));
+    t.pending();
+    u.pending();
+    v.pending();
+    assert_eq!(clock.pending_sleeps(), 3);
+    clock.advance(secs(3));
+    assert!(t.ready().is_err() && u.ready().is_err() && v.ready().is_err());
+
+    let mut a = interval(shared.clone(), secs(5));
+    let mut b = interval(boxed.clone(), secs(5));
+    assert_eq!(polled(a.tick()).ready(), secs(3));
+    assert_eq!(polled(b.tick()).ready(), secs(3));
+
+    let policy = RetryPolicy::new(Backoff::constant(secs(1))).max_attempts(3);
+    let r =
+        futures_lite::future::block_on(clock.auto_advance(
+            Retry::new(policy, shared.clone()).run(|| async { Err::<(), _>("down") }),
+        ));
+    assert_eq!(r.unwrap_err().attempts(), 3);
+    assert_eq!(clock.now(), secs(5));
+
+    let breaker = CircuitBreaker::new(boxed, 1, secs(10));
+    let _ = futures_lite::future::block_on(breaker.call(async { Err::<(), _>(()) }));
+    assert_eq!(breaker.state(), State::Open);
+    let breaker = CircuitBreaker::new(shared, 1, secs(10));
+    assert_eq!(breaker.state(), State::Closed);
+}
+
+#[test]
+fn a_boxed_dyn_timer_drives_an_interval() {
+    let clock = ManualClock::new();
+    let timer: Box<dyn Timer<Sleep = ManualSleep, Instant = Duration> + Send + Sync> =
+        Box::new(clock.clone());
+    let mut every = interval(timer, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(0));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(5));
+}
+
+/// A library's background worker, generic over the timer and spawned, so
+/// `Send + 'static`: it holds the timer, a borrow of it, its sleeps and its
+/// instants across awaits. One bound says all that.
+fn spawn_heartbeat<T: SendTimer + 'static>(
+    ex: &common::Exec,
+    timer: T,
+    beats: Arc<AtomicUsize>,
+) -> impl Future<Output = T::Instant> + Send + 'static {
+    ex.spawn(async move {
+        let mut every = interval(&timer, secs(5));
+        let mut last = every.tick().await;
+        for _ in 0..3 {
+            // The check that each beat runs, cut short by a timeout.
+            let _ = timeout(&timer, secs(1), pending::<()>()).await;
+            last = every.tick().await;
+            beats.fetch_add(1, SeqCst);
+        }
+        last
+    })
+}
+
+#[test]
+fn a_generic_worker_spawned_on_any_executor_needs_only_send_timer() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let beats = Arc::new(AtomicUsize::new(0));
+        let worker = spawn_heartbeat(&ex, clock.clone(), beats.clone());
+        while beats.load(SeqCst) < 3 {
+            if clock.pending_sleeps() > 0 {
+                clock.advance_to_next_deadline();
+            }
+            yield_now().await;
+        }
+        assert_eq!(worker.await, secs(15), "under {}", ex.name());
+    });
+}
+
+#[test]
+fn an_erased_timer_keeps_an_absolute_deadline_while_another_thread_advances_the_clock() {
+    let clock = ManualClock::new();
+    clock.advance(secs(7));
+    let timer = DynTimer::new(clock.clone());
+    assert_eq!(timer.now(), Duration::ZERO, "instants count from its start");
+    assert_deadline_kept_while_another_thread_advances(
+        &clock,
+        || timer.sleep_until(secs(3600)),
+        secs(3607),
+    );
+}
+
+#[test]
+fn an_erased_timer_drives_timeout_interval_and_retry() {
+    let clock = ManualClock::new();
+    clock.advance(secs(2));
+    let timer = DynTimer::new(clock.clone());
+
+    let mut t = polled(timeout(timer.clone(), secs(5), pending::<()>()));
+    t.pending();
+    clock.advance(secs(4));
+    t.pending();
+    clock.advance(secs(1));
+    assert!(t.ready().is_err());
+    assert_eq!(timer.now(), secs(5));
+
+    let mut every = interval(timer.clone(), secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(5));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(10));
+
+    let policy = RetryPolicy::new(Backoff::constant(secs(1))).max_attempts(3);
+    let r = futures_lite::future::block_on(
+        clock
+            .auto_advance(Retry::new(policy, timer.clone()).run(|| async { Err::<(), _>("down") })),
+    );
+    assert_eq!(r.unwrap_err().attempts(), 3);
+    assert_eq!(timer.now(), secs(12));
+}
+
+#[test]
+fn an_erased_timer_from_a_sleeper_and_a_clock_tells_the_clock_time() {
+    let clock = ManualClock::new();
+    let c = clock.clone();
+    let timer = DynTimer::with_clock(sleeper_fn(move |d| c.sleep(d)), clock.clone());
+    clock.advance(secs(3));
+    assert_eq!(timer.now(), secs(3));
+    let mut every = interval(timer, secs(5));
+    assert_eq!(polled(every.tick()).ready(), secs(3));
+    let mut next = polled(every.tick());
+    next.pending();
+    clock.advance(secs(5));
+    assert_eq!(next.ready(), secs(8));
+}
+
+#[test]
+fn an_erased_timer_is_a_send_timer_a_spawned_worker_can_hold() {
+    common::run(|ex| async move {
+        let clock = ManualClock::new();
+        let beats = Arc::new(AtomicUsize::new(0));
+        let worker = spawn_heartbeat(&ex, DynTimer::new(clock.clone()), beats.clone());
+        while beats.load(SeqCst) < 3 {
+            if clock.pending_sleeps() > 0 {
+                clock.advance_to_next_deadline();
+            }
+            yield_now().await;
+        }
+        assert_eq!(worker.await, secs(15), "under {}", ex.name());
+    });
+}
+
+#[test]
+fn an_erased_timer_shows_what_it_erased() {
+    let timer = DynTimer::new(ManualClock::new());
+    let shown = format!("{timer:?}");
+    assert!(
+        shown.contains("DynTimer") && shown.contains("ManualClock"),
+        "{shown}"
+    );
+    let sleep = timer.sleep(secs(1));
+    assert!(format!("{sleep:?}").contains("DynSleep"));
 }
 
 #[test]
@@ -415,6 +648,15 @@ fn time_types_are_send_and_sync() {
     send_sync::<ManualClock>();
     send_sync::<sluicegate::time::ManualSleep>();
     send_sync::<Elapsed>();
+    fn send_timer<T: SendTimer + 'static>() {}
+    send_timer::<ManualClock>();
+    send_timer::<Arc<ManualClock>>();
+    send_timer::<Box<ManualClock>>();
+    send_timer::<&'static ManualClock>();
+    send_timer::<DynTimer>();
+    send_sync::<DynTimer>();
+    fn send_unpin<T: Send + Unpin>() {}
+    send_unpin::<DynSleep>();
     let clock = ManualClock::new();
     send(&timeout(&clock, secs(1), async {}));
     send(&clock.auto_advance(async {}));

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use embassy_time::MockDriver;
 use sluicegate::breaker::{CircuitBreaker, State};
-use sluicegate::time::{interval, timeout, Clock, EmbassyTimer, Timer, Timestamp};
+use sluicegate::time::{
+    interval, timeout, Clock, EmbassyTimer, SendTimer, Sleeper, Timer, Timestamp,
+};
 
 static DONE: AtomicBool = AtomicBool::new(false);
 static RESULT: Mutex<Option<Result<(), String>>> = Mutex::new(None);
@@ -54,6 +56,10 @@ async fn checks() {
 }
 
 async fn body() {
+    // It can go into a spawned `Send` task (a multi-threaded executor's).
+    fn send_timer<T: SendTimer + 'static>() {}
+    send_timer::<EmbassyTimer>();
+
     let t = EmbassyTimer;
     let start = t.now();
     t.sleep(Duration::from_secs(2)).await;

@@ -8,7 +8,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use sluicegate::time::{interval, timeout, timeout_at, AsyncIoTimer, Clock, Timer};
+use sluicegate::time::{
+    interval, timeout, timeout_at, AsyncIoTimer, Clock, SendTimer, Sleeper, Timer,
+};
 
 #[test]
 fn due_sleeps_complete_at_once() {
@@ -53,4 +55,10 @@ fn a_first_interval_tick_is_immediate() {
         let mut cx = Context::from_waker(Waker::noop());
         assert_eq!(next.as_mut().poll(&mut cx), Poll::Pending);
     });
+}
+
+#[test]
+fn the_adapter_can_go_into_a_spawned_send_task() {
+    fn send_timer<T: SendTimer + 'static>() {}
+    send_timer::<AsyncIoTimer>();
 }

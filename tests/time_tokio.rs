@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use sluicegate::breaker::{CircuitBreaker, State};
 use sluicegate::retry::{Backoff, Retry, RetryPolicy};
-use sluicegate::time::{interval, timeout, timeout_at, Clock, Timer, TokioTimer};
+use sluicegate::time::{
+    interval, timeout, timeout_at, Clock, SendTimer, Sleeper, Timer, TokioTimer,
+};
 
 fn paused() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -89,4 +91,10 @@ fn retry_and_breaker_run_on_the_tokio_timer() {
         TokioTimer.sleep(Duration::from_secs(30)).await;
         assert_eq!(b.state(), State::HalfOpen);
     });
+}
+
+#[test]
+fn the_adapter_can_go_into_a_spawned_send_task() {
+    fn send_timer<T: SendTimer + 'static>() {}
+    send_timer::<TokioTimer>();
 }

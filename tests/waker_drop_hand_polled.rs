@@ -184,7 +184,7 @@ fn a_condition_wait_repolled_by_another_task_drops_the_old_waker_unlocked() {
 
 #[test]
 fn a_manual_sleep_repolled_by_another_task_drops_the_old_waker_unlocked() {
-    use sluicegate::time::{ManualClock, Timer};
+    use sluicegate::time::{ManualClock, Sleeper};
     let clock = ManualClock::new();
     let probe = clock.clone();
     let (first, dropped) = reentering(move || assert_eq!(probe.pending_sleeps(), 1));

@@ -4,8 +4,8 @@
 //! - `breaker_closed`: `CircuitBreaker::call` around a ready `Ok` future
 //!   (target: under 20 ns over bare), `try_acquire` + `success`, and the
 //!   locked path taken when a failure-rate window is on.
-//! - `timeout_ready`: `timeout` around a ready future, with a no-op closure
-//!   timer (the combinator alone), `ManualClock` and tokio's timer.
+//! - `timeout_ready`: `timeout` around a ready future, with a no-op
+//!   `sleeper_fn` (the combinator alone), `ManualClock` and tokio's timer.
 //!
 //! Run: `cargo bench -p sluicegate-benches --bench resilience`.
 
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sluicegate::breaker::{BreakerConfig, CircuitBreaker};
-use sluicegate::time::{timeout, ManualClock, StdClock, TokioTimer};
+use sluicegate::time::{sleeper_fn, timeout, ManualClock, StdClock, TokioTimer};
 
 #[inline(always)]
 fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
@@ -52,7 +52,7 @@ fn timeout_ready(c: &mut Criterion) {
     let mut g = c.benchmark_group("timeout_ready");
     let d = Duration::from_secs(5);
     g.bench_function("bare", |b| b.iter(|| poll_once(ready(black_box(1u64)))));
-    let noop = |_: Duration| pending::<()>();
+    let noop = sleeper_fn(|_| pending::<()>());
     g.bench_function("noop_timer", |b| {
         b.iter(|| poll_once(timeout(&noop, black_box(d), ready(black_box(1u64)))))
     });
@@ -66,7 +66,7 @@ fn timeout_ready(c: &mut Criterion) {
         .unwrap();
     let _guard = rt.enter();
     g.bench_function("tokio_timer", |b| {
-        b.iter(|| poll_once(timeout(&TokioTimer, black_box(d), ready(black_box(1u64)))))
+        b.iter(|| poll_once(timeout(TokioTimer, black_box(d), ready(black_box(1u64)))))
     });
     g.bench_function("tokio_time_timeout", |b| {
         b.iter(|| poll_once(tokio::time::timeout(black_box(d), ready(black_box(1u64)))))

@@ -225,7 +225,7 @@ impl fmt::Display for StopReason {
 /// use std::time::Duration;
 /// use sluicegate::retry::{Backoff, Retry, RetryPolicy, StopReason};
 ///
-/// let no_wait = |_: Duration| std::future::ready(());
+/// let no_wait = sluicegate::time::sleeper_fn(|_| std::future::ready(()));
 /// let timer = sluicegate::time::WithClock::new(no_wait, sluicegate::time::ManualClock::new());
 /// let policy = RetryPolicy::new(Backoff::constant(Duration::ZERO)).max_attempts(2);
 /// let err = futures_lite::future::block_on(
@@ -553,8 +553,9 @@ impl<E, F: Fn(&E) -> Option<Duration>> RetryAfter<E> for F {
 /// atomic).
 ///
 /// The timer must also be a [`Clock`] (for the elapsed-time limit): every
-/// adapter and [`ManualClock`](crate::time::ManualClock) is; pair a closure
-/// sleeper with a clock through [`WithClock`](crate::time::WithClock).
+/// [`Timer`] is; pair a sleeper without a clock
+/// ([`sleeper_fn`](crate::time::sleeper_fn)) with one through
+/// [`WithClock`](crate::time::WithClock).
 ///
 /// # Examples
 ///

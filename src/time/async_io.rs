@@ -6,10 +6,10 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 use std::time::Instant;
 
-use super::{Clock, Timer};
+use super::{Clock, Sleeper, Timer};
 
-/// smol's timer: [`Timer`] over `async_io::Timer`, [`Clock`] over
-/// `std::time::Instant`.
+/// smol's timer: [`Sleeper`] and [`Timer`] over `async_io::Timer`,
+/// [`Clock`] over `std::time::Instant`.
 ///
 /// Feature `smol`. Works under any executor: async-io's reactor runs on
 /// whichever thread blocks in `async_io::block_on` (smol's), or on its own
@@ -23,7 +23,7 @@ use super::{Clock, Timer};
 ///
 /// // async-io drives its timers on its own thread: any executor will do.
 /// let never = std::future::pending::<()>();
-/// let r = futures_lite::future::block_on(timeout(&AsyncIoTimer, Duration::ZERO, never));
+/// let r = futures_lite::future::block_on(timeout(AsyncIoTimer, Duration::ZERO, never));
 /// assert!(r.is_err());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -38,7 +38,7 @@ impl Clock for AsyncIoTimer {
     }
 }
 
-impl Timer for AsyncIoTimer {
+impl Sleeper for AsyncIoTimer {
     type Sleep = AsyncIoSleep;
 
     /// A duration too long to represent never completes.
@@ -46,26 +46,12 @@ impl Timer for AsyncIoTimer {
     fn sleep(&self, duration: Duration) -> AsyncIoSleep {
         AsyncIoSleep(async_io::Timer::after(duration))
     }
+}
 
+impl Timer for AsyncIoTimer {
     #[inline]
     fn sleep_until(&self, deadline: Instant) -> AsyncIoSleep {
         AsyncIoSleep(async_io::Timer::at(deadline))
-    }
-}
-
-impl<'c> Timer for &'c AsyncIoTimer {
-    type Sleep = AsyncIoSleep;
-
-    #[inline]
-    fn sleep(&self, duration: Duration) -> AsyncIoSleep {
-        AsyncIoTimer.sleep(duration)
-    }
-
-    // Overridden: the default (deadline minus now, then a sleep from now)
-    // reads the clock twice and would let the deadline drift.
-    #[inline]
-    fn sleep_until(&self, deadline: <&'c AsyncIoTimer as Clock>::Instant) -> AsyncIoSleep {
-        AsyncIoTimer.sleep_until(deadline)
     }
 }
 
@@ -80,7 +66,7 @@ impl<'c> Timer for &'c AsyncIoTimer {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use sluicegate::time::{AsyncIoTimer, Timer};
+/// use sluicegate::time::{AsyncIoTimer, Sleeper};
 ///
 /// let start = Instant::now();
 /// let sleep: sluicegate::time::AsyncIoSleep = AsyncIoTimer.sleep(Duration::from_millis(1));
@@ -97,7 +83,7 @@ impl AsyncIoSleep {
     /// # Examples
     ///
     /// ```
-    /// use sluicegate::time::{AsyncIoTimer, Timer};
+    /// use sluicegate::time::{AsyncIoTimer, Sleeper};
     /// let timer: async_io::Timer = AsyncIoTimer.sleep(std::time::Duration::ZERO).into_inner();
     /// # drop(timer);
     /// ```

@@ -4,10 +4,10 @@ use core::time::Duration;
 
 use embassy_time::{Instant, TICK_HZ};
 
-use super::{Clock, Timer, Timestamp};
+use super::{Clock, Sleeper, Timer, Timestamp};
 
-/// embassy's timer: [`Timer`] over `embassy_time::Timer`, [`Clock`] over
-/// `embassy_time::Instant`.
+/// embassy's timer: [`Sleeper`] and [`Timer`] over `embassy_time::Timer`,
+/// [`Clock`] over `embassy_time::Instant`.
 ///
 /// Feature `embassy`. sluicegate picks no time driver and no timer queue:
 /// the binary chooses them through embassy-time's (and the executor's)
@@ -21,7 +21,7 @@ use super::{Clock, Timer, Timestamp};
 /// use sluicegate::time::{timeout, EmbassyTimer};
 ///
 /// # async fn f() {
-/// let r = timeout(&EmbassyTimer, Duration::from_millis(10), async { 1 }).await;
+/// let r = timeout(EmbassyTimer, Duration::from_millis(10), async { 1 }).await;
 /// assert_eq!(r, Ok(1));
 /// # }
 /// ```
@@ -58,32 +58,18 @@ impl Clock for EmbassyTimer {
     }
 }
 
-impl Timer for EmbassyTimer {
+impl Sleeper for EmbassyTimer {
     type Sleep = embassy_time::Timer;
 
     #[inline]
     fn sleep(&self, duration: Duration) -> embassy_time::Timer {
         embassy_time::Timer::at(Timestamp::saturating_add(Instant::now(), duration))
     }
+}
 
+impl Timer for EmbassyTimer {
     #[inline]
     fn sleep_until(&self, deadline: Instant) -> embassy_time::Timer {
         embassy_time::Timer::at(deadline)
-    }
-}
-
-impl<'c> Timer for &'c EmbassyTimer {
-    type Sleep = embassy_time::Timer;
-
-    #[inline]
-    fn sleep(&self, duration: Duration) -> embassy_time::Timer {
-        EmbassyTimer.sleep(duration)
-    }
-
-    // Overridden: the default (deadline minus now, then a sleep from now)
-    // reads the clock twice and would let the deadline drift.
-    #[inline]
-    fn sleep_until(&self, deadline: <&'c EmbassyTimer as Clock>::Instant) -> embassy_time::Timer {
-        EmbassyTimer.sleep_until(deadline)
     }
 }

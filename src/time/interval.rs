@@ -9,7 +9,7 @@ use core::time::Duration;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use super::{saturating_mul, Clock, Timer, Timestamp};
+use super::{saturating_mul, Timer, Timestamp};
 
 /// What an [`Interval`] does when ticks were missed because its owner was
 /// busy (or not polling) past a tick's deadline.
@@ -23,25 +23,70 @@ use super::{saturating_mul, Clock, Timer, Timestamp};
 /// | `Burst` | 5, 10, 15 at once at 17, then 20, 25 … |
 /// | `Delay` | 5 (late, at 17), then 22, 27 … |
 ///
-/// `Skip` is the default, unlike tokio's `Burst`: for the health check of
-/// the asyncio periodic-task pattern, a burst of catch-up checks after a
-/// stall does no good and adds load at the worst moment.
+/// # Which to choose
+///
+/// - **A rate limit: `Delay`.** When the ticks pace calls to something that
+///   allows one call per period, two calls must never come closer than the
+///   period. After a stall, `Delay` waits a full period after the late tick;
+///   `Skip` would fire again as soon as the grid comes round (at 20, 3 s
+///   after the late tick at 17) and `Burst` at once.
+/// - **A metronome: `Burst`.** When each tick stands for one period that
+///   must be accounted for (a sample per period, a refill of a token bucket,
+///   a frame counter), the number of ticks must match the time that passed:
+///   `Burst` fires the missed ones back to back, then keeps the original
+///   grid.
+/// - **A health check: `Skip`** (the default). A check reports how things
+///   are now: three catch-up checks after a stall would all see the same
+///   state and add load just when the system is slow. `Skip` runs one check
+///   right away, then returns to the grid, so checks stay at predictable
+///   times.
+///
+/// `Skip` is the default, unlike tokio's `Burst`, because the periodic task
+/// of the asyncio patterns is a health check.
 ///
 /// # Examples
 ///
 /// ```
-/// use sluicegate::time::MissedTickBehavior;
+/// use std::time::Duration;
+/// use sluicegate::time::{interval, ManualClock, MissedTickBehavior};
+///
+/// /// When (in seconds) the ticks after a 17 s stall fire, every 5 s.
+/// fn ticks_after_a_stall(behavior: MissedTickBehavior) -> Vec<u64> {
+///     let clock = ManualClock::new();
+///     let mut every = interval(&clock, Duration::from_secs(5));
+///     every.set_missed_tick_behavior(behavior);
+///     futures_lite::future::block_on(clock.auto_advance(async {
+///         every.tick().await; // at 0 s
+///         clock.advance(Duration::from_secs(17)); // busy until 17 s
+///         let mut fired = Vec::new();
+///         for _ in 0..4 {
+///             every.tick().await;
+///             fired.push(clock.now().as_secs());
+///         }
+///         fired
+///     }))
+/// }
+///
+/// // Rate limit: never two ticks closer than the period.
+/// assert_eq!(ticks_after_a_stall(MissedTickBehavior::Delay), [17, 22, 27, 32]);
+/// // Metronome: as many ticks as periods passed, then the old grid.
+/// assert_eq!(ticks_after_a_stall(MissedTickBehavior::Burst), [17, 17, 17, 20]);
+/// // Health check: one check now, then the old grid, nothing to catch up.
+/// assert_eq!(ticks_after_a_stall(MissedTickBehavior::Skip), [17, 20, 25, 30]);
 /// assert_eq!(MissedTickBehavior::default(), MissedTickBehavior::Skip);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MissedTickBehavior {
     /// Fire every missed tick, one after another without waiting, then
-    /// carry on with the original schedule.
+    /// carry on with the original schedule. For a metronome: one tick per
+    /// period, however late.
     Burst,
     /// Fire one late tick, then restart the schedule a full period after it.
+    /// For a rate limit: ticks never come closer than the period.
     Delay,
     /// Fire one late tick, then carry on with the original schedule at the
-    /// next deadline still in the future.
+    /// next deadline still in the future. For a health check: no pointless
+    /// catch-up, and back on the schedule.
     #[default]
     Skip,
 }
@@ -89,7 +134,6 @@ pin_project! {
     pub struct Interval<T>
     where
         T: Timer,
-        T: Clock,
     {
         timer: T,
         period: Duration,
@@ -109,9 +153,11 @@ pin_project! {
 ///
 /// Deadlines are absolute (`start + k × period`), so the time the loop body
 /// takes does not push later ticks back. Missed ticks follow
-/// [`MissedTickBehavior::Skip`] unless set otherwise.
+/// [`MissedTickBehavior::Skip`] unless set otherwise (a rate limit wants
+/// `Delay`, a metronome `Burst`: see [`MissedTickBehavior`]).
 ///
-/// `timer` is taken by value; pass `&clock` to borrow a [`ManualClock`].
+/// `timer` is taken by value: pass `&clock` to borrow a [`ManualClock`]
+/// (`&T`, `Box<T>` and `Arc<T>` are timers whenever `T` is).
 ///
 /// # Panics
 ///
@@ -136,7 +182,7 @@ pin_project! {
 /// ```
 ///
 /// [`ManualClock`]: super::ManualClock
-pub fn interval<T: Timer + Clock>(timer: T, period: Duration) -> Interval<T> {
+pub fn interval<T: Timer>(timer: T, period: Duration) -> Interval<T> {
     let start = timer.now();
     interval_at(timer, start, period)
 }
@@ -158,7 +204,7 @@ pub fn interval<T: Timer + Clock>(timer: T, period: Duration) -> Interval<T> {
 /// let first = futures_lite::future::block_on(clock.auto_advance(ticks.tick()));
 /// assert_eq!(first, Duration::from_secs(2));
 /// ```
-pub fn interval_at<T: Timer + Clock>(timer: T, start: T::Instant, period: Duration) -> Interval<T> {
+pub fn interval_at<T: Timer>(timer: T, start: T::Instant, period: Duration) -> Interval<T> {
     assert!(!period.is_zero(), "interval period must be non-zero");
     Interval {
         timer,
@@ -170,7 +216,7 @@ pub fn interval_at<T: Timer + Clock>(timer: T, start: T::Instant, period: Durati
     }
 }
 
-impl<T: Timer + Clock> Interval<T> {
+impl<T: Timer> Interval<T> {
     /// Waits for the next tick and returns the instant it was scheduled for.
     ///
     /// # Cancel safety
@@ -299,14 +345,14 @@ impl<T: Timer + Clock> Interval<T> {
     }
 }
 
-struct TickState<'a, T: Timer + Clock> {
+struct TickState<'a, T: Timer> {
     timer: &'a T,
     period: Duration,
     next: &'a mut T::Instant,
     behavior: MissedTickBehavior,
 }
 
-impl<T: Timer + Clock> TickState<'_, T> {
+impl<T: Timer> TickState<'_, T> {
     /// `sleep` is the caller's sleep, made for the deadline `sleep_for`;
     /// one made for another deadline than `next` is replaced.
     fn poll(
@@ -336,7 +382,7 @@ impl<T: Timer + Clock> TickState<'_, T> {
     }
 }
 
-impl<T: Timer + Clock> Stream for Interval<T> {
+impl<T: Timer> Stream for Interval<T> {
     type Item = T::Instant;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T::Instant>> {
@@ -348,7 +394,7 @@ impl<T: Timer + Clock> Stream for Interval<T> {
     }
 }
 
-impl<T: Timer + Clock + fmt::Debug> fmt::Debug for Interval<T> {
+impl<T: Timer + fmt::Debug> fmt::Debug for Interval<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Interval")
             .field("timer", &self.timer)
@@ -387,7 +433,6 @@ pin_project! {
     pub struct Tick<'a, T>
     where
         T: Timer,
-        T: Clock,
     {
         interval: &'a mut Interval<T>,
         #[pin]
@@ -396,7 +441,7 @@ pin_project! {
     }
 }
 
-impl<T: Timer + Clock> Future for Tick<'_, T> {
+impl<T: Timer> Future for Tick<'_, T> {
     type Output = T::Instant;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Instant> {
@@ -412,7 +457,7 @@ impl<T: Timer + Clock> Future for Tick<'_, T> {
     }
 }
 
-impl<T: Timer + Clock> fmt::Debug for Tick<'_, T> {
+impl<T: Timer> fmt::Debug for Tick<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tick")
             .field("next", &self.interval.next)

@@ -12,7 +12,7 @@ use core::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::{Clock, Timer};
+use super::{Clock, Sleeper, Timer};
 use crate::loom::atomic::{AtomicBool, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock};
 
@@ -22,8 +22,9 @@ use crate::raw_mutex::{DefaultRawMutex, Lock};
 ///
 /// Its [`Instant`](Clock::Instant) is a `Duration`: the virtual time since the
 /// clock was made. Clones share the same time, so a test can hand one clone
-/// to the code under test and advance another. It is a [`Timer`] too (by
-/// value and by reference), so the code under test can sleep on it.
+/// to the code under test and advance another. It is a [`Timer`] too, so
+/// the code under test can sleep on it (pass it by value, `&clock`, or in an
+/// `Arc`).
 ///
 /// Needs the `alloc` feature (sleepers are kept in a map) and a target with
 /// pointer-sized atomics.
@@ -33,7 +34,7 @@ use crate::raw_mutex::{DefaultRawMutex, Lock};
 /// ```
 /// use std::future::Future;
 /// use std::time::Duration;
-/// use sluicegate::time::{ManualClock, Timer};
+/// use sluicegate::time::{ManualClock, Sleeper};
 ///
 /// let clock = ManualClock::new();
 /// let mut nap = Box::pin(clock.sleep(Duration::from_secs(60)));
@@ -142,7 +143,7 @@ impl ManualClock {
     /// ```
     /// # use std::time::Duration;
     /// use std::future::Future;
-    /// use sluicegate::time::{ManualClock, Timer};
+    /// use sluicegate::time::{ManualClock, Sleeper};
     /// let clock = ManualClock::new();
     /// assert_eq!(clock.advance_to_next_deadline(), None);
     /// let mut nap = Box::pin(clock.sleep(Duration::from_secs(7)));
@@ -204,7 +205,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::time::{ManualClock, Timer};
+    /// use sluicegate::time::{ManualClock, Sleeper};
     ///
     /// let clock = ManualClock::new();
     /// futures_lite::future::block_on(clock.auto_advance(async {
@@ -276,30 +277,19 @@ impl Clock for ManualClock {
     }
 }
 
-impl Timer for ManualClock {
+impl Sleeper for ManualClock {
     type Sleep = ManualSleep;
 
     fn sleep(&self, duration: Duration) -> ManualSleep {
         self.sleep_until_inner(self.now().saturating_add(duration))
     }
-
-    fn sleep_until(&self, deadline: Duration) -> ManualSleep {
-        self.sleep_until_inner(deadline)
-    }
 }
 
-impl<'c> Timer for &'c ManualClock {
-    type Sleep = ManualSleep;
-
-    fn sleep(&self, duration: Duration) -> ManualSleep {
-        (**self).sleep(duration)
-    }
-
-    // Overridden: the default (deadline minus now, then a sleep from now)
-    // reads the clock twice, so an `advance` on another thread in between
-    // would move the deadline.
-    fn sleep_until(&self, deadline: <&'c ManualClock as Clock>::Instant) -> ManualSleep {
-        (**self).sleep_until_inner(deadline)
+impl Timer for ManualClock {
+    // Its own deadline, not the default's "deadline minus now": that reads
+    // the clock twice, and an `advance` in between would move the deadline.
+    fn sleep_until(&self, deadline: Duration) -> ManualSleep {
+        self.sleep_until_inner(deadline)
     }
 }
 
@@ -319,7 +309,7 @@ impl<'c> Timer for &'c ManualClock {
 /// ```
 /// use std::time::Duration;
 /// use futures_lite::future::{block_on, poll_once};
-/// use sluicegate::time::{ManualClock, Timer};
+/// use sluicegate::time::{ManualClock, Sleeper};
 ///
 /// let clock = ManualClock::new();
 /// let mut sleep = Box::pin(clock.sleep(Duration::from_secs(5)));
@@ -344,7 +334,7 @@ impl ManualSleep {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// use sluicegate::time::{ManualClock, Timer};
+    /// use sluicegate::time::{ManualClock, Sleeper};
     /// let clock = ManualClock::new();
     /// assert_eq!(clock.sleep(Duration::from_secs(2)).deadline(), Duration::from_secs(2));
     /// ```
@@ -443,7 +433,7 @@ pin_project! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::time::{ManualClock, Timer};
+    /// use sluicegate::time::{ManualClock, Sleeper};
     ///
     /// let clock = ManualClock::new();
     /// // No real time passes: each time the inner future stalls on a sleep,

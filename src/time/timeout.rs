@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::{Clock, Timer};
+use super::{Sleeper, Timer};
 
 /// Error from [`Timeout`]: the time ran out before the future completed.
 ///
@@ -16,11 +16,11 @@ use super::{Clock, Timer};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sluicegate::time::{timeout, Elapsed};
+/// use sluicegate::time::{sleeper_fn, timeout, Elapsed};
 ///
-/// let never_sleeps = |_: Duration| std::future::ready(());
+/// let never_sleeps = sleeper_fn(|_| std::future::ready(()));
 /// let r = futures_lite::future::block_on(timeout(
-///     &never_sleeps,
+///     never_sleeps,
 ///     Duration::ZERO,
 ///     std::future::pending::<()>(),
 /// ));
@@ -85,7 +85,8 @@ impl<F, S> Timeout<F, S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let t = sluicegate::time::timeout(&|_: Duration| std::future::ready(()), Duration::ZERO, std::future::ready(3));
+    /// let instant = sluicegate::time::sleeper_fn(|_| std::future::ready(()));
+    /// let t = sluicegate::time::timeout(instant, Duration::ZERO, std::future::ready(3));
     /// let _inner: &std::future::Ready<i32> = t.get_ref();
     /// ```
     pub fn get_ref(&self) -> &F {
@@ -98,7 +99,8 @@ impl<F, S> Timeout<F, S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let t = sluicegate::time::timeout(&|_: Duration| std::future::ready(()), Duration::ZERO, std::future::ready(3));
+    /// let instant = sluicegate::time::sleeper_fn(|_| std::future::ready(()));
+    /// let t = sluicegate::time::timeout(instant, Duration::ZERO, std::future::ready(3));
     /// assert_eq!(futures_lite::future::block_on(t.into_inner()), 3);
     /// ```
     pub fn into_inner(self) -> F {
@@ -133,6 +135,10 @@ impl<F: fmt::Debug, S> fmt::Debug for Timeout<F, S> {
 /// Runs `future` for at most `duration` (counted from this call): asyncio's
 /// `wait_for(coro, timeout)`.
 ///
+/// `sleeper` is taken by value: pass `&timer` to borrow one (`&T`,
+/// `Box<T>` and `Arc<T>` are sleepers whenever `T` is). Only its sleep
+/// future is kept.
+///
 /// # Errors
 ///
 /// The returned future yields [`Elapsed`] if `duration` passes first; the
@@ -155,18 +161,21 @@ impl<F: fmt::Debug, S> fmt::Debug for Timeout<F, S> {
 /// let slow = clock.auto_advance(timeout(&clock, Duration::from_secs(1), std::future::pending::<()>()));
 /// assert!(futures_lite::future::block_on(slow).is_err());
 /// ```
-pub fn timeout<T, F>(timer: &T, duration: Duration, future: F) -> Timeout<F::IntoFuture, T::Sleep>
+pub fn timeout<S, F>(sleeper: S, duration: Duration, future: F) -> Timeout<F::IntoFuture, S::Sleep>
 where
-    T: Timer + ?Sized,
+    S: Sleeper,
     F: IntoFuture,
 {
     Timeout {
         future: future.into_future(),
-        sleep: timer.sleep(duration),
+        sleep: sleeper.sleep(duration),
     }
 }
 
 /// Runs `future` until `deadline` at the latest.
+///
+/// `timer` is taken by value, as in [`timeout`]; the deadline is the
+/// timer's own (its [`sleep_until`](Timer::sleep_until)).
 ///
 /// # Errors
 ///
@@ -189,12 +198,12 @@ where
 /// assert!(futures_lite::future::block_on(late).is_err());
 /// ```
 pub fn timeout_at<T, F>(
-    timer: &T,
+    timer: T,
     deadline: T::Instant,
     future: F,
 ) -> Timeout<F::IntoFuture, T::Sleep>
 where
-    T: Timer + Clock + ?Sized,
+    T: Timer,
     F: IntoFuture,
 {
     Timeout {
@@ -220,24 +229,40 @@ where
 pub trait TimeoutExt: IntoFuture + Sized {
     /// See [`timeout`].
     ///
+    /// # Errors
+    ///
+    /// The returned future yields [`Elapsed`] if `duration` passes first.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Timeout`].
+    ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sluicegate::time::TimeoutExt;
-    /// let instant = |_: Duration| std::future::ready(());
-    /// let r = futures_lite::future::block_on(std::future::pending::<()>().timeout(&instant, Duration::ZERO));
+    /// use sluicegate::time::{sleeper_fn, TimeoutExt};
+    /// let instant = sleeper_fn(|_| std::future::ready(()));
+    /// let r = futures_lite::future::block_on(std::future::pending::<()>().timeout(instant, Duration::ZERO));
     /// assert!(r.is_err());
     /// ```
-    fn timeout<T: Timer + ?Sized>(
+    fn timeout<S: Sleeper>(
         self,
-        timer: &T,
+        sleeper: S,
         duration: Duration,
-    ) -> Timeout<Self::IntoFuture, T::Sleep> {
-        timeout(timer, duration, self)
+    ) -> Timeout<Self::IntoFuture, S::Sleep> {
+        timeout(sleeper, duration, self)
     }
 
     /// See [`timeout_at`].
+    ///
+    /// # Errors
+    ///
+    /// The returned future yields [`Elapsed`] if `deadline` passes first.
+    ///
+    /// # Cancel safety
+    ///
+    /// See [`Timeout`].
     ///
     /// # Examples
     ///
@@ -248,9 +273,9 @@ pub trait TimeoutExt: IntoFuture + Sized {
     /// let r = futures_lite::future::block_on(async { 2 }.timeout_at(&clock, Duration::ZERO));
     /// assert_eq!(r, Ok(2));
     /// ```
-    fn timeout_at<T: Timer + Clock + ?Sized>(
+    fn timeout_at<T: Timer>(
         self,
-        timer: &T,
+        timer: T,
         deadline: T::Instant,
     ) -> Timeout<Self::IntoFuture, T::Sleep> {
         timeout_at(timer, deadline, self)

@@ -1,11 +1,11 @@
-//! [`TokioTimer`]: `tokio::time` as a [`Timer`] and [`Clock`].
+//! [`TokioTimer`]: `tokio::time` as a [`Timer`].
 
 use core::time::Duration;
 
-use super::{Clock, Timer, Timestamp};
+use super::{Clock, Sleeper, Timer, Timestamp};
 
-/// tokio's timer: [`Timer`] over `tokio::time::sleep`, [`Clock`] over
-/// `tokio::time::Instant` (so paused test time, `tokio::time::pause`, is
+/// tokio's timer: [`Sleeper`] over `tokio::time::sleep`, [`Clock`] over
+/// `tokio::time::Instant`, [`Timer`] over `tokio::time::sleep_until` (so paused test time, `tokio::time::pause`, is
 /// honoured).
 ///
 /// Feature `tokio`. As with `tokio::time` itself, its sleeps (and so
@@ -25,7 +25,7 @@ use super::{Clock, Timer, Timestamp};
 ///     .build()
 ///     .unwrap();
 /// let r = rt.block_on(async {
-///     timeout(&TokioTimer, Duration::from_secs(5), std::future::pending::<()>()).await
+///     timeout(TokioTimer, Duration::from_secs(5), std::future::pending::<()>()).await
 /// });
 /// assert!(r.is_err()); // paused time jumps ahead; no real wait
 /// ```
@@ -53,7 +53,7 @@ impl Clock for TokioTimer {
     }
 }
 
-impl Timer for TokioTimer {
+impl Sleeper for TokioTimer {
     type Sleep = tokio::time::Sleep;
 
     /// A duration too long to represent sleeps about 30 years (tokio's
@@ -62,25 +62,11 @@ impl Timer for TokioTimer {
     fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
         tokio::time::sleep(duration)
     }
+}
 
+impl Timer for TokioTimer {
     #[inline]
     fn sleep_until(&self, deadline: tokio::time::Instant) -> tokio::time::Sleep {
         tokio::time::sleep_until(deadline)
-    }
-}
-
-impl<'c> Timer for &'c TokioTimer {
-    type Sleep = tokio::time::Sleep;
-
-    #[inline]
-    fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
-        tokio::time::sleep(duration)
-    }
-
-    // Overridden: the default (deadline minus now, then a sleep from now)
-    // reads the clock twice and would let the deadline drift.
-    #[inline]
-    fn sleep_until(&self, deadline: <&'c TokioTimer as Clock>::Instant) -> tokio::time::Sleep {
-        TokioTimer.sleep_until(deadline)
     }
 }
