@@ -49,7 +49,7 @@ use pin_project_lite::pin_project;
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock, ScopedRawMutex};
-use crate::time::{timeout, Clock, Elapsed, Timeout, Timer};
+use crate::time::{timeout, Clock, Elapsed, Sleeper, Timeout};
 
 mod machine;
 
@@ -908,13 +908,13 @@ where
         future: F,
     ) -> CallTimeout<'_, C, H, B, L, F::IntoFuture, Tm::Sleep, AnyError>
     where
-        Tm: Timer,
+        Tm: Sleeper,
         F: IntoFuture<Output = Result<T, E>>,
         E: From<Elapsed>,
     {
         CallTimeout {
             call: self.call(Flatten {
-                timeout: timeout(&timer, duration, future),
+                timeout: timeout(timer, duration, future),
             }),
         }
     }
