@@ -39,7 +39,7 @@
 //! | asyncio | sluicegate |
 //! |---|---|
 //! | `asyncio.Semaphore(n)`, `async with sem:` | [`Semaphore::new`], `let _permit = sem.acquire().await?;` |
-//! | `asyncio.BoundedSemaphore(n)` | [`Semaphore`]: permits are RAII guards, so over-release cannot happen |
+//! | `asyncio.BoundedSemaphore(n)` | [`Semaphore`]: permits are RAII guards, so over-release cannot happen; [`Semaphore::forget_permits`] shrinks it |
 //! | `asyncio.Event()`: `set`/`clear`/`is_set`/`wait` | [`Event`]: the same four |
 //! | `asyncio.Queue(maxsize)`: `put`/`get`/`put_nowait`/`get_nowait` | [`channel::bounded`]: `send`/`recv`/`try_send`/`try_recv` |
 //! | `q.task_done()`, `await q.join()`, `q.shutdown()` | [`channel::tracked`]: `recv_task`/`task_done`, `join`, `close`/`shutdown_immediate` |
@@ -48,7 +48,7 @@
 //! | `await cond.wait_for(pred)` | `cond.wait_until(guard, pred).await` (or `wait_while`) |
 //! | `cond.notify(n)`, `cond.notify_all()` | [`Condition::notify`], [`Condition::notify_all`] (also `notify_one`) |
 //! | `asyncio.Barrier(n)`: `await barrier.wait()` | `Barrier::new(n)`, `barrier.wait().await.is_leader()` (async-lock's, re-exported; no `abort`/`reset`) |
-//! | `asyncio.wait_for(coro, 5)`, `asyncio.timeout(5)` | [`time::timeout`] on any [`time::Timer`] |
+//! | `asyncio.wait_for(coro, 5)`, `asyncio.timeout(5)` | [`time::timeout`] on any [`time::Sleeper`] |
 //! | retry with exponential backoff | [`retry::Retry`] with a [`retry::Backoff`] |
 //! | circuit breaker | [`CircuitBreaker`] |
 //! | periodic task | [`time::interval`] |
@@ -144,6 +144,12 @@ pub use semaphore::OwnedSemaphorePermit;
 pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// The named futures of every primitive, in one place.
+///
+/// A future is named after the method that returns it (`acquire` →
+/// [`Acquire`](futures::Acquire), `recv_task` → [`RecvTask`](futures::RecvTask),
+/// `Retry::run` → [`Run`](futures::Run)); where two types have a method of
+/// the same name, the type's name comes first ([`EventWait`](futures::EventWait),
+/// [`ConditionWait`](futures::ConditionWait)).
 ///
 /// # Examples
 ///
