@@ -172,7 +172,7 @@ pub mod futures {
     pub use crate::breaker::{Call, CallTimeout};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::channel::RecvMany;
-    pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
+    pub use crate::channel::{Closed, Join, Recv, RecvTask, Reserve, Send};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;

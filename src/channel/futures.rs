@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use pin_project_lite::pin_project;
 
-use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
+use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, RawStream, Wake};
 use super::error::{RecvError, SendError};
 use super::{Completion, Storage, Tracked};
 
@@ -68,12 +68,20 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let value = this.value;
+        let chan = *this.chan;
         // The first poll takes a free slot and writes the value under one
-        // lock (no node is built), or queues.
-        match this.raw.poll_slot(this.chan, cx, |l| {
-            let v = value.take().expect("`Send` polled after completion");
-            ((), write_value(l, v))
-        }) {
+        // lock (no node is built), or queues. `poll_slot` runs the closure
+        // from two places, so LLVM weighs whether to inline it; it must be,
+        // or every send pays a call and spills (measured with callgrind).
+        match this.raw.poll_slot(
+            chan,
+            cx,
+            #[inline(always)]
+            |l| {
+                let v = value.take().expect("`Send` polled after completion");
+                ((), write_value(l, chan, v))
+            },
+        ) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(())) => Poll::Ready(Err(SendError(
                 value.take().expect("`Send` polled after completion"),
@@ -220,7 +228,7 @@ pin_project! {
     /// Cancel safe: a dropped `Recv` never loses a value. If a value had
     /// already been handed to it when it was dropped (woken, not yet
     /// re-polled), the value goes on to the next waiting receiver, or back to
-    /// the front of the queue.
+    /// the front of the queue (waking the waiting streams).
     ///
     /// # Examples
     ///
@@ -546,7 +554,7 @@ pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a dropped `WaitClosed` just leaves the queue.
+    /// Cancel safe: a dropped `Closed` just leaves the queue.
     ///
     /// # Examples
     ///
@@ -556,13 +564,13 @@ pin_project! {
     /// futures_lite::future::block_on(rx.closed());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct WaitClosed<'a, T, S: Storage, K: Completion> {
+    pub struct Closed<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
         #[pin]
         raw: RawClosed,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for WaitClosed<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion> PinnedDrop for Closed<'_, T, S, K> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -571,7 +579,7 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> WaitClosed<'a, T, S, K> {
+impl<'a, T, S: Storage, K: Completion> Closed<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
         Self {
             chan,
@@ -580,7 +588,7 @@ impl<'a, T, S: Storage, K: Completion> WaitClosed<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> Future for WaitClosed<'_, T, S, K> {
+impl<T, S: Storage, K: Completion> Future for Closed<'_, T, S, K> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -589,9 +597,9 @@ impl<T, S: Storage, K: Completion> Future for WaitClosed<'_, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for WaitClosed<'_, T, S, K> {
+impl<T, S: Storage, K: Completion> fmt::Debug for Closed<'_, T, S, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitClosed").finish_non_exhaustive()
+        f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
 
@@ -604,13 +612,22 @@ pin_project! {
     /// pinned before use (`core::pin::pin!`). Several streams (and plain
     /// `recv` calls) may share one channel; each value goes to one of them.
     ///
+    /// A stream waits as a *weak* waiter: it is woken when a value is
+    /// queued, and takes it itself on its next poll, but it is never handed
+    /// a value. A value sent while a `recv` waits goes to that `recv`; one
+    /// sent while only streams wait is queued and wakes every waiting stream,
+    /// the first to poll taking it. So a stream has no FIFO turn against
+    /// `recv` calls, but a stream kept alive after its `next()` future was
+    /// dropped holds nothing back from anyone.
+    ///
     /// # Cancel safety
     ///
-    /// As [`Recv`]: a value is only taken in the poll that returns it. The
-    /// node stays queued between `poll_next` calls (so dropping a `Next`
-    /// future keeps the stream's place); a value handed to it and not yet
-    /// picked up when the stream is dropped goes on to the next receiver,
-    /// or back to the front of the queue.
+    /// Cancel safe: a value is only taken in the poll that returns it, and
+    /// nothing is ever handed to a stream. Dropping a `next()` future (before
+    /// or after its wake-up) or the stream itself loses nothing: the value
+    /// stays queued for any receiver, and every other waiting stream was
+    /// woken for it too. The place a dropped `next()` left queued only ever
+    /// costs a spurious wake-up.
     ///
     /// # Examples
     ///
@@ -634,7 +651,7 @@ pin_project! {
     pub struct RecvStream<'a, T, S: Storage, K: Completion> {
         chan: &'a Chan<T, S, K>,
         #[pin]
-        raw: RawRecv<T>,
+        raw: RawStream,
     }
 
     impl<T, S: Storage, K: Completion> PinnedDrop for RecvStream<'_, T, S, K> {
@@ -650,7 +667,7 @@ impl<'a, T, S: Storage, K: Completion> RecvStream<'a, T, S, K> {
     pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
         Self {
             chan,
-            raw: RawRecv::Idle,
+            raw: RawStream::new(),
         }
     }
 }
@@ -660,7 +677,7 @@ impl<T, S: Storage, K: Completion> futures_core::Stream for RecvStream<'_, T, S,
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.project();
-        this.raw.poll_stream(this.chan, cx)
+        this.raw.poll_next(this.chan, cx)
     }
 }
 

@@ -13,9 +13,9 @@ use futures_core::stream::FusedStream;
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use super::chan::{Chan, RawRecv, RawSlot};
+use super::chan::{Chan, RawSlot, RawStream};
 use super::error::{SendError, TaskDoneError, TryRecvError, TrySendError};
-use super::futures::{Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task, WaitClosed};
+use super::futures::{Closed, Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task};
 use super::{Completion, Heap, Tracked, Untracked};
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
@@ -128,15 +128,15 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// returns).
 ///
 /// It is a [`Stream`] (and a `FusedStream`) that ends when the channel is
-/// closed and drained. A `next()` that has to wait queues this receiver, and
-/// the place stays queued until the stream is polled again: a value may be
-/// handed to it meanwhile, and the stream picks it up on its next poll. If
-/// that `next()` future is dropped instead (it lost a `select!`, say), the
-/// next direct receive on this receiver (`recv`, `try_recv`, `recv_many`,
-/// `recv_task`, `try_recv_task`) gives the place up first, as does dropping
-/// the receiver, and a value handed to it goes back to the front of the
-/// queue. A receiver left idle with such a place holds that value until
-/// then.
+/// closed and drained. A `next()` that has to wait queues this receiver as
+/// a *weak* waiter: it is woken when a value is queued and takes it itself
+/// on its next poll, but no value is ever handed to it. A value sent while a
+/// `recv` waits goes to that `recv`; one sent while only streams wait is
+/// queued, and every waiting stream is woken, the first to poll taking it.
+/// So a receiver kept alive after its `next()` future was dropped (it lost
+/// a `select!`, say) holds nothing back: other receivers take what is sent,
+/// and the channel closes and drains as usual. The price is that a stream
+/// has no FIFO turn against `recv` calls, which are served first.
 ///
 /// # Examples
 ///
@@ -151,9 +151,9 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// ```
 pub struct Receiver<T, K: Completion = Untracked> {
     shared: Arc<Shared<T, K>>,
-    /// The `Stream` implementation's pending receive, allocated on the
+    /// The `Stream` implementation's place in the queue, allocated on the
     /// first `poll_next` and reused for every later one.
-    stream: Option<Pin<Box<RawRecv<T>>>>,
+    stream: Option<Pin<Box<RawStream>>>,
 }
 
 impl<T, K: Completion> Sender<T, K> {
@@ -251,9 +251,11 @@ impl<T, K: Completion> Sender<T, K> {
 
     /// Sends `value` without waiting; when the channel is full, displaces the
     /// oldest value still in the buffer and returns it (drop-oldest
-    /// overflow). A value already handed to a woken receiver is that
-    /// receiver's and is not displaced, even if it is older. A displaced
-    /// value counts as finished for completion tracking.
+    /// overflow). A value already handed to a woken `recv` is that
+    /// receiver's and is not displaced, even if it is older (streams are
+    /// never handed values: what a stream was woken for is still in the
+    /// buffer). A displaced value counts as finished for completion
+    /// tracking.
     ///
     /// # Errors
     ///
@@ -313,14 +315,12 @@ impl<T, K: Completion> Sender<T, K> {
 
     /// Closes the channel and discards every queued value (asyncio's
     /// `shutdown(immediate=True)`); returns how many were discarded.
-    /// Waiting receivers fail at once, except one that a send already
+    /// Waiting receivers fail at once, except a `recv` that a send already
     /// woke with a value: that value is no longer in the buffer (though
     /// `len()` counts it until it is picked up), and the receiver still gets
-    /// it (asyncio would discard it and fail the getter). For a
-    /// [`Receiver`]'s `Stream`, whose `next()` future may have been dropped
-    /// while its place stayed queued, that means the next `poll_next`;
-    /// receiving with `recv`/`try_recv` instead gives the place up, and the
-    /// value is discarded with the rest.
+    /// it (asyncio would discard it and fail the getter). A stream is never
+    /// handed a value: one it was woken for is still in the buffer and is
+    /// discarded with the rest, and the stream ends.
     ///
     /// # Examples
     ///
@@ -338,7 +338,7 @@ impl<T, K: Completion> Sender<T, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -347,8 +347,8 @@ impl<T, K: Completion> Sender<T, K> {
     /// drop(rx);
     /// futures_lite::future::block_on(tx.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
-        WaitClosed::new(&self.shared.chan)
+    pub fn closed(&self) -> Closed<'_, T, Heap, K> {
+        Closed::new(&self.shared.chan)
     }
 
     /// Whether the channel is closed.
@@ -498,7 +498,6 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok(1));
     /// ```
     pub fn recv(&self) -> Recv<'_, T, Heap, K> {
-        self.leave_stream_queue();
         Recv::new(&self.shared.chan)
     }
 
@@ -517,7 +516,6 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.leave_stream_queue();
         self.shared.chan.try_recv(true)
     }
 
@@ -548,7 +546,6 @@ impl<T, K: Completion> Receiver<T, K> {
         buf: &'b mut Vec<T>,
         limit: usize,
     ) -> RecvMany<'a, 'b, T, Heap, K> {
-        self.leave_stream_queue();
         RecvMany::new(&self.shared.chan, buf, limit)
     }
 
@@ -583,7 +580,7 @@ impl<T, K: Completion> Receiver<T, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -592,8 +589,8 @@ impl<T, K: Completion> Receiver<T, K> {
     /// drop(tx);
     /// futures_lite::future::block_on(rx.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
-        WaitClosed::new(&self.shared.chan)
+    pub fn closed(&self) -> Closed<'_, T, Heap, K> {
+        Closed::new(&self.shared.chan)
     }
 
     /// Whether the channel is closed.
@@ -729,7 +726,6 @@ impl<T> Receiver<T, Tracked> {
     /// assert_eq!(task.done(), 3);
     /// ```
     pub fn recv_task(&self) -> RecvTask<'_, T, Heap> {
-        self.leave_stream_queue();
         RecvTask::new(&self.shared.chan)
     }
 
@@ -746,7 +742,6 @@ impl<T> Receiver<T, Tracked> {
     /// assert!(rx.try_recv_task().is_err());
     /// ```
     pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
-        self.leave_stream_queue();
         self.shared
             .chan
             .try_recv(false)
@@ -815,9 +810,10 @@ impl<T, K: Completion> Clone for Receiver<T, K> {
 impl<T, K: Completion> Drop for Receiver<T, K> {
     fn drop(&mut self) {
         let shared = &self.shared;
-        // This receiver is gone even if giving up its stream's place panics
-        // (a wake, or the drop of a discarded value): else the channel would
-        // never see its last receiver leave.
+        // This receiver is counted gone even if leaving its stream's place
+        // panics, or the channel would never see its last receiver leave.
+        // (Leaving wakes nobody and drops no value, since a stream holds
+        // none; the guard keeps the count right should that change.)
         let _leave = Defer::new(|| {
             if shared.receivers.fetch_sub(1, AcqRel) == 1 {
                 shared.chan.abandon();
@@ -829,29 +825,15 @@ impl<T, K: Completion> Drop for Receiver<T, K> {
     }
 }
 
-impl<T, K: Completion> Receiver<T, K> {
-    /// A `next()` that returned `Pending` leaves this receiver's stream
-    /// queued, and dropping that `next()` future does not tell the stream.
-    /// Receiving directly means no `next()` is in progress (it would hold
-    /// `&mut self`), so the stream's place is stale: give it up, so that a
-    /// value handed to it goes back to the front of the queue (or to the
-    /// next waiting receiver) instead of waiting for a poll that may never
-    /// come.
-    #[inline]
-    fn leave_stream_queue(&self) {
-        if let Some(raw) = &self.stream {
-            raw.as_ref().give_up_place(&self.shared.chan);
-        }
-    }
-}
-
 impl<T, K: Completion> Stream for Receiver<T, K> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
-        raw.as_mut().poll_stream(&this.shared.chan, cx)
+        let raw = this
+            .stream
+            .get_or_insert_with(|| Box::pin(RawStream::new()));
+        raw.as_mut().poll_next(&this.shared.chan, cx)
     }
 }
 

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use super::chan::Chan;
 use super::error::{TaskDoneError, TryRecvError, TrySendError};
 use super::futures::{
-    Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task, WaitClosed,
+    Closed, Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task,
 };
 use super::{Completion, Inline, Tracked, Untracked};
 use crate::loom::loom_const_fn;
@@ -158,7 +158,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// Sends `value` without waiting; when full, displaces the oldest value
     /// still in the buffer and returns it (drop-oldest overflow; as
     /// [`Sender::force_send`](super::Sender::force_send), a value already
-    /// handed to a woken receiver is not displaced).
+    /// handed to a woken `recv` is not displaced).
     ///
     /// # Errors
     ///
@@ -252,10 +252,14 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// channel, ending once it is closed and drained. Allocation-free: pin
     /// it (`core::pin::pin!`) before use.
     ///
+    /// The stream waits as a weak waiter: woken when a value is queued,
+    /// never handed one, so a stream kept after its `next()` future was
+    /// dropped holds nothing back from other receivers (see [`RecvStream`]).
+    ///
     /// # Cancel safety
     ///
     /// See [`RecvStream`]: a value is only taken in the poll that returns
-    /// it, and one handed to a dropped stream goes on.
+    /// it, and none is ever handed to a stream.
     ///
     /// # Examples
     ///
@@ -314,9 +318,11 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// `shutdown(immediate=True)`): receivers fail at once, and with
     /// completion tracking the unfinished count drops by the number
     /// discarded, so `join()` can return. Returns how many were discarded.
-    /// A receiver that a send already woke with a value still gets it:
+    /// A `recv` that a send already woke with a value still gets it:
     /// that value is no longer in the buffer, though `len()` counts it until
-    /// it is picked up (asyncio would discard it and fail the getter).
+    /// it is picked up (asyncio would discard it and fail the getter). A
+    /// stream is never handed a value: one it was woken for is discarded
+    /// with the rest.
     ///
     /// # Examples
     ///
@@ -334,7 +340,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -343,8 +349,8 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// ch.close();
     /// futures_lite::future::block_on(ch.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Inline<N>, K> {
-        WaitClosed::new(&self.chan)
+    pub fn closed(&self) -> Closed<'_, T, Inline<N>, K> {
+        Closed::new(&self.chan)
     }
 
     /// Whether the channel is closed.
