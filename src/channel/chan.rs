@@ -86,7 +86,7 @@ use pin_project_lite::pin_project;
 use super::error::{RecvError, TryRecvError, TrySendError};
 use super::{Buffer, Completion, Storage, Tracked};
 use crate::defer::Defer;
-use crate::raw_mutex::DefaultRawMutex;
+use crate::raw_mutex::ScopedRawMutex;
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// `close()` was called (or every sender, or every receiver, is gone).
@@ -100,8 +100,8 @@ const DISCARD: u8 = 0b10;
 pub(crate) type Locked<T, S, K> = List<Core<T, S, K>, Option<T>>;
 
 /// What every flavour shares: the lock, its state and the capacity.
-pub(crate) struct Chan<T, S: Storage, K: Completion> {
-    waiters: WaitList<Core<T, S, K>, Option<T>, DefaultRawMutex>,
+pub(crate) struct Chan<T, S: Storage, K: Completion, L: ScopedRawMutex> {
+    waiters: WaitList<Core<T, S, K>, Option<T>, L>,
     cap: usize,
 }
 
@@ -164,7 +164,10 @@ impl Wake {
     }
 
     #[inline]
-    pub(crate) fn finish<T, S: Storage, K: Completion>(self, chan: &Chan<T, S, K>) {
+    pub(crate) fn finish<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Some(waker) = self.waker {
             waker.wake();
         }
@@ -178,9 +181,9 @@ impl Wake {
     /// its receiver; with completion tracking it then counts as done, as a
     /// discarded value does, so that `join()` stays reachable.
     #[inline]
-    pub(crate) fn finish_recv<T, S: Storage, K: Completion>(
+    pub(crate) fn finish_recv<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         took: bool,
         counted: bool,
     ) {
@@ -286,9 +289,9 @@ impl<T, S: Storage, K: Completion> Core<T, S, K> {
 /// [`wake_streams`]), so `deliver` still never sets `sweep`, and the `send`
 /// futures keep a `finish` without a sweep check.
 #[inline(always)]
-fn streams_due<T, S: Storage, K: Completion>(
+fn streams_due<T, S: Storage, K: Completion, L: ScopedRawMutex>(
     l: &mut Locked<T, S, K>,
-    chan: &Chan<T, S, K>,
+    chan: &Chan<T, S, K, L>,
 ) -> Wake {
     if l.state.streams.is_empty() {
         Wake::NONE
@@ -302,9 +305,9 @@ fn streams_due<T, S: Storage, K: Completion>(
 /// popped here: a popped waker could not be dropped under the lock).
 #[cold]
 #[inline(never)]
-fn wake_streams<T, S: Storage, K: Completion>(
+fn wake_streams<T, S: Storage, K: Completion, L: ScopedRawMutex>(
     l: &mut Locked<T, S, K>,
-    chan: &Chan<T, S, K>,
+    chan: &Chan<T, S, K, L>,
 ) -> Option<Waker> {
     let streams = &mut l.state.streams;
     debug_assert!(streams.state > 0, "streams linked, none counted");
@@ -327,19 +330,26 @@ fn wake_streams<T, S: Storage, K: Completion>(
 /// wake or drop it, and every clone of it, while `chan` is still borrowed:
 /// in this module it only ever travels in a `Wake` that the `Chan` method
 /// that made it finishes before returning, and it is never cloned.
-unsafe fn sweeper<T, S: Storage, K: Completion>(chan: &Chan<T, S, K>) -> Waker {
-    fn vtable<T, S: Storage, K: Completion>() -> &'static RawWakerVTable {
-        &RawWakerVTable::new(clone::<T, S, K>, wake::<T, S, K>, wake::<T, S, K>, drop)
+unsafe fn sweeper<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    chan: &Chan<T, S, K, L>,
+) -> Waker {
+    fn vtable<T, S: Storage, K: Completion, L: ScopedRawMutex>() -> &'static RawWakerVTable {
+        &RawWakerVTable::new(
+            clone::<T, S, K, L>,
+            wake::<T, S, K, L>,
+            wake::<T, S, K, L>,
+            drop,
+        )
     }
-    unsafe fn clone<T, S: Storage, K: Completion>(chan: *const ()) -> RawWaker {
-        RawWaker::new(chan, vtable::<T, S, K>())
+    unsafe fn clone<T, S: Storage, K: Completion, L: ScopedRawMutex>(chan: *const ()) -> RawWaker {
+        RawWaker::new(chan, vtable::<T, S, K, L>())
     }
-    unsafe fn wake<T, S: Storage, K: Completion>(chan: *const ()) {
+    unsafe fn wake<T, S: Storage, K: Completion, L: ScopedRawMutex>(chan: *const ()) {
         // SAFETY: `chan` is alive (the contract of `sweeper`).
-        unsafe { &*chan.cast::<Chan<T, S, K>>() }.sweep();
+        unsafe { &*chan.cast::<Chan<T, S, K, L>>() }.sweep();
     }
     unsafe fn drop(_: *const ()) {}
-    let raw = RawWaker::new(core::ptr::from_ref(chan).cast(), vtable::<T, S, K>());
+    let raw = RawWaker::new(core::ptr::from_ref(chan).cast(), vtable::<T, S, K, L>());
     // SAFETY: the vtable's functions keep the `RawWaker` contract while
     // `chan` lives, which the caller guarantees for as long as the waker
     // (and any clone) exists; `clone` and `drop` touch nothing, and `wake`
@@ -351,9 +361,9 @@ unsafe fn sweeper<T, S: Storage, K: Completion>(chan: &Chan<T, S, K>) -> Waker {
 /// first waiting receiver's node, else at the back of the buffer (waking
 /// the waiting streams, which are never handed a value).
 #[inline]
-fn deliver<T, S: Storage, K: Completion>(
+fn deliver<T, S: Storage, K: Completion, L: ScopedRawMutex>(
     l: &mut Locked<T, S, K>,
-    chan: &Chan<T, S, K>,
+    chan: &Chan<T, S, K, L>,
     value: T,
 ) -> Wake {
     l.state.count_sent();
@@ -412,9 +422,9 @@ fn take<T, S: Storage, K: Completion>(
 /// on: to the next waiting receiver, else back to the front of the buffer
 /// (it is older than anything buffered), waking the waiting streams. After
 /// an immediate shutdown it is returned, to be dropped outside the lock.
-fn pass_on<T, S: Storage, K: Completion>(
+fn pass_on<T, S: Storage, K: Completion, L: ScopedRawMutex>(
     l: &mut Locked<T, S, K>,
-    chan: &Chan<T, S, K>,
+    chan: &Chan<T, S, K, L>,
     value: T,
 ) -> (Option<T>, Wake) {
     l.state.handed -= 1;
@@ -440,10 +450,10 @@ fn pass_on<T, S: Storage, K: Completion>(
     }
 }
 
-impl<T, S: Storage, K: Completion> Chan<T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// A channel over `buf`, whose length is the capacity.
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub(crate) fn with_buffer(mut buf: S::Buffer<T>) -> Self {
+    pub(crate) fn with_buffer(mut buf: S::Buffer<T>, raw_mutex: L) -> Self {
         let cap = buf.slots().len();
         Self {
             waiters: WaitList::new(
@@ -460,7 +470,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     streams: List::new(0),
                     track: K::INIT,
                 },
-                DefaultRawMutex::new(),
+                raw_mutex,
             ),
             cap,
         }
@@ -793,7 +803,7 @@ impl Tracked {
     }
 }
 
-impl<T, S: Storage> Chan<T, S, Tracked> {
+impl<T, S: Storage, L: ScopedRawMutex> Chan<T, S, Tracked, L> {
     pub(crate) fn unfinished(&self) -> usize {
         self.lock(|l| l.state.track.unfinished)
     }
@@ -828,7 +838,7 @@ impl<T, S: Storage> Chan<T, S, Tracked> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Chan<T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Chan<T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Read under the lock, format outside it.
         let (len, reserved, closed) = self.lock(|l| {
@@ -881,9 +891,9 @@ impl RawSlot {
     /// A `Sink`'s `poll_ready`, shared by both sinks: reserves a slot with
     /// this (reused) state machine and records it in `permit`.
     /// `Err(())`: the channel is closed.
-    pub(crate) fn poll_sink_ready<T, S: Storage, K: Completion>(
+    pub(crate) fn poll_sink_ready<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         permit: &mut bool,
     ) -> Poll<Result<(), ()>> {
@@ -900,8 +910,8 @@ impl RawSlot {
 
     /// A `Sink`'s `start_send`: writes into the slot recorded in `permit`.
     #[track_caller]
-    pub(crate) fn sink_send<T, S: Storage, K: Completion>(
-        chan: &Chan<T, S, K>,
+    pub(crate) fn sink_send<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        chan: &Chan<T, S, K, L>,
         permit: &mut bool,
         item: T,
     ) {
@@ -914,9 +924,9 @@ impl RawSlot {
 
     /// Ends a sink: gives back the slot recorded in `permit`, if any, and
     /// leaves the senders' queue.
-    pub(crate) fn release_sink<T, S: Storage, K: Completion>(
+    pub(crate) fn release_sink<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         permit: &mut bool,
     ) {
         if core::mem::take(permit) {
@@ -928,9 +938,9 @@ impl RawSlot {
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
     /// `on_slot` under the same lock. `Err(())`: the channel is closed.
     #[inline]
-    pub(crate) fn poll_slot<T, S: Storage, K: Completion, R>(
+    pub(crate) fn poll_slot<T, S: Storage, K: Completion, R, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
     ) -> Poll<Result<R, ()>> {
@@ -940,6 +950,9 @@ impl RawSlot {
         if let Self::Idle = *self {
             // First poll: one lock takes a free slot, or builds the node in
             // place and queues it (the node costs nothing on the fast path).
+            // A fresh node holds no waker to displace; were it to, that one
+            // is dropped after the lock too.
+            let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
                 let c = &mut l.state;
                 if c.is_closed() {
@@ -961,10 +974,10 @@ impl RawSlot {
                 };
                 // SAFETY: the node is used with `senders` only, and its
                 // owner's drop (`cancel`) unlinks it.
-                let displaced = unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
-                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                displaced = unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
                 (Poll::Pending, Wake::NONE)
             });
+            drop(displaced);
             if res.is_ready() {
                 self.set(Self::Done);
             }
@@ -1018,14 +1031,20 @@ impl RawSlot {
     /// sender. Inline: the usual drop (completed, or never queued) is one
     /// branch.
     #[inline]
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Self::Waiting { .. } = *self {
             self.leave(chan);
         }
     }
 
     #[inline(never)]
-    fn leave<T, S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    fn leave<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let RawSlotProj::Waiting { node } = self.as_mut().project() else {
             return;
         };
@@ -1052,9 +1071,9 @@ impl RawSlot {
 /// `on_slot` of a `send`: write the value into the slot just taken or
 /// granted (never after an immediate shutdown: `poll_slot` fails then).
 #[inline]
-pub(crate) fn write_value<T, S: Storage, K: Completion>(
+pub(crate) fn write_value<T, S: Storage, K: Completion, L: ScopedRawMutex>(
     l: &mut Locked<T, S, K>,
-    chan: &Chan<T, S, K>,
+    chan: &Chan<T, S, K, L>,
     value: T,
 ) -> Wake {
     debug_assert!(!l.state.discards());
@@ -1085,9 +1104,9 @@ impl<T> RawRecv<T> {
     /// Polls for a value. `counted`: whether the value awaits a
     /// `task_done()` (see `take`).
     #[inline]
-    pub(crate) fn poll_recv<S: Storage, K: Completion>(
+    pub(crate) fn poll_recv<S: Storage, K: Completion, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         counted: bool,
     ) -> Poll<Result<T, RecvError>> {
@@ -1097,7 +1116,9 @@ impl<T> RawRecv<T> {
         if let Self::Idle = *self {
             // First poll: one lock takes a buffered value, or builds the node
             // in place and queues it (the node costs nothing on the fast
-            // path).
+            // path). A fresh node holds no waker to displace; were it to,
+            // that one is dropped after the lock too.
+            let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
                 let (res, wake) = take(l, counted);
                 match res {
@@ -1115,12 +1136,12 @@ impl<T> RawRecv<T> {
                         };
                         // SAFETY: the node is used with the receivers' list
                         // only, and its owner's drop (`cancel`) unlinks it.
-                        let displaced = unsafe { l.push_back(node.into_ref(), None, waker) };
-                        debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                        displaced = unsafe { l.push_back(node.into_ref(), None, waker) };
                         (Poll::Pending, wake)
                     }
                 }
             });
+            drop(displaced);
             if res.is_ready() {
                 self.set(Self::Done);
             }
@@ -1181,14 +1202,20 @@ impl<T> RawRecv<T> {
     /// Leaves the queue; a value handed over but not picked up goes on to
     /// the next receiver (or back to the buffer).
     #[inline]
-    pub(crate) fn cancel<S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Self::Waiting { .. } = *self {
             self.leave(chan);
         }
     }
 
     #[inline(never)]
-    fn leave<S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    fn leave<S: Storage, K: Completion, L: ScopedRawMutex>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let RawRecvProj::Waiting { node } = self.as_mut().project() else {
             return;
         };
@@ -1248,9 +1275,9 @@ impl RawStream {
     /// (re)queues the node; `None` once closed and drained. A stream is
     /// polled again after every wake-up and at any other time (`select!`),
     /// so it simply looks at the buffer each time.
-    pub(crate) fn poll_next<T, S: Storage, K: Completion>(
+    pub(crate) fn poll_next<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<T>> {
         let this = self.project();
@@ -1300,7 +1327,10 @@ impl RawStream {
     /// Leaves the queue. A stream holds nothing, so nothing is passed on:
     /// a value it was woken for is still in the buffer, and every other
     /// waiting stream was woken with it.
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let this = self.project();
         let node = this.node.into_ref();
         // Once popped by a wake-up, nobody touches the node again: no lock.
@@ -1332,9 +1362,9 @@ impl RawClosed {
         }
     }
 
-    pub(crate) fn poll_closed<T, S: Storage, K: Completion>(
+    pub(crate) fn poll_closed<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         let this = self.project();
@@ -1366,7 +1396,10 @@ impl RawClosed {
         })
     }
 
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let this = self.project();
         if *this.queued {
             let node = this.node.into_ref();
@@ -1393,9 +1426,9 @@ impl RawJoin {
         }
     }
 
-    pub(crate) fn poll_join<T, S: Storage>(
+    pub(crate) fn poll_join<T, S: Storage, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, Tracked>,
+        chan: &Chan<T, S, Tracked, L>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         let this = self.project();
@@ -1433,7 +1466,10 @@ impl RawJoin {
         })
     }
 
-    pub(crate) fn cancel<T, S: Storage>(self: Pin<&mut Self>, chan: &Chan<T, S, Tracked>) {
+    pub(crate) fn cancel<T, S: Storage, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, Tracked, L>,
+    ) {
         let this = self.project();
         if *this.queued {
             *this.queued = false;
@@ -1458,9 +1494,9 @@ impl<T, const N: usize> Buffer<T> for [Option<T>; N] {
     }
 }
 
-impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
+impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Chan<T, super::Inline<N>, K, L> {
     crate::loom::loom_const_fn! {
-        pub(crate) const fn new_inline() -> Chan<T, super::Inline<N>, K> {
+        pub(crate) const fn new_inline(raw_mutex: L) -> Chan<T, super::Inline<N>, K, L> {
             assert!(N > 0, "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)");
             Chan {
                 waiters: WaitList::new(Core {
@@ -1475,7 +1511,7 @@ impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
                     closers: List::new(()),
                     streams: List::new(0),
                     track: K::INIT,
-                }, DefaultRawMutex::new()),
+                }, raw_mutex),
                 cap: N,
             }
         }

@@ -19,14 +19,18 @@ use super::futures::{Closed, Join, Permit, Recv, RecvMany, RecvTask, Reserve, Se
 use super::{Completion, Heap, Tracked, Untracked};
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 
-struct Shared<T, K: Completion> {
-    chan: Chan<T, Heap, K>,
+struct Shared<T, K: Completion, L: ScopedRawMutex> {
+    chan: Chan<T, Heap, K, L>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
 }
 
-fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T, K>) {
+fn with_capacity<T, K: Completion, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, K, L>, Receiver<T, K, L>) {
     assert!(
         capacity > 0,
         "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)"
@@ -43,7 +47,7 @@ fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T
     slots.resize_with(capacity, || None);
     let buf: Box<[Option<T>]> = slots.into_boxed_slice();
     let shared = Arc::new(Shared {
-        chan: Chan::with_buffer(buf),
+        chan: Chan::with_buffer(buf, raw_mutex),
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
     });
@@ -79,7 +83,31 @@ fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T
 /// });
 /// ```
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    with_capacity(capacity)
+    with_capacity(capacity, DefaultRawMutex::new())
+}
+
+/// [`bounded`], with the channel's wait lists guarded by `raw_mutex`
+/// instead of the [`DefaultRawMutex`] (see [`raw_mutex`](crate::raw_mutex)).
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::bounded_with_raw_mutex;
+/// use sluicegate::raw_mutex::SpinRawMutex;
+///
+/// let (tx, rx) = bounded_with_raw_mutex::<u32, _>(4, SpinRawMutex::new());
+/// tx.try_send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub fn bounded_with_raw_mutex<T, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, Untracked, L>, Receiver<T, Untracked, L>) {
+    with_capacity(capacity, raw_mutex)
 }
 
 /// A bounded channel with asyncio.Queue's completion tracking: `join()`
@@ -103,7 +131,34 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// });
 /// ```
 pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>) {
-    with_capacity(capacity)
+    with_capacity(capacity, DefaultRawMutex::new())
+}
+
+/// [`tracked`], with the channel's wait lists guarded by `raw_mutex`
+/// instead of the [`DefaultRawMutex`] (see [`raw_mutex`](crate::raw_mutex)).
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::tracked_with_raw_mutex;
+/// use sluicegate::raw_mutex::LocalRawMutex;
+///
+/// let (tx, rx) = tracked_with_raw_mutex::<u32, _>(4, LocalRawMutex::new());
+/// tx.try_send(1).unwrap();
+/// let task = rx.try_recv_task().unwrap();
+/// assert_eq!(tx.unfinished_tasks(), 1);
+/// drop(task);
+/// assert_eq!(tx.unfinished_tasks(), 0);
+/// ```
+pub fn tracked_with_raw_mutex<T, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, Tracked, L>, Receiver<T, Tracked, L>) {
+    with_capacity(capacity, raw_mutex)
 }
 
 /// The sending half of a [`bounded`] or [`tracked`] channel. Cloneable; the
@@ -118,8 +173,8 @@ pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>)
 /// tx2.try_send(2).unwrap();
 /// assert_eq!(tx.sender_count(), 2);
 /// ```
-pub struct Sender<T, K: Completion = Untracked> {
-    shared: Arc<Shared<T, K>>,
+pub struct Sender<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    shared: Arc<Shared<T, K, L>>,
 }
 
 /// The receiving half of a [`bounded`] or [`tracked`] channel. Cloneable;
@@ -149,14 +204,14 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// let all: Vec<i32> = futures_lite::future::block_on(rx.collect());
 /// assert_eq!(all, [1, 2]);
 /// ```
-pub struct Receiver<T, K: Completion = Untracked> {
-    shared: Arc<Shared<T, K>>,
+pub struct Receiver<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    shared: Arc<Shared<T, K, L>>,
     /// The `Stream` implementation's place in the queue, allocated on the
     /// first `poll_next` and reused for every later one.
     stream: Option<Pin<Box<RawStream>>>,
 }
 
-impl<T, K: Completion> Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Sender<T, K, L> {
     /// Sends `value`, waiting while the channel is full.
     ///
     /// # Errors
@@ -179,7 +234,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// futures_lite::future::block_on(tx.send(1)).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
-    pub fn send(&self, value: T) -> Send<'_, T, Heap, K> {
+    pub fn send(&self, value: T) -> Send<'_, T, Heap, K, L> {
         Send::new(&self.shared.chan, value)
     }
 
@@ -225,7 +280,7 @@ impl<T, K: Completion> Sender<T, K> {
     ///     assert_eq!(rx.recv().await, Ok(5));
     /// });
     /// ```
-    pub fn reserve(&self) -> Reserve<'_, T, Heap, K> {
+    pub fn reserve(&self) -> Reserve<'_, T, Heap, K, L> {
         Reserve::new(&self.shared.chan)
     }
 
@@ -242,7 +297,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// let p = tx.try_reserve().unwrap();
     /// assert!(tx.try_reserve().unwrap_err().is_full());
     /// ```
-    pub fn try_reserve(&self) -> Result<Permit<'_, T, Heap, K>, TrySendError<()>> {
+    pub fn try_reserve(&self) -> Result<Permit<'_, T, Heap, K, L>, TrySendError<()>> {
         self.shared
             .chan
             .try_reserve()
@@ -287,7 +342,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// futures_lite::future::block_on(sink.send(7)).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(7));
     /// ```
-    pub fn into_sink(self) -> SendSink<T, K> {
+    pub fn into_sink(self) -> SendSink<T, K, L> {
         SendSink {
             sender: Some(self),
             slot: None,
@@ -347,7 +402,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// drop(rx);
     /// futures_lite::future::block_on(tx.closed());
     /// ```
-    pub fn closed(&self) -> Closed<'_, T, Heap, K> {
+    pub fn closed(&self) -> Closed<'_, T, Heap, K, L> {
         Closed::new(&self.shared.chan)
     }
 
@@ -440,7 +495,7 @@ impl<T, K: Completion> Sender<T, K> {
     }
 }
 
-impl<T> Sender<T, Tracked> {
+impl<T, L: ScopedRawMutex> Sender<T, Tracked, L> {
     /// Waits until every value ever sent has been received and marked done
     /// (asyncio's `Queue.join()`).
     ///
@@ -458,7 +513,7 @@ impl<T> Sender<T, Tracked> {
     ///     tx.join().await;
     /// });
     /// ```
-    pub fn join(&self) -> Join<'_, T, Heap> {
+    pub fn join(&self) -> Join<'_, T, Heap, L> {
         Join::new(&self.shared.chan)
     }
 
@@ -476,7 +531,7 @@ impl<T> Sender<T, Tracked> {
     }
 }
 
-impl<T, K: Completion> Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Receiver<T, K, L> {
     /// Receives the oldest value, waiting while the channel is empty
     /// (asyncio's `get`).
     ///
@@ -497,7 +552,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// tx.try_send(1).unwrap();
     /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok(1));
     /// ```
-    pub fn recv(&self) -> Recv<'_, T, Heap, K> {
+    pub fn recv(&self) -> Recv<'_, T, Heap, K, L> {
         Recv::new(&self.shared.chan)
     }
 
@@ -545,7 +600,7 @@ impl<T, K: Completion> Receiver<T, K> {
         &'a self,
         buf: &'b mut Vec<T>,
         limit: usize,
-    ) -> RecvMany<'a, 'b, T, Heap, K> {
+    ) -> RecvMany<'a, 'b, T, Heap, K, L> {
         RecvMany::new(&self.shared.chan, buf, limit)
     }
 
@@ -589,7 +644,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// drop(tx);
     /// futures_lite::future::block_on(rx.closed());
     /// ```
-    pub fn closed(&self) -> Closed<'_, T, Heap, K> {
+    pub fn closed(&self) -> Closed<'_, T, Heap, K, L> {
         Closed::new(&self.shared.chan)
     }
 
@@ -682,7 +737,7 @@ impl<T, K: Completion> Receiver<T, K> {
     }
 }
 
-impl<T> Receiver<T, Tracked> {
+impl<T, L: ScopedRawMutex> Receiver<T, Tracked, L> {
     /// Marks one received value done (asyncio's `task_done()`).
     ///
     /// # Errors
@@ -725,7 +780,7 @@ impl<T> Receiver<T, Tracked> {
     /// let task = futures_lite::future::block_on(rx.recv_task()).unwrap();
     /// assert_eq!(task.done(), 3);
     /// ```
-    pub fn recv_task(&self) -> RecvTask<'_, T, Heap> {
+    pub fn recv_task(&self) -> RecvTask<'_, T, Heap, L> {
         RecvTask::new(&self.shared.chan)
     }
 
@@ -741,7 +796,7 @@ impl<T> Receiver<T, Tracked> {
     /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
     /// assert!(rx.try_recv_task().is_err());
     /// ```
-    pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
+    pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap, L>, TryRecvError> {
         self.shared
             .chan
             .try_recv(false)
@@ -761,7 +816,7 @@ impl<T> Receiver<T, Tracked> {
     /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
     /// futures_lite::future::block_on(rx.join()); // nothing was sent
     /// ```
-    pub fn join(&self) -> Join<'_, T, Heap> {
+    pub fn join(&self) -> Join<'_, T, Heap, L> {
         Join::new(&self.shared.chan)
     }
 
@@ -780,7 +835,7 @@ impl<T> Receiver<T, Tracked> {
     }
 }
 
-impl<T, K: Completion> Clone for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Clone for Sender<T, K, L> {
     fn clone(&self) -> Self {
         self.shared.senders.fetch_add(1, Relaxed);
         Self {
@@ -789,7 +844,7 @@ impl<T, K: Completion> Clone for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for Sender<T, K, L> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, AcqRel) == 1 {
             self.shared.chan.close();
@@ -797,7 +852,7 @@ impl<T, K: Completion> Drop for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> Clone for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Clone for Receiver<T, K, L> {
     fn clone(&self) -> Self {
         self.shared.receivers.fetch_add(1, Relaxed);
         Self {
@@ -807,7 +862,7 @@ impl<T, K: Completion> Clone for Receiver<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for Receiver<T, K, L> {
     fn drop(&mut self) {
         let shared = &self.shared;
         // This receiver is counted gone even if leaving its stream's place
@@ -825,7 +880,7 @@ impl<T, K: Completion> Drop for Receiver<T, K> {
     }
 }
 
-impl<T, K: Completion> Stream for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Stream for Receiver<T, K, L> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -839,13 +894,13 @@ impl<T, K: Completion> Stream for Receiver<T, K> {
 
 /// Terminated once the channel is closed and drained: `poll_next` has
 /// returned, or would return, `None`, and always will.
-impl<T, K: Completion> FusedStream for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> FusedStream for Receiver<T, K, L> {
     fn is_terminated(&self) -> bool {
         self.shared.chan.is_drained()
     }
 }
 
-impl<T, K: Completion> fmt::Debug for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for Sender<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("channel", &self.shared.chan)
@@ -853,7 +908,7 @@ impl<T, K: Completion> fmt::Debug for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> fmt::Debug for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for Receiver<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("channel", &self.shared.chan)
@@ -885,15 +940,15 @@ impl<T, K: Completion> fmt::Debug for Receiver<T, K> {
 ///     assert_eq!(rx.collect::<Vec<_>>().await, [1, 2, 3]);
 /// });
 /// ```
-pub struct SendSink<T, K: Completion = Untracked> {
-    sender: Option<Sender<T, K>>,
+pub struct SendSink<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    sender: Option<Sender<T, K, L>>,
     /// The pending reservation, allocated on the first wait and reused.
     slot: Option<Pin<Box<RawSlot>>>,
     /// Whether `poll_ready` reserved a slot not yet used.
     permit: bool,
 }
 
-impl<T, K: Completion> SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> SendSink<T, K, L> {
     /// The sender, unless the sink was closed.
     ///
     /// # Examples
@@ -903,7 +958,7 @@ impl<T, K: Completion> SendSink<T, K> {
     /// let sink = tx.into_sink();
     /// assert_eq!(sink.sender().unwrap().capacity(), 1);
     /// ```
-    pub fn sender(&self) -> Option<&Sender<T, K>> {
+    pub fn sender(&self) -> Option<&Sender<T, K, L>> {
         self.sender.as_ref()
     }
 
@@ -918,7 +973,7 @@ impl<T, K: Completion> SendSink<T, K> {
     }
 }
 
-impl<T, K: Completion> Sink<T> for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Sink<T> for SendSink<T, K, L> {
     type Error = SendError<()>;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -956,13 +1011,13 @@ impl<T, K: Completion> Sink<T> for SendSink<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for SendSink<T, K, L> {
     fn drop(&mut self) {
         self.release();
     }
 }
 
-impl<T, K: Completion> fmt::Debug for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for SendSink<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendSink")
             .field("sender", &self.sender)

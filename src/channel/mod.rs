@@ -145,7 +145,9 @@ pub use self::futures::{
     Closed, Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task,
 };
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-pub use self::handles::{bounded, tracked, Receiver, SendSink, Sender};
+pub use self::handles::{
+    bounded, bounded_with_raw_mutex, tracked, tracked_with_raw_mutex, Receiver, SendSink, Sender,
+};
 pub use self::inline::Channel;
 
 use crate::wait_list::List;
