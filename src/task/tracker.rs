@@ -974,3 +974,78 @@ mod owned {
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use owned::{OwnedTaskTrackerToken, TrackFutureOwned};
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use core::pin::pin;
+    use core::task::Waker;
+
+    fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn waiters_flag(tracker: &TaskTracker) -> bool {
+        tracker.state.load(Relaxed) & WAITERS != 0
+    }
+
+    #[test]
+    fn the_waiters_flag_follows_the_queue() {
+        let tracker = TaskTracker::new();
+        let token = tracker.token();
+        {
+            let mut a = pin!(tracker.wait());
+            let mut b = pin!(tracker.wait());
+            assert!(poll(a.as_mut()).is_pending());
+            assert!(waiters_flag(&tracker));
+            assert!(poll(b.as_mut()).is_pending());
+        }
+        // Both dropped while queued: the last one out clears it, so tracking
+        // goes back to the lock-free path.
+        assert!(!waiters_flag(&tracker));
+        let mut c = pin!(tracker.wait());
+        assert!(poll(c.as_mut()).is_pending());
+        tracker.close();
+        drop(token);
+        // Released: the drain cleared it.
+        assert!(!waiters_flag(&tracker));
+        assert!(poll(c.as_mut()).is_ready());
+    }
+
+    #[test]
+    fn a_wait_that_finds_the_tracker_drained_under_the_lock_leaves_no_flag() {
+        let tracker = TaskTracker::new();
+        tracker.close();
+        let mut w = pin!(tracker.wait());
+        // Straight to the locked path, as if the tracker drained between
+        // the lock-free look and the lock.
+        let this = w.as_mut().project();
+        let raw = this.raw.project();
+        let mut cx = Context::from_waker(Waker::noop());
+        let ready = RawWait::poll_slow(raw.node.into_ref(), raw.phase, &tracker, &mut cx);
+        assert!(ready.is_ready());
+        assert!(!waiters_flag(&tracker));
+    }
+
+    #[test]
+    fn the_waiters_flag_sends_only_the_draining_untrack_through_the_lock() {
+        let tracker = TaskTracker::new();
+        let (a, b) = (tracker.token(), tracker.token());
+        let mut w = pin!(tracker.wait());
+        assert!(poll(w.as_mut()).is_pending());
+        tracker.close();
+        drop(a); // lock-free: one task is left
+        assert_eq!(tracker.state.load(Relaxed), CLOSED | WAITERS | ONE);
+        drop(b); // the draining one
+        assert_eq!(tracker.state.load(Relaxed), CLOSED);
+        assert!(poll(w.as_mut()).is_ready());
+    }
+
+    #[test]
+    #[should_panic(expected = "tasks tracked")]
+    fn tracking_past_the_limit_panics_without_wrapping_the_count() {
+        let tracker = TaskTracker::new();
+        tracker.state.store(MAX_TASKS << SHIFT, Relaxed);
+        let _token = tracker.token();
+    }
+}
