@@ -290,6 +290,11 @@ impl<L: ScopedRawMutex> TaskTracker<L> {
     ///
     /// As [`token`](Self::token).
     ///
+    /// # Cancel safety
+    ///
+    /// As cancel safe as `future`; dropping the wrapper, completed or not,
+    /// untracks it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -828,6 +833,10 @@ mod owned {
         /// # Panics
         ///
         /// As [`token`](Self::token).
+        ///
+        /// # Cancel safety
+        ///
+        /// As [`track_future`](Self::track_future).
         ///
         /// # Examples
         ///
