@@ -118,6 +118,7 @@ pub mod event;
 pub mod raw_mutex;
 pub mod retry;
 pub mod semaphore;
+pub mod task;
 pub mod time;
 
 /// The lock family comes from `async-lock`, re-exported so one import serves
@@ -142,6 +143,11 @@ pub use event::Event;
 pub use semaphore::OwnedSemaphorePermit;
 #[doc(inline)]
 pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use task::OwnedTaskTrackerToken;
+#[doc(inline)]
+pub use task::{TaskTracker, TaskTrackerToken};
 
 /// The named futures of every primitive, in one place.
 ///
@@ -180,5 +186,8 @@ pub mod futures {
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::task::TrackFutureOwned;
+    pub use crate::task::{TaskTrackerWait, TrackFuture};
     pub use crate::time::{Tick, Timeout};
 }
