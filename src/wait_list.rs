@@ -144,6 +144,18 @@ impl<S, T, L: ScopedRawMutex> WaitList<S, T, L> {
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> R {
         self.lock.with(f)
     }
+
+    /// Runs `f` with the list locked if the lock is free now; `None` if it
+    /// is taken. Never blocks, so a caller holding another list's lock may
+    /// use it against the lock order of the two.
+    #[inline]
+    #[cfg_attr(
+        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        allow(dead_code)
+    )]
+    pub(crate) fn try_lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> Option<R> {
+        self.lock.try_with(f)
+    }
 }
 
 impl<S, T> List<S, T> {
