@@ -639,8 +639,9 @@ impl<T, L: ScopedRawMutex> Lock<T, L> {
     /// taken (by another thread, or by a caller further up this one's
     /// stack). Never blocks, so it may be taken against a lock order.
     #[inline]
+    // Only the cancellation tree uses it, and not under loom.
     #[cfg_attr(
-        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        any(loom, not(all(feature = "alloc", target_has_atomic = "ptr"))),
         allow(dead_code)
     )]
     pub(crate) fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {

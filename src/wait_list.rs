@@ -149,8 +149,9 @@ impl<S, T, L: ScopedRawMutex> WaitList<S, T, L> {
     /// is taken. Never blocks, so a caller holding another list's lock may
     /// use it against the lock order of the two.
     #[inline]
+    // Only the cancellation tree uses it, and not under loom.
     #[cfg_attr(
-        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        any(loom, not(all(feature = "alloc", target_has_atomic = "ptr"))),
         allow(dead_code)
     )]
     pub(crate) fn try_lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> Option<R> {
