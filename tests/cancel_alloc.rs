@@ -204,3 +204,101 @@ fn waiting_cancelling_and_checking_allocate_nothing() {
     assert_eq!(allocations, 1);
     assert!(born.is_cancelled());
 }
+
+/// A small deterministic generator, so the churn below replays exactly.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn threads_churning_a_tree_while_it_is_cancelled_free_every_node() {
+    use std::sync::Mutex;
+    const THREADS: u64 = 4;
+    const SLOTS: usize = 64;
+    const ROUNDS: usize = if cfg!(miri) { 50 } else { 100_000 };
+    let root = CancellationToken::new();
+    // Allocated before anything is measured; taking and putting tokens
+    // allocates nothing.
+    let slots: Vec<Mutex<Option<CancellationToken>>> = (0..SLOTS)
+        .map(|_| Mutex::new(Some(root.child_token())))
+        .collect();
+    let cancel_at = ROUNDS / 2;
+    let start = std::sync::Barrier::new(THREADS as usize);
+    let net = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (root, slots, start) = (&root, &slots, &start);
+                s.spawn(move || {
+                    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (t + 1));
+                    start.wait(); // all at once, so they contend
+                    let ((), _, held) = measure(|| {
+                        for round in 0..ROUNDS {
+                            if t == 0 && round == cancel_at {
+                                root.cancel();
+                            }
+                            let i = rng.below(SLOTS);
+                            let Some(token) = slots[i].lock().unwrap().take() else {
+                                continue;
+                            };
+                            // A child of the token, of the root, or a clone:
+                            // the token itself is dropped here, often with
+                            // children living on in other slots.
+                            let next = match rng.below(3) {
+                                0 => token.child_token(),
+                                1 => root.child_token(),
+                                _ => token.clone(),
+                            };
+                            let j = rng.below(SLOTS);
+                            let mut slot = slots[j].lock().unwrap();
+                            let displaced = slot.replace(next);
+                            drop(slot);
+                            drop(displaced);
+                            drop(token);
+                        }
+                    });
+                    held
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .sum::<isize>()
+    });
+    assert!(root.is_cancelled());
+    let (tokens, _, after) = measure(|| {
+        let tokens: Vec<_> = slots
+            .into_iter()
+            .filter_map(|s| s.into_inner().unwrap())
+            .collect();
+        assert!(tokens.iter().all(CancellationToken::is_cancelled));
+        let n = tokens.len();
+        drop(tokens);
+        n
+    });
+    // What the workers still held at the end is freed above; the slots'
+    // own vector was allocated before measuring and is freed there too.
+    let slot_vec = (SLOTS * std::mem::size_of::<Mutex<Option<CancellationToken>>>()) as isize;
+    let initial_children = SLOTS as isize * node_size();
+    assert!(tokens <= SLOTS);
+    assert_eq!(
+        net + after,
+        -(slot_vec + initial_children),
+        "every node made during the churn is freed, and the initial ones too"
+    );
+}
+
+/// The bytes of one child token's node.
+fn node_size() -> isize {
+    let root = CancellationToken::new();
+    let (child, _, bytes) = measure(|| root.child_token());
+    drop(child);
+    bytes
+}
