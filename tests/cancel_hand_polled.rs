@@ -17,8 +17,9 @@ use sluicegate::cancel::{
 };
 use sluicegate::raw_mutex::{LocalRawMutex, SpinRawMutex};
 
-/// More waiters than one wake batch (`WakeBatch::CAPACITY` is 16).
-const MANY: usize = 40;
+/// More waiters than two wake batches (a cancellation wakes 32 per round
+/// trip through the lock).
+const MANY: usize = 80;
 
 /// Deep enough to overflow a stack if cancelling or dropping recursed.
 const DEEP: usize = if cfg!(miri) { 200 } else { 100_000 };
