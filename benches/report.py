@@ -97,6 +97,30 @@ def table(root: Path, prefix: str, peers, labeller, best_col: bool):
     return out
 
 
+CANCEL_ROWS = [
+    ("cancel_is_cancelled", "`is_cancelled()`"),
+    ("cancel_ready_cancelled", "ready `cancelled()` (already cancelled)"),
+    ("cancel_child_create_drop", "child create + drop"),
+    ("cancel_fanout_10000", "`cancel()` waking 10,000 `cancelled()`"),
+]
+
+
+def cancel_table(root: Path):
+    head = ["row", "sluicegate", "sluicegate `RootToken`", "tokio-util", "ratio", "`RootToken` ratio"]
+    out = ["| " + " | ".join(head) + " |", "|---|" + "--:|" * (len(head) - 1)]
+    found = False
+    for group, label in CANCEL_ROWS:
+        ours = mean_ns(root, group, "sluicegate")
+        flat = mean_ns(root, group, "sluicegate-root")
+        theirs = mean_ns(root, group, "tokio-util")
+        found |= ours is not None
+        out.append("| " + " | ".join([
+            label, fmt_ns(ours), fmt_ns(flat), fmt_ns(theirs),
+            fmt_ratio(ours, theirs), fmt_ratio(flat, theirs),
+        ]) + " |")
+    return out if found else []
+
+
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
     sem = table(root, "sem_", SEM_PEERS, sem_row_label, best_col=True)
@@ -108,6 +132,11 @@ def main():
     if ev:
         print("ns per hand-off or round trip (mean); ratio = sluicegate / tokio.\n")
         print("\n".join(ev))
+        print()
+    cancel = cancel_table(root)
+    if cancel:
+        print("ns per operation (mean; the last row per cancel); ratio = sluicegate / tokio-util.\n")
+        print("\n".join(cancel))
 
 
 if __name__ == "__main__":

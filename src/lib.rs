@@ -111,6 +111,7 @@ mod loom;
 mod wait_list;
 
 pub mod breaker;
+pub mod cancel;
 pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
@@ -136,6 +137,9 @@ pub use condition::{Condition, ConditionGuard};
 
 #[doc(inline)]
 pub use breaker::CircuitBreaker;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use cancel::CancellationToken;
 #[doc(inline)]
 pub use event::Event;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
@@ -176,6 +180,9 @@ pub use task::{TaskTracker, TaskTrackerToken};
 /// ```
 pub mod futures {
     pub use crate::breaker::{Call, CallTimeout};
+    pub use crate::cancel::{Cancelled, RunUntilCancelled};
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::cancel::{CancelledOwned, RunUntilCancelledOwned};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::channel::RecvMany;
     pub use crate::channel::{Closed, Join, Recv, RecvTask, Reserve, Send};

@@ -634,6 +634,23 @@ impl<T, L: ScopedRawMutex> Lock<T, L> {
             self.value.with_mut(|value| f(unsafe { &mut *value }))
         })
     }
+
+    /// Runs `f` with the value if the lock is free now; `None` if it is
+    /// taken (by another thread, or by a caller further up this one's
+    /// stack). Never blocks, so it may be taken against a lock order.
+    #[inline]
+    // Only the cancellation tree uses it, and not under loom.
+    #[cfg_attr(
+        any(loom, not(all(feature = "alloc", target_has_atomic = "ptr"))),
+        allow(dead_code)
+    )]
+    pub(crate) fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.raw.try_with_lock(|| {
+            // SAFETY: we are inside `try_with_lock`, so this is the only
+            // access to `value` (type invariant).
+            self.value.with_mut(|value| f(unsafe { &mut *value }))
+        })
+    }
 }
 
 impl<T, L> fmt::Debug for Lock<T, L> {

@@ -144,6 +144,19 @@ impl<S, T, L: ScopedRawMutex> WaitList<S, T, L> {
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> R {
         self.lock.with(f)
     }
+
+    /// Runs `f` with the list locked if the lock is free now; `None` if it
+    /// is taken. Never blocks, so a caller holding another list's lock may
+    /// use it against the lock order of the two.
+    #[inline]
+    // Only the cancellation tree uses it, and not under loom.
+    #[cfg_attr(
+        any(loom, not(all(feature = "alloc", target_has_atomic = "ptr"))),
+        allow(dead_code)
+    )]
+    pub(crate) fn try_lock<R>(&self, f: impl FnOnce(&mut List<S, T>) -> R) -> Option<R> {
+        self.lock.try_with(f)
+    }
 }
 
 impl<S, T> List<S, T> {
@@ -353,6 +366,54 @@ impl<S, T> List<S, T> {
     }
 }
 
+impl<S, T> List<S, T> {
+    /// Unlinks waiters from the front until `batch` is full or the list is
+    /// empty, moving their wakers into `batch`; returns whether waiters are
+    /// left. The same as [`List::pop_front`] on each of them (each is marked
+    /// [`Node::popped`]), but the links around them are mended once per
+    /// batch instead of once per node, for a primitive that wakes everyone.
+    pub(crate) fn pop_front_into<const N: usize>(&mut self, batch: &mut WakeBatch<N>) -> bool {
+        let mut cur = self.head;
+        // Filled through a local length, stored once at the end: nothing
+        // below can panic, so the batch's invariant holds whenever it can be
+        // observed.
+        let mut len = batch.len;
+        while let Some(node) = cur {
+            if len == N {
+                break;
+            }
+            // SAFETY: `node` is the head or was reached through the `next`
+            // link of a node unlinked here a moment ago, which still pointed
+            // into the list: it is linked, hence alive; lock held (we have
+            // `&mut` to the locked list).
+            let (next, waker) = unsafe {
+                with_inner(node, |n| {
+                    n.linked = false;
+                    n.prev = None;
+                    (n.next.take(), n.waker.take())
+                })
+            };
+            if let Some(waker) = waker {
+                batch.wakers[len].write(waker);
+                len += 1;
+            }
+            // SAFETY: alive, as above. This store is our last access to the
+            // node: once its owner sees it, the owner may drop it.
+            unsafe { node.as_ref().popped.store(true, Ordering::Release) };
+            cur = next;
+        }
+        batch.len = len;
+        // Mend the links once: `cur` (if any) is the first node still linked.
+        self.head = cur;
+        match cur {
+            // SAFETY: linked, hence alive; lock held.
+            Some(first) => unsafe { with_inner(first, |n| n.prev = None) },
+            None => self.tail = None,
+        }
+        cur.is_some()
+    }
+}
+
 impl<S, T> Drop for List<S, T> {
     fn drop(&mut self) {
         // A waiting future borrows (or owns an `Arc` of) the primitive, so the
@@ -370,21 +431,37 @@ impl<S, T, L> core::fmt::Debug for WaitList<S, T, L> {
 /// Wakers collected under the lock, to be woken after it is released.
 ///
 /// The slots are uninitialised until pushed, so a batch costs nothing to
-/// create or drop beyond the wakers it holds (usually one).
-pub(crate) struct WakeBatch {
+/// create or drop beyond the wakers it holds (usually one). `N` is how many
+/// it holds: each full batch costs one more round trip through the lock, so
+/// a primitive that wakes everyone at once (a cancellation) may take a
+/// bigger one than the default.
+pub(crate) struct WakeBatch<const N: usize = DEFAULT_BATCH> {
     /// Invariant: exactly the slots `woken..len` hold a waker not yet woken.
-    wakers: [MaybeUninit<Waker>; WakeBatch::CAPACITY],
+    wakers: [MaybeUninit<Waker>; N],
     woken: usize,
     len: usize,
 }
 
-impl WakeBatch {
-    pub(crate) const CAPACITY: usize = 16;
+/// The capacity of a default [`WakeBatch`].
+const DEFAULT_BATCH: usize = 16;
 
+impl WakeBatch {
+    /// The capacity of a default batch.
+    pub(crate) const CAPACITY: usize = DEFAULT_BATCH;
+
+    /// An empty batch of the default capacity.
     #[inline]
     pub(crate) const fn new() -> Self {
+        Self::empty()
+    }
+}
+
+impl<const N: usize> WakeBatch<N> {
+    /// An empty batch of `N` wakers (`WakeBatch::<N>::empty()`).
+    #[inline]
+    pub(crate) const fn empty() -> Self {
         Self {
-            wakers: [const { MaybeUninit::uninit() }; Self::CAPACITY],
+            wakers: [const { MaybeUninit::uninit() }; N],
             woken: 0,
             len: 0,
         }
@@ -402,7 +479,7 @@ impl WakeBatch {
 
     #[inline]
     pub(crate) fn is_full(&self) -> bool {
-        self.len == Self::CAPACITY
+        self.len == N
     }
 
     /// Wakes every collected waker; call it with no lock held.
@@ -422,7 +499,7 @@ impl WakeBatch {
     }
 }
 
-impl Drop for WakeBatch {
+impl<const N: usize> Drop for WakeBatch<N> {
     fn drop(&mut self) {
         // A batch dropped by a panic still passes its wake-ups on.
         self.wake_all();
@@ -594,6 +671,49 @@ mod tests {
         assert!(second.lock(|l| l.is_empty()));
         // SAFETY: `node` is used with `first`.
         assert!(unsafe { first.lock(|l| l.remove(node.as_ref())) });
+    }
+
+    #[test]
+    fn pop_front_into_unlinks_a_batch_and_leaves_the_rest_linked() {
+        let list: WaitList<(), u32, DefaultRawMutex> = WaitList::new((), DefaultRawMutex::new());
+        let nodes: Vec<_> = (0..7).map(|_| std::boxed::Box::pin(Node::new(0))).collect();
+        // SAFETY: each node is used with `list` only, and is unlinked (popped
+        // or removed) before the end.
+        unsafe {
+            list.lock(|l| {
+                for (i, n) in nodes.iter().enumerate() {
+                    assert!(l.push_back(n.as_ref(), i as u32, noop()).is_none());
+                }
+            });
+        }
+        let mut batch = WakeBatch::<3>::empty();
+        assert!(list.lock(|l| l.pop_front_into(&mut batch)));
+        assert!(batch.is_full());
+        batch.wake_all();
+        assert!(nodes[..3].iter().all(|n| n.popped()));
+        assert!(!nodes[3].popped());
+        assert_eq!(order(&list), [3, 4, 5, 6]);
+        // The links of what is left still hold: remove from the middle and
+        // from the new front, then drain the rest.
+        // SAFETY: as above.
+        unsafe {
+            assert!(list.lock(|l| l.remove(nodes[5].as_ref())));
+            assert!(list.lock(|l| l.remove(nodes[3].as_ref())));
+        }
+        assert_eq!(order(&list), [4, 6]);
+        assert!(!list.lock(|l| l.pop_front_into(&mut batch)));
+        batch.wake_all();
+        assert!(list.lock(|l| l.is_empty()));
+        assert!(nodes[4].popped() && nodes[6].popped());
+        assert!(!list.lock(|l| l.pop_front_into(&mut batch)), "empty");
+        // SAFETY: as above; a new push after the drain links normally.
+        unsafe {
+            assert!(list
+                .lock(|l| l.push_back(nodes[0].as_ref(), 9, noop()))
+                .is_none());
+            assert_eq!(order(&list), [9]);
+            assert!(list.lock(|l| l.remove(nodes[0].as_ref())));
+        }
     }
 
     #[test]
