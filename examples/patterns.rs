@@ -12,8 +12,10 @@ use std::collections::VecDeque;
 
 use futures::future;
 use sluicegate::breaker::{BreakerError, CircuitBreaker, State};
+use sluicegate::cancel::CancellationToken;
 use sluicegate::channel::{bounded, tracked};
 use sluicegate::retry::{Backoff, Jitter, Retry, RetryPolicy, SplitMix64};
+use sluicegate::task::TaskTracker;
 use sluicegate::time::{interval, timeout, ManualClock, Sleeper};
 use sluicegate::{Condition, Event, Mutex, Semaphore};
 
@@ -482,6 +484,74 @@ fn periodic_health_check() -> Row {
     }
 }
 
+/// #17 Graceful shutdown: on a signal, stop accepting work (the shutdown
+/// token, cancelled with a cause), let the requests in flight finish within
+/// a grace period (`TaskTracker::wait` under `time::timeout`), then cut off
+/// the rest (a second token every request runs under). Virtual time;
+/// `examples/shutdown.rs` does it with a real Ctrl-C on tokio and smol.
+fn graceful_shutdown() -> Row {
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let shutdown = CancellationToken::<&str>::with_cause_type();
+    let hard_stop = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let (accepted, finished, cut_off) = (Cell::new(0), Cell::new(0), Cell::new(0));
+    let ex = smol::LocalExecutor::new();
+    let report = futures_lite::future::block_on(clock.auto_advance(ex.run(async {
+        let server = async {
+            let mut n = 0u64;
+            // A request every 10 ms until the shutdown token is cancelled.
+            while shutdown
+                .run_until_cancelled(clock.sleep(Duration::from_millis(10)))
+                .await
+                .is_some()
+            {
+                n += 1;
+                accepted.set(accepted.get() + 1);
+                let work = Duration::from_millis(20 + (n * 37) % 400);
+                let (clock, hard_stop, finished, cut_off) =
+                    (&clock, &hard_stop, &finished, &cut_off);
+                ex.spawn(tracker.track_future(async move {
+                    match hard_stop.run_until_cancelled(clock.sleep(work)).await {
+                        Some(()) => finished.set(finished.get() + 1),
+                        None => cut_off.set(cut_off.get() + 1),
+                    }
+                }))
+                .detach();
+            }
+            let in_flight = tracker.len();
+            tracker.close();
+            if timeout(&clock, Duration::from_millis(150), tracker.wait())
+                .await
+                .is_err()
+            {
+                hard_stop.cancel();
+                tracker.wait().await;
+            }
+            in_flight
+        };
+        let signal = async {
+            clock.sleep(Duration::from_millis(200)).await;
+            shutdown.cancel_with("SIGTERM");
+        };
+        futures_lite::future::zip(server, signal).await.0
+    })));
+    assert_eq!(accepted.get(), finished.get() + cut_off.get());
+    Row {
+        pattern: "17 Graceful shutdown",
+        sluicegate: "CancellationToken + TaskTracker",
+        parameters: "a request / 10 ms, signal at 200 ms, grace 150 ms".into(),
+        result: format!(
+            "{:?}: {} accepted, {report} in flight; {} finished, {} cut off",
+            shutdown.cause().expect("cancelled with a cause"),
+            accepted.get(),
+            finished.get(),
+            cut_off.get()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
 fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
     let mut rows = smol::block_on(ex.run(async {
@@ -500,9 +570,10 @@ fn main() {
         retry_with_backoff(),
         circuit_breaker(),
         periodic_health_check(),
+        graceful_shutdown(),
     ]);
 
-    let w = [36, 30, 38, 66];
+    let w = [36, 32, 50, 66];
     println!(
         "{:<w0$} | {:<w1$} | {:<w2$} | {:<w3$} | time",
         "asyncio pattern",

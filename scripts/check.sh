@@ -109,6 +109,9 @@ else
 fi
 
 run "example: patterns" cargo run --quiet --example patterns
+# A real SIGINT (the example sends it to itself) on tokio and on smol.
+run "example: shutdown (tokio and smol, self-signalled)" \
+    cargo run --quiet --example shutdown --features tokio,smol -- both --self-signal
 
 printf '\n=== summary (%d s)\n' "$SECONDS"
 [ ${#skipped[@]} = 0 ] || printf 'SKIPPED: %s\n' "${skipped[@]}"
