@@ -65,6 +65,11 @@ run "test (spin lock as the default, no std feature)" cargo test --no-default-fe
 run "loom models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     cargo test -p sluicegate-loom-tests --release --target-dir target/loom
 
+# A crate outside the workspace, as a user's is, loom-tests its own code with
+# sluicegate inside and nothing but `--cfg loom` (no extra manifest lines).
+run "loom: a downstream crate's models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+    cargo test --release --manifest-path loom-downstream/Cargo.toml --target-dir target/loom-downstream
+
 no_executor_deps() {
     local bad
     bad=$(cargo tree -e normal --no-default-features --features alloc |
@@ -107,6 +112,17 @@ if [ $have_miri = 1 ]; then
 else
     skip "miri: rustup refused to install $NIGHTLY with miri and rust-src"
 fi
+
+# The published crate builds on its own, and leaves out what only the
+# repository needs.
+package_contents() {
+    local extra
+    extra=$(cargo package --list | grep -E '^(benches|loom-tests|loom-downstream|scripts|\.ci)/' || true)
+    [ -z "$extra" ] || { echo "in the package but should not be: $extra"; return 1; }
+}
+run "package: contents" package_contents
+run "package: builds on its own" cargo package --target-dir target/package
+run "package: publish --dry-run" cargo publish --dry-run --target-dir target/package
 
 run "example: patterns" cargo run --quiet --example patterns
 # A real SIGINT (the example sends it to itself) on tokio and on smol.
