@@ -119,6 +119,7 @@ pub mod event;
 pub mod raw_mutex;
 pub mod retry;
 pub mod semaphore;
+pub mod task;
 pub mod time;
 
 /// The lock family comes from `async-lock`, re-exported so one import serves
@@ -146,6 +147,11 @@ pub use event::Event;
 pub use semaphore::OwnedSemaphorePermit;
 #[doc(inline)]
 pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use task::OwnedTaskTrackerToken;
+#[doc(inline)]
+pub use task::{TaskTracker, TaskTrackerToken};
 
 /// The named futures of every primitive, in one place.
 ///
@@ -179,7 +185,7 @@ pub mod futures {
     pub use crate::cancel::{CancelledOwned, RunUntilCancelledOwned};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::channel::RecvMany;
-    pub use crate::channel::{Join, Recv, RecvTask, Reserve, Send, WaitClosed};
+    pub use crate::channel::{Closed, Join, Recv, RecvTask, Reserve, Send};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
@@ -187,5 +193,8 @@ pub mod futures {
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::semaphore::AcquireOwned;
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::task::TrackFutureOwned;
+    pub use crate::task::{TaskTrackerWait, TrackFuture};
     pub use crate::time::{Tick, Timeout};
 }

@@ -334,7 +334,7 @@ fn every_join_waiting_when_the_count_reached_zero_completes_even_if_a_send_lands
 }
 
 #[test]
-fn a_stream_holding_a_value_at_an_immediate_shutdown_is_not_terminated_until_it_yields_it() {
+fn a_woken_stream_holds_nothing_through_an_immediate_shutdown() {
     use futures::stream::FusedStream;
     // Heap flavour: the receiver's own stream.
     let (tx, mut rx) = tracked::<u32>(2);
@@ -342,13 +342,14 @@ fn a_stream_holding_a_value_at_an_immediate_shutdown_is_not_terminated_until_it_
         let mut next = polled(rx.next());
         next.pending();
         tx.try_send(7).unwrap();
-        assert!(next.woken()); // dropped before the re-poll: 7 stays handed
+        assert!(next.woken()); // dropped before the re-poll: 7 stays queued
     }
-    assert_eq!(tx.shutdown_immediate(), 0);
-    assert!(!rx.is_terminated(), "7 is still to come");
-    assert_eq!(polled(rx.next()).ready(), Some(7));
+    assert_eq!(tx.len(), 1);
+    assert_eq!(tx.shutdown_immediate(), 1, "7 was queued, not handed over");
     assert!(rx.is_terminated());
     assert_eq!(polled(rx.next()).ready(), None);
+    assert_eq!(tx.unfinished_tasks(), 0);
+    polled(tx.join()).ready();
     // Inline flavour.
     let ch: Channel<u32, 2, Tracked> = Channel::new();
     let mut stream = std::pin::pin!(ch.stream());
@@ -358,10 +359,10 @@ fn a_stream_holding_a_value_at_an_immediate_shutdown_is_not_terminated_until_it_
         ch.try_send(7).unwrap();
         assert!(next.woken());
     }
-    assert_eq!(ch.shutdown_immediate(), 0);
-    assert!(!stream.is_terminated());
-    assert_eq!(polled(stream.next()).ready(), Some(7));
+    assert_eq!(ch.shutdown_immediate(), 1);
     assert!(stream.is_terminated());
+    assert_eq!(polled(stream.next()).ready(), None);
+    polled(ch.join()).ready();
 }
 
 /// Panics when dropped if told to (unless already unwinding).
@@ -875,7 +876,7 @@ fn stream_yields_values_then_ends_when_closed_and_drained() {
 }
 
 #[test]
-fn a_receiver_dropped_while_its_stream_was_woken_passes_the_value_on() {
+fn a_receiver_dropped_while_its_stream_was_woken_loses_nothing() {
     let (tx, mut rx) = bounded(1);
     let other = rx.clone();
     {
@@ -884,16 +885,18 @@ fn a_receiver_dropped_while_its_stream_was_woken_passes_the_value_on() {
     }
     // The stream's node stays queued after the `Next` future is dropped...
     tx.try_send(1).unwrap();
-    // ...and was handed the value; dropping the receiver passes it on.
+    // ...and is woken, but the value stays queued, for anyone.
+    assert_eq!(other.len(), 1);
     drop(rx);
     assert_eq!(other.try_recv(), Ok(1));
 }
 
 #[test]
-fn a_direct_receive_gives_up_the_place_a_dropped_next_left_queued() {
-    // One receiver, capacity 1: the value handed to the stale stream place
-    // used to be out of reach of `try_recv`, and a `recv` then waited
-    // behind it forever, with the sender blocked on the full channel.
+fn a_direct_receive_reaches_a_value_sent_while_a_dropped_next_left_the_stream_queued() {
+    // One receiver, capacity 1: a value handed to the stale stream place
+    // would be out of reach of `try_recv`, and a `recv` would then wait
+    // behind it forever, with the sender blocked on the full channel. A
+    // stream is never handed a value, so the value stays queued.
     let (tx, mut rx) = bounded(1);
     polled(rx.next()).pending();
     tx.try_send(1).unwrap();
@@ -914,19 +917,18 @@ fn a_direct_receive_gives_up_the_place_a_dropped_next_left_queued() {
 }
 
 #[test]
-fn a_given_up_stream_place_passes_its_value_to_the_next_waiting_receiver() {
+fn a_value_goes_past_a_stale_stream_place_to_the_waiting_receiver() {
     let (tx, mut rx) = bounded(1);
     let other = rx.clone();
     polled(rx.next()).pending();
     let mut waiting = polled(other.recv());
     waiting.pending();
     tx.try_send(1).unwrap();
-    assert!(!waiting.woken(), "the stream was first in line");
-    // Giving the place up hands the value on, in queue order.
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    // The stream was first in line, but a stream is never handed a value.
     assert_eq!(waiting.wakes(), 1);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     assert_eq!(waiting.ready(), Ok(1));
-    // The stream queues afresh on its next poll.
+    // The stream, still queued, is woken for the next value and takes it.
     let mut next = polled(rx.next());
     next.pending();
     tx.try_send(2).unwrap();
@@ -935,18 +937,18 @@ fn a_given_up_stream_place_passes_its_value_to_the_next_waiting_receiver() {
 }
 
 #[test]
-fn a_stream_whose_place_was_given_up_loses_nothing_when_polled_or_dropped() {
+fn a_stream_left_queued_by_a_direct_receive_loses_nothing_when_polled_or_dropped() {
     let (tx, mut rx) = bounded::<u32>(2);
     let other = rx.clone();
     polled(rx.next()).pending();
-    // Nothing handed yet: giving the place up only unlinks the node, so
-    // the next value is buffered for anyone rather than handed to it.
+    // A direct receive leaves the stream's place alone; the next value is
+    // buffered for anyone rather than handed to it.
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     tx.try_send(1).unwrap();
     assert_eq!(other.try_recv(), Ok(1));
     tx.try_send(2).unwrap();
     assert_eq!(polled(rx.next()).ready(), Some(2));
-    // Given up, then dropped: nothing to pass on, nothing lost.
+    // Queued, then dropped: nothing to pass on, nothing lost.
     polled(rx.next()).pending();
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     drop(rx);
@@ -1025,7 +1027,7 @@ fn inline_stream_yields_values_then_ends_when_closed_and_drained() {
 }
 
 #[test]
-fn an_inline_stream_keeps_its_place_between_next_calls() {
+fn an_inline_stream_waits_between_next_calls_but_a_waiting_recv_is_served_first() {
     let ch = Channel::<u32, 1>::new();
     let mut stream = std::pin::pin!(ch.stream());
     polled(stream.next()).pending();
@@ -1033,10 +1035,15 @@ fn an_inline_stream_keeps_its_place_between_next_calls() {
     let mut later = polled(ch.recv());
     later.pending();
     ch.try_send(1).unwrap();
-    assert!(!later.woken(), "the stream is first in line");
-    assert_eq!(polled(stream.next()).ready(), Some(1));
+    assert!(later.woken(), "a stream is never handed a value");
+    assert_eq!(later.ready(), Ok(1));
+    // Still queued: a new `next()` only updates its waker, and is woken
+    // for the next value.
+    let mut next = polled(stream.next());
+    next.pending();
     ch.try_send(2).unwrap();
-    assert_eq!(later.ready(), Ok(2));
+    assert!(next.woken());
+    assert_eq!(next.ready(), Some(2));
 }
 
 #[test]
@@ -1051,24 +1058,26 @@ fn a_dropped_queued_inline_stream_loses_nothing() {
 }
 
 #[test]
-fn an_inline_stream_dropped_after_being_handed_a_value_passes_it_on() {
+fn an_inline_stream_dropped_around_a_send_loses_nothing() {
     let ch = Channel::<u32, 1>::new();
     let mut other = polled(ch.recv());
     {
         let mut stream = std::pin::pin!(ch.stream());
         polled(stream.next()).pending();
         other.pending();
-        // Handed to the stream (first in line), which is dropped unpolled.
+        // The stream is first in line, but the value goes to the `recv`.
         ch.try_send(1).unwrap();
-        assert!(!other.woken());
+        assert!(other.woken());
     }
-    assert!(other.woken(), "the wake-up passed on");
     assert_eq!(other.ready(), Ok(1));
-    // Handed to a stream with nobody behind it: back into the buffer.
+    // Woken for a value with nobody else waiting, then dropped unpolled:
+    // the value is still queued.
     {
         let mut stream = std::pin::pin!(ch.stream());
-        polled(stream.next()).pending();
+        let mut next = polled(stream.next());
+        next.pending();
         ch.try_send(2).unwrap();
+        assert!(next.woken());
     }
     assert_eq!(ch.len(), 1);
     assert_eq!(ch.try_recv(), Ok(2));
@@ -1278,7 +1287,7 @@ fn panicking_waker_clone_in_a_queuing_recv_leaves_the_channel_consistent() {
 }
 
 #[test]
-fn a_panicking_wake_while_the_stream_value_is_passed_on_still_closes_when_every_receiver_is_gone() {
+fn a_panicking_wake_past_a_stream_place_still_closes_when_every_receiver_is_gone() {
     let (tx, mut rx) = bounded::<u32>(1);
     let rx2 = rx.clone();
     // rx's stream queues first; the `next()` future is dropped, the place stays.
@@ -1286,10 +1295,9 @@ fn a_panicking_wake_while_the_stream_value_is_passed_on_still_closes_when_every_
     // rx2 queues second, in a task whose waker panics when woken.
     let mut waiting = Polled::with_hook(rx2.recv(), || panic!("wake failed"));
     waiting.pending();
-    // 1 is handed to rx's stream place.
-    tx.try_send(1).unwrap();
-    // Dropping rx passes 1 on to rx2's recv, whose wake panics.
-    assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
+    // 1 goes past the stream place to rx2's recv, whose wake panics.
+    assert!(catch_unwind(AssertUnwindSafe(|| tx.try_send(1))).is_err());
+    drop(rx);
     drop(waiting); // 1 goes back to the buffer
     drop(rx2);
     // Every receiver is gone: the channel must be closed (and the queued
@@ -1309,14 +1317,14 @@ fn a_panicking_value_drop_while_the_last_receiver_drops_its_stream_place_still_r
     tx.try_send(PanicOnDrop(false)).unwrap();
     let received = rx.try_recv().unwrap(); // received, never marked done
     polled(rx.next()).pending(); // the stream's place stays queued
-    tx.try_send(PanicOnDrop(true)).unwrap(); // handed to it
-    assert_eq!(tx.shutdown_immediate(), 0); // the handed value stays handed
+    tx.try_send(PanicOnDrop(true)).unwrap(); // queued: streams hold nothing
+    assert_eq!(tx.len(), 1);
     drop(received);
     let mut join = polled(tx.join());
     join.pending();
-    // The last receiver goes: its handed value is discarded (its drop
-    // panics). As when nothing panics, join() must be released, since no
-    // received value can be marked done any more.
+    // The last receiver goes with its stream place: the queued value is
+    // discarded (its drop panics). As when nothing panics, join() must be
+    // released, since no received value can be marked done any more.
     assert!(catch_unwind(AssertUnwindSafe(move || drop(rx))).is_err());
     assert_eq!(
         (tx.unfinished_tasks(), tx.receiver_count()),
@@ -1375,4 +1383,292 @@ fn a_reserve_granted_before_an_immediate_shutdown_fails_like_a_send_does() {
         reserve.ready().is_err(),
         "reserve() succeeded on a channel shut down immediately"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Idle streams (issue 13 §1): a stream whose `next()` future was dropped
+// keeps a place in the queue, but that place is never handed a value. A
+// value sent meanwhile stays within reach of every other receiver, and the
+// channel still closes and drains.
+
+#[test]
+fn a_value_sent_while_an_idle_receiver_stream_waits_reaches_every_other_receiver() {
+    let (tx, rx) = bounded::<u32>(1);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending(); // the `Next` future is dropped, `idle` kept
+    tx.try_send(7).unwrap();
+    drop(tx);
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(7), "the idle stream holds the value");
+    assert!(polled(rx.recv()).ready().is_err(), "closed and drained");
+    assert_eq!(polled(idle.next()).ready(), None);
+
+    // The same, received with a new `recv()`, and with `recv_many`.
+    let (tx, rx) = bounded::<u32>(2);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending();
+    tx.try_send(7).unwrap();
+    drop(tx);
+    assert_eq!(polled(rx.recv()).ready(), Ok(7));
+    assert!(polled(rx.recv()).ready().is_err());
+    let (tx, rx) = bounded::<u32>(2);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending();
+    tx.try_send(7).unwrap();
+    tx.try_send(8).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(polled(rx.recv_many(&mut buf, 4)).ready(), Ok(2));
+    assert_eq!(buf, [7, 8]);
+    drop(idle);
+}
+
+#[test]
+fn a_recv_already_waiting_behind_an_idle_stream_is_handed_the_value() {
+    let (tx, rx) = bounded::<u32>(1);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending(); // first in line, and idle
+    let mut waiting = polled(rx.recv());
+    waiting.pending();
+    tx.try_send(7).unwrap();
+    assert!(waiting.woken(), "the value went past the idle stream");
+    assert_eq!(waiting.ready(), Ok(7));
+    drop(waiting);
+    // Close and drain complete with the idle stream still alive.
+    let mut last = polled(rx.recv());
+    last.pending();
+    drop(tx);
+    assert!(last.woken());
+    assert!(last.ready().is_err());
+    assert_eq!(polled(idle.next()).ready(), None);
+}
+
+#[test]
+fn an_idle_inline_stream_holds_no_value() {
+    let ch = Channel::<u32, 1>::new();
+    let mut idle = std::pin::pin!(ch.stream());
+    polled(idle.next()).pending();
+    ch.try_send(7).unwrap();
+    ch.close();
+    assert_eq!(ch.len(), 1);
+    assert_eq!(ch.try_recv(), Ok(7));
+    assert!(polled(ch.recv()).ready().is_err());
+    assert_eq!(polled(idle.next()).ready(), None);
+
+    // A `recv` waiting behind it is handed the value at once.
+    let ch = Channel::<u32, 1>::new();
+    let mut idle = std::pin::pin!(ch.stream());
+    polled(idle.next()).pending();
+    let mut waiting = polled(ch.recv());
+    waiting.pending();
+    ch.try_send(7).unwrap();
+    assert!(waiting.woken());
+    assert_eq!(waiting.ready(), Ok(7));
+    drop(waiting);
+    let mut last = polled(ch.recv());
+    last.pending();
+    ch.close();
+    assert!(last.woken() && last.ready().is_err());
+    assert_eq!(polled(idle.next()).ready(), None);
+}
+
+#[test]
+fn join_completes_while_an_idle_stream_waits_once_another_receiver_marks_the_value_done() {
+    // Received with `recv_task`, already waiting behind the idle stream.
+    let (tx, rx) = tracked::<u32>(2);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending();
+    let mut task = polled(rx.recv_task());
+    task.pending();
+    tx.try_send(7).unwrap();
+    {
+        let mut join = polled(tx.join());
+        join.pending();
+        assert!(task.woken());
+        let t = task.ready().unwrap();
+        assert_eq!(*t, 7);
+        join.pending();
+        drop(t);
+        assert!(join.woken());
+        join.ready();
+    }
+    // Received with `try_recv` and `task_done`, then closed and drained.
+    tx.try_send(8).unwrap();
+    {
+        let mut join = polled(tx.join());
+        join.pending();
+        assert_eq!(tx.unfinished_tasks(), 1);
+        assert_eq!(rx.try_recv(), Ok(8));
+        rx.task_done().unwrap();
+        assert!(join.woken());
+        join.ready();
+    }
+    drop(task);
+    drop(tx);
+    assert!(polled(rx.recv()).ready().is_err());
+    assert_eq!(polled(idle.next()).ready(), None);
+
+    // The inline tracked flavour.
+    let ch = Channel::<u32, 1, Tracked>::new();
+    let mut idle = std::pin::pin!(ch.stream());
+    polled(idle.next()).pending();
+    ch.try_send(7).unwrap();
+    let mut join = polled(ch.join());
+    join.pending();
+    drop(polled(ch.recv_task()).ready().unwrap());
+    assert!(join.woken());
+    join.ready();
+    assert_eq!(ch.unfinished_tasks(), 0);
+}
+
+#[test]
+fn every_polling_stream_makes_progress_while_an_idle_one_holds_nothing() {
+    let (tx, rx) = bounded::<u32>(4);
+    let mut idle = rx.clone();
+    polled(idle.next()).pending(); // first in line, and idle
+    let (mut a, mut b) = (rx.clone(), rx.clone());
+    let mut next_a = polled(a.next());
+    let mut next_b = polled(b.next());
+    next_a.pending();
+    next_b.pending();
+    tx.try_send(1).unwrap();
+    // Each waiting stream is woken; the first to poll takes the value.
+    assert!(next_a.woken() && next_b.woken());
+    assert_eq!(next_b.ready(), Some(1));
+    next_a.pending(); // nothing left: it waits again
+    drop(next_b);
+    tx.try_send(2).unwrap();
+    assert_eq!(next_a.wakes(), 2);
+    assert_eq!(next_a.ready(), Some(2));
+    drop(next_a);
+    // A value arriving with no polling stream left waits for anyone.
+    tx.try_send(3).unwrap();
+    assert_eq!(polled(b.next()).ready(), Some(3));
+    drop(tx);
+    assert_eq!(polled(a.next()).ready(), None);
+    assert_eq!(polled(idle.next()).ready(), None);
+
+    // Inline streams.
+    let ch = Channel::<u32, 4>::new();
+    let mut idle = std::pin::pin!(ch.stream());
+    polled(idle.next()).pending();
+    let mut a = std::pin::pin!(ch.stream());
+    let mut b = std::pin::pin!(ch.stream());
+    let mut next_a = polled(a.next());
+    next_a.pending();
+    {
+        let mut next_b = polled(b.next());
+        next_b.pending();
+        ch.try_send(1).unwrap();
+        ch.try_send(2).unwrap();
+        assert!(next_a.woken() && next_b.woken());
+        assert_eq!(next_b.ready(), Some(1));
+    }
+    assert_eq!(next_a.ready(), Some(2));
+    drop(next_a);
+    assert!(ch.is_empty());
+}
+
+#[test]
+fn a_stream_next_dropped_while_queued_loses_nothing() {
+    let (tx, rx) = bounded::<u32>(1);
+    let mut s = rx.clone();
+    polled(s.next()).pending();
+    let mut other = rx.clone();
+    let mut other_next = polled(other.next());
+    other_next.pending();
+    tx.try_send(1).unwrap();
+    // The polling stream gets it, whatever the idle one was.
+    assert!(other_next.woken());
+    assert_eq!(other_next.ready(), Some(1));
+    drop(other_next);
+    // With nobody else waiting, the value waits in the queue: for the idle
+    // stream's own next poll, or for anyone.
+    tx.try_send(2).unwrap();
+    assert_eq!(polled(s.next()).ready(), Some(2));
+    polled(s.next()).pending();
+    tx.try_send(3).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    // The idle stream dropped while queued: nothing to pass on.
+    polled(s.next()).pending();
+    drop(s);
+    tx.try_send(4).unwrap();
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn a_stream_next_dropped_after_its_wake_up_loses_nothing_and_the_wake_up_passes_on() {
+    let (tx, rx) = bounded::<u32>(1);
+    let (mut s, mut t) = (rx.clone(), rx.clone());
+    let mut next_s = polled(s.next());
+    let mut next_t = polled(t.next());
+    next_s.pending();
+    next_t.pending();
+    tx.try_send(1).unwrap();
+    assert!(next_s.woken());
+    drop(next_s); // woken, never polled again (it lost a select!, say)
+                  // The other waiting stream was woken as well and takes the value.
+    assert!(next_t.woken());
+    assert_eq!(next_t.ready(), Some(1));
+    drop(next_t);
+
+    // A woken stream dropped whole: the value waits for the next receiver.
+    let mut next_s = polled(s.next());
+    next_s.pending();
+    tx.try_send(2).unwrap();
+    assert!(next_s.woken());
+    drop(next_s);
+    drop(s);
+    assert_eq!(rx.len(), 1);
+    let mut later = polled(t.next());
+    assert_eq!(later.ready(), Some(2));
+    drop(later);
+
+    // A woken stream whose `next()` was dropped, with a `recv` arriving
+    // later: the `recv` takes the value, the stream waits again.
+    let mut next_t = polled(t.next());
+    next_t.pending();
+    tx.try_send(3).unwrap();
+    drop(next_t);
+    assert_eq!(polled(rx.recv()).ready(), Ok(3));
+    polled(t.next()).pending();
+    drop(tx);
+    assert_eq!(polled(t.next()).ready(), None);
+
+    // Inline: a woken stream's `next()` dropped; the other stream gets it.
+    let ch = Channel::<u32, 1>::new();
+    let mut s = std::pin::pin!(ch.stream());
+    let mut t = std::pin::pin!(ch.stream());
+    {
+        let mut next_s = polled(s.next());
+        next_s.pending();
+        let mut next_t = polled(t.next());
+        next_t.pending();
+        ch.try_send(1).unwrap();
+        assert!(next_s.woken() && next_t.woken());
+        drop(next_s);
+        assert_eq!(next_t.ready(), Some(1));
+    }
+    ch.try_send(2).unwrap();
+    assert_eq!(polled(s.next()).ready(), Some(2));
+}
+
+#[test]
+fn a_panicking_wake_of_one_waiting_stream_does_not_strand_the_others() {
+    let (tx, rx) = bounded::<u32>(2);
+    let (mut a, mut b, mut c) = (rx.clone(), rx.clone(), rx.clone());
+    let mut first = Polled::with_hook(a.next(), || panic!("wake failed"));
+    first.pending();
+    let mut second = polled(b.next());
+    second.pending();
+    let mut third = polled(c.next());
+    third.pending();
+    // The send buffers the value and wakes all three; the first wake panics.
+    assert!(catch_unwind(AssertUnwindSafe(|| tx.try_send(1))).is_err());
+    assert_eq!(tx.len(), 1, "the value was queued before the wake-ups");
+    assert!(second.woken() && third.woken());
+    assert_eq!(third.ready(), Some(1));
+    second.pending();
+    tx.try_send(2).unwrap();
+    assert_eq!(second.ready(), Some(2));
 }

@@ -1,8 +1,9 @@
 //! Randomised, single-threaded, hand-polled model check of the channel:
 //! random operations (sends, receives, reserves, cancellations, streams,
-//! closes, shutdowns), checking after every step that no value is lost or
-//! duplicated, that `len()` is exact, that no waiter misses a wake-up, and
-//! that nothing is stranded at the end.
+//! idle streams, closes, shutdowns), checking after every step that no value
+//! is lost or duplicated, that `len()` is exact, that no waiter misses a
+//! wake-up, that no value waits while a receiver or stream sleeps, and that
+//! nothing is stranded at the end, idle streams still alive included.
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
@@ -108,7 +109,7 @@ fn run(seed: u64, steps: usize, cap: usize) {
     };
 
     for _step in 0..steps {
-        let op = rng.below(100);
+        let op = rng.below(103);
         match op {
             0..=11 => {
                 let id = next_id;
@@ -252,7 +253,8 @@ fn run(seed: u64, steps: usize, cap: usize) {
             }
             58..=59 => {
                 // The `next()` future is dropped (lost a select!): the
-                // stream's place stays; a direct receive gives it up.
+                // stream's place stays queued, idle, until it is polled
+                // again; a direct receive meanwhile must still get values.
                 trace.push("stream try_recv".into());
                 stream_pending = None;
                 if let Ok(v) = rx_s.try_recv() {
@@ -285,8 +287,8 @@ fn run(seed: u64, steps: usize, cap: usize) {
             }
             95..=96 => {
                 // Another receiver whose stream queues and whose `next()`
-                // is then dropped: a stale place, given up when it is dropped.
-                trace.push("clone rx with a stale stream place".into());
+                // is then dropped: an idle place, kept (often to the end).
+                trace.push("clone rx with an idle stream place".into());
                 let mut r = rx.clone();
                 let mut cx = Context::from_waker(std::task::Waker::noop());
                 if let Poll::Ready(Some(v)) = Pin::new(&mut r).poll_next(&mut cx) {
@@ -298,6 +300,16 @@ fn run(seed: u64, steps: usize, cap: usize) {
                 trace.push("drop extra rx".into());
                 let i = rng.below(extra.len() as u64) as usize;
                 drop(extra.swap_remove(i));
+            }
+            99..=102 if !extra.is_empty() => {
+                // An idle stream comes back: polled once more (taking a
+                // value if one is queued), then idle again.
+                trace.push("poll an idle stream".into());
+                let i = rng.below(extra.len() as u64) as usize;
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                if let Poll::Ready(Some(v)) = Pin::new(&mut extra[i]).poll_next(&mut cx) {
+                    got(&mut m, v, &trace);
+                }
             }
             93 => {
                 trace.push("close".into());
@@ -314,6 +326,24 @@ fn run(seed: u64, steps: usize, cap: usize) {
         }
 
         check(&tx, &m, &log, &trace, seed, cap);
+
+        // No value waits while a receiver sleeps: with a `recv` (or the
+        // stream) waiting un-woken, the buffer is empty, so every queued
+        // value is one handed to a woken `recv` not yet re-polled.
+        let sleeping = futs
+            .iter()
+            .any(|(_, f)| matches!(f, Fut::Recv(..) | Fut::Many(..)) && !f.woken_since())
+            || stream_pending.is_some_and(|w| stream_waker.wakes() == w);
+        let handed_max = futs
+            .iter()
+            .filter(|(_, f)| matches!(f, Fut::Recv(..) | Fut::Many(..)) && f.woken_since())
+            .count();
+        if sleeping && tx.len() > handed_max {
+            fail!(
+                "len() {} with a receiver asleep and {handed_max} woken receivers",
+                tx.len()
+            );
+        }
 
         // FIFO waiters: a woken sender (receiver) has no earlier-queued
         // sender (receiver) still waiting un-woken.
@@ -362,9 +392,9 @@ fn run(seed: u64, steps: usize, cap: usize) {
         }
     }
 
-    // End: drop permits, close, then drive everything to quiescence.
+    // End: drop permits, close, then drive everything to quiescence. The
+    // idle streams stay alive: they must hold nothing back.
     permits.clear();
-    extra.clear();
     tx.close();
     for _round in 0..10_000 {
         if futs.is_empty() && stream_pending.is_none() {
@@ -423,6 +453,17 @@ fn run(seed: u64, steps: usize, cap: usize) {
         got(&mut m, v, &trace);
     }
     check(&tx, &m, &log, &trace, seed, cap);
+    if !tx.is_empty() {
+        fail!("{} values left after the drain", tx.len());
+    }
+    // Closed and drained: every idle stream ends.
+    for r in &mut extra {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if !matches!(Pin::new(r).poll_next(&mut cx), Poll::Ready(None)) {
+            fail!("an idle stream did not end after the drain");
+        }
+    }
+    extra.clear();
     let dropped: HashSet<u32> = log.lock().unwrap().iter().copied().collect();
     for id in &m.accepted {
         // Received, displaced by force_send, or discarded by a shutdown.

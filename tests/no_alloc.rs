@@ -1,6 +1,7 @@
-//! Proves with a counting global allocator that the semaphore's and the
-//! event's hot paths allocate nothing: the uncontended acquire/release, and
-//! a contended wait (queued, woken by a release, completed), whose wait-list
+//! Proves with a counting global allocator that the semaphore's, the
+//! event's and the task tracker's hot paths allocate nothing: the
+//! uncontended acquire/release, tracking and untracking, and a contended
+//! wait (queued, woken by a release or a drain, completed), whose wait-list
 //! node lives inside the future.
 //!
 //! Its own test binary, because it installs a `#[global_allocator]`. The
@@ -11,12 +12,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use sluicegate::{Event, Semaphore};
+use sluicegate::{Event, Semaphore, TaskTracker};
 
 struct CountingAlloc;
 
@@ -176,5 +177,40 @@ fn event_wait_and_set_allocate_nothing_per_wait() {
         }
     });
     assert_eq!(n, 0, "allocations per event wait");
+    assert_eq!(counter.0.load(Ordering::SeqCst), 2 * ROUNDS);
+}
+
+#[test]
+fn task_tracker_tracking_and_waiting_allocate_nothing() {
+    let tracker = TaskTracker::new();
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let n = allocations_in(|| {
+        for _ in 0..ROUNDS {
+            tracker.reopen();
+            let token = tracker.token();
+            // `Ready` is `Unpin`, so the tracked future is too, and the
+            // `drop(job)` below drops the future itself, not a pin of it.
+            let mut job = tracker.track_future(std::future::ready(1));
+            assert_eq!(Pin::new(&mut job).poll(&mut cx), Poll::Ready(1));
+            // Two queued waiters, released by the last task's drop.
+            let mut a = pin!(tracker.wait());
+            let mut b = pin!(tracker.wait());
+            assert!(a.as_mut().poll(&mut cx).is_pending());
+            assert!(b.as_mut().poll(&mut cx).is_pending());
+            tracker.close();
+            drop(token);
+            assert!(
+                b.as_mut().poll(&mut cx).is_pending(),
+                "the job is still tracked"
+            );
+            drop(job);
+            assert!(a.as_mut().poll(&mut cx).is_ready());
+            assert!(b.as_mut().poll(&mut cx).is_ready());
+            assert!(pin!(tracker.wait()).poll(&mut cx).is_ready());
+        }
+    });
+    assert_eq!(n, 0, "allocations per tracked task or wait");
     assert_eq!(counter.0.load(Ordering::SeqCst), 2 * ROUNDS);
 }

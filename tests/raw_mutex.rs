@@ -18,7 +18,7 @@ use common::traits::assert_send_sync;
 use sluicegate::raw_mutex::{
     ConstInit, DefaultRawMutex, LocalRawMutex, ScopedRawMutex, SpinRawMutex, StdRawMutex,
 };
-use sluicegate::{Condition, Event, Mutex, Semaphore};
+use sluicegate::{channel, Condition, Event, Mutex, Semaphore};
 
 // ---------------------------------------------------------------------------
 // The locks on their own.
@@ -158,6 +158,16 @@ fn the_default_lock_is_the_default_type_parameter() {
         &cond,
         &Condition::new_with_raw_mutex(DefaultRawMutex::new()),
     );
+    let (tx, _rx): (channel::Sender<u8>, channel::Receiver<u8>) = channel::bounded(1);
+    same(
+        &tx,
+        &channel::bounded_with_raw_mutex::<u8, _>(1, DefaultRawMutex::new()).0,
+    );
+    let ch: channel::Channel<u8, 2> = channel::Channel::new();
+    same(
+        &ch,
+        &channel::Channel::new_with_raw_mutex(DefaultRawMutex::new()),
+    );
 }
 
 #[test]
@@ -173,6 +183,8 @@ fn primitives_are_send_and_sync_with_a_sync_lock() {
     fn assert_send<T: Send>() {}
     assert_send::<Semaphore<LocalRawMutex>>();
     assert_send::<Event<LocalRawMutex>>();
+    assert_send_sync::<channel::Sender<u8, channel::Untracked, SpinRawMutex>>();
+    assert_send_sync::<channel::Channel<u8, 4, channel::Tracked, StdRawMutex>>();
 }
 
 // ---------------------------------------------------------------------------
@@ -236,10 +248,44 @@ fn condition_over<L: ScopedRawMutex>(lock: L) {
     assert_eq!(cond.notify_all(), 0);
 }
 
+fn channel_over<L: ScopedRawMutex>(make: impl Fn() -> L) {
+    // The heap flavour, tracked: hand-off to a waiting receiver, a waiting
+    // sender granted a slot, a receiver dropped after being handed a value.
+    let (tx, rx) = channel::tracked_with_raw_mutex::<u32, L>(1, make());
+    let mut first = polled(rx.recv());
+    let mut second = polled(rx.recv());
+    first.pending();
+    second.pending();
+    tx.try_send(1).unwrap(); // handed to `first`...
+    drop(first); // ...which passes it on
+    assert_eq!(second.wakes(), 1);
+    assert_eq!(second.ready(), Ok(1));
+    rx.task_done().unwrap();
+    tx.try_send(2).unwrap();
+    let mut blocked = polled(tx.send(3));
+    blocked.pending();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(blocked.wakes(), 1);
+    blocked.ready().unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    rx.task_done().unwrap();
+    rx.task_done().unwrap();
+    polled(tx.join()).ready();
+    // The inline flavour.
+    let ch = channel::Channel::<u32, 2, channel::Untracked, L>::new_with_raw_mutex(make());
+    let mut recv = polled(ch.recv());
+    recv.pending();
+    ch.try_send(7).unwrap();
+    assert_eq!(recv.ready(), Ok(7));
+    ch.close();
+    assert!(polled(ch.recv()).ready().is_err());
+}
+
 fn every_primitive_over<L: ScopedRawMutex>(make: impl Fn() -> L) {
     semaphore_over(make());
     event_over(make());
     condition_over(make());
+    channel_over(make);
 }
 
 #[test]

@@ -84,16 +84,17 @@ fn a_send_repolled_by_another_task_drops_the_old_waker_unlocked() {
 }
 
 #[test]
-fn a_stream_requeued_after_giving_up_its_place_drops_the_old_waker_unlocked() {
+fn a_stream_repolled_by_another_task_drops_the_old_waker_unlocked() {
     let (tx, mut rx) = bounded::<u32>(1);
     let probe = tx.clone();
     let (first, dropped) = reentering(move || assert!(probe.is_empty()));
     pending_with(pin!(rx.next()), &first);
     drop(first);
-    // Gives the stream's place up; the node keeps the old waker...
+    // The `next()` future is gone; the stream's place keeps the old waker
+    // (a direct receive leaves the place alone)...
     assert!(rx.try_recv().is_err());
     assert!(!dropped.load(Ordering::SeqCst));
-    // ...until the stream queues again with a new one.
+    // ...until the stream is polled again with a new one.
     pending_with(pin!(rx.next()), Waker::noop());
     assert!(dropped.load(Ordering::SeqCst));
     tx.try_send(1).unwrap();
@@ -101,6 +102,28 @@ fn a_stream_requeued_after_giving_up_its_place_drops_the_old_waker_unlocked() {
         pin!(rx.next()).poll(&mut Context::from_waker(Waker::noop())),
         Poll::Ready(Some(1))
     );
+}
+
+#[test]
+fn streams_woken_by_a_send_drop_their_wakers_unlocked() {
+    // One stream waiting, then several: the send wakes them (the one
+    // directly, the several through a sweep), and each waker, whose last
+    // reference the channel holds, is dropped with the lock released.
+    for streams in [1, 3] {
+        let (tx, rx) = bounded::<u32>(1);
+        let mut receivers: Vec<_> = (0..streams).map(|_| rx.clone()).collect();
+        let mut flags = Vec::new();
+        for r in &mut receivers {
+            let probe = tx.clone();
+            let (waker, dropped) = reentering(move || assert!(probe.len() <= 1));
+            pending_with(pin!(r.next()), &waker);
+            drop(waker); // the stream's place holds the last reference
+            flags.push(dropped);
+        }
+        tx.try_send(1).unwrap();
+        assert!(flags.iter().all(|d| d.load(Ordering::SeqCst)));
+        assert_eq!(rx.try_recv(), Ok(1));
+    }
 }
 
 #[test]

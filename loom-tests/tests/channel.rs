@@ -1,7 +1,8 @@
 //! loom models of the channel: slot hand-off at capacity 1, close racing
 //! send and recv, a cancelled woken receiver passing its value on, a
-//! cancelled woken sender passing its slot on, a receiver giving up the
-//! queue place a dropped `next()` left behind while a send hands it a value,
+//! cancelled woken sender passing its slot on, a send going past the
+//! stream place a dropped `next()` left behind (streams are weak waiters,
+//! see `channel_stream.rs`),
 //! `join()` racing the last `task_done()`, and a send racing the wake-ups
 //! of the last `task_done()`. Each model is small (2–3
 //! threads) and pins one property.
@@ -79,11 +80,11 @@ fn cancelled_woken_receiver_passes_the_value_on() {
 
 /// A `next()` that waited and was dropped leaves the receiver's stream
 /// queued, ahead of another waiting receiver. A send races the receiver's
-/// `try_recv`, which gives that place up: whether the value was handed to
-/// the stale place first (and passed on) or the place was gone already, the
-/// value ends with the waiting receiver, which is woken exactly once.
+/// `try_recv`: a stream is never handed a value, so the value goes past the
+/// stale place to the waiting receiver, which is woken exactly once, and
+/// the `try_recv` finds nothing either way.
 #[test]
-fn a_stale_stream_place_given_up_while_a_send_hands_it_a_value() {
+fn a_send_goes_past_a_stale_stream_place_to_the_waiting_receiver() {
     use futures_lite::StreamExt;
     model(|| {
         let (tx, mut rx) = bounded::<u32>(1);

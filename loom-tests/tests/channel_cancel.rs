@@ -1,8 +1,8 @@
 //! loom models of the channel's cancel paths that `channel.rs` leaves out:
 //! a `reserve()` (or its `Permit`) given up after the slot was granted, a
 //! `recv_many` woken while sends go on, a `SendSink` dropped around the
-//! grant of the slot it waits for, a receiver dropped while its stream's
-//! place is handed a value, `closed()` and `join()` waiters dropped while
+//! grant of the slot it waits for, a receiver dropped while a send goes past
+//! its stream's place, `closed()` and `join()` waiters dropped while
 //! they are being woken, and the drop of the last [`Task`] racing `join()`.
 //! Each model is small (2 threads) and pins one property.
 //!
@@ -88,10 +88,10 @@ fn a_sink_dropped_around_its_grant_passes_the_slot_on() {
 
 /// A `next()` on a receiver's stream waited and was dropped, so the
 /// stream's place stays queued ahead of another receiver; the receiver
-/// itself is dropped while a send hands that place a value. The value
-/// reaches the other receiver, which is woken once.
+/// itself is dropped while a send goes on. A stream's place is never handed
+/// a value: the value reaches the other receiver, which is woken once.
 #[test]
-fn a_receiver_dropped_while_its_stream_place_is_handed_a_value_passes_it_on() {
+fn a_receiver_dropped_while_a_send_goes_past_its_stream_place_loses_nothing() {
     use futures_lite::StreamExt;
     model(|| {
         let (tx, mut rx) = bounded::<u32>(1);

@@ -9,7 +9,8 @@
 //!
 //! - holding a value in the ring buffer (`len`);
 //! - holding a value moved into a woken receiver's node, which the receiver
-//!   has not picked up yet (`handed`);
+//!   has not picked up yet (`handed`; only a `recv`-family receiver, never
+//!   a stream);
 //! - reserved: granted to a [`Permit`](super::Permit), or to a woken sender
 //!   that has not written its value yet (`reserved`);
 //! - free.
@@ -24,13 +25,58 @@
 //!   sender waits, the slot is granted to the first one at once.
 //! - Receivers wait only while the buffer is empty: a value sent while a
 //!   receiver waits is moved straight into the first receiver's node.
+//! - Streams wait only while the buffer is empty, too, but are never handed
+//!   anything: a value that goes into the buffer wakes every waiting stream
+//!   (see below).
 //!
 //! Together these make barging impossible: `try_send` finds no free slot while
 //! senders wait, `try_recv` finds no value while receivers wait.
+//!
+//! # Streams are weak waiters
+//!
+//! A `Stream` cannot tell that the `next()` future polling it was dropped,
+//! so the place its last `Pending` queued may belong to an owner that will
+//! never poll again (a receiver kept around after losing a `select!`). A
+//! value handed to such a place would be out of everybody's reach until the
+//! stream is polled or dropped: `try_recv` would fail, a `recv` queued
+//! behind it would wait, and close-and-drain would hang. So no value ever
+//! waits in a place whose owner is not known to be polling for it: streams
+//! queue in their own list, `streams`, and are only woken.
+//!
+//! - A value sent while a `recv` waits is handed to the first `recv`, as
+//!   always; waiting streams are left alone (there is nothing for them).
+//! - A value that goes into the buffer (no `recv` waits) wakes every waiting
+//!   stream (one directly, several by a sweep). Each takes from the buffer
+//!   on its next poll, or queues again if others were quicker. Waking only
+//!   one would not do: it may be the idle one, and the streams behind it
+//!   that are polling would sleep next to a value.
+//! - A stream leaving (dropped, or woken and never polled again) has nothing
+//!   to pass on: the value it was woken for is still in the buffer, and
+//!   every other waiting stream was woken with it.
+//!
+//! This is how async-channel's streams work (they wait on an event and take
+//! values themselves) and what flume calls a stream's "weak" waiter. It was
+//! chosen over keeping streams in the receivers' list with a weak flag (the
+//! same idea, closer to flume) because a separate list leaves the `recv`
+//! hand-off untouched (no flag to test on the front node), wakes a stream
+//! only when there is something in the buffer for it rather than for every
+//! value handed past it, and keeps the streams in FIFO order among
+//! themselves between values. What it costs: a stream has no FIFO turn
+//! against `recv`s (a waiting `recv` is always served first, and a woken
+//! stream can lose the value to a `try_recv` or a new `recv` before it
+//! polls), and a value landing in the buffer wakes every waiting stream,
+//! of which all but one find nothing when several race.
+//!
+//! On the `send` path the streams cost one test of an empty list: the
+//! wake-up rides in [`Wake`]'s waker slot (the stream's own waker, or a
+//! [`sweeper`] for several), so `deliver` never sets `Wake::sweep` and the
+//! `send` futures compile without a sweep check. Measured with callgrind on
+//! `benches/examples/channel_flow.rs`, a `sweep` flag here cost 5–6
+//! instructions per message.
 
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 use alloc::{boxed::Box, vec::Vec};
@@ -40,7 +86,7 @@ use pin_project_lite::pin_project;
 use super::error::{RecvError, TryRecvError, TrySendError};
 use super::{Buffer, Completion, Storage, Tracked};
 use crate::defer::Defer;
-use crate::raw_mutex::DefaultRawMutex;
+use crate::raw_mutex::ScopedRawMutex;
 use crate::wait_list::{List, Node, WaitList, WakeBatch};
 
 /// `close()` was called (or every sender, or every receiver, is gone).
@@ -54,8 +100,8 @@ const DISCARD: u8 = 0b10;
 pub(crate) type Locked<T, S, K> = List<Core<T, S, K>, Option<T>>;
 
 /// What every flavour shares: the lock, its state and the capacity.
-pub(crate) struct Chan<T, S: Storage, K: Completion> {
-    waiters: WaitList<Core<T, S, K>, Option<T>, DefaultRawMutex>,
+pub(crate) struct Chan<T, S: Storage, K: Completion, L: ScopedRawMutex> {
+    waiters: WaitList<Core<T, S, K>, Option<T>, L>,
     cap: usize,
 }
 
@@ -77,6 +123,9 @@ pub(crate) struct Core<T, S: Storage, K: Completion> {
     senders: List<(), bool>,
     /// Waiting `closed()` futures.
     closers: List<(), ()>,
+    /// Waiting streams: weak waiters, woken but never handed a value (see
+    /// the module docs). The list's state is how many are linked.
+    streams: List<usize, ()>,
     /// Completion tracking (a zero-sized no-op unless `K` is [`Tracked`]).
     track: K,
 }
@@ -84,9 +133,13 @@ pub(crate) struct Core<T, S: Storage, K: Completion> {
 /// Wake-ups decided under the lock, performed after it is released.
 #[must_use]
 pub(crate) struct Wake {
+    /// A waiter's waker, or a [`sweeper`] for several streams: either way,
+    /// finish the `Wake` in the method that made it.
     waker: Option<Waker>,
     /// Some waiters became due all at once (close, drained, join): wake
-    /// them in batches with [`Chan::sweep`]. A full word rather than a
+    /// them in batches with [`Chan::sweep`]. (Several streams due at once
+    /// come as a [`sweeper`] waker instead, keeping this 0 on the `send`
+    /// path.) A full word rather than a
     /// `bool`: with a padded `bool` the compiler wrote the padding with
     /// overlapping partial stores and re-read it, stalling every operation
     /// on store forwarding (measured, x86-64).
@@ -111,7 +164,10 @@ impl Wake {
     }
 
     #[inline]
-    pub(crate) fn finish<T, S: Storage, K: Completion>(self, chan: &Chan<T, S, K>) {
+    pub(crate) fn finish<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Some(waker) = self.waker {
             waker.wake();
         }
@@ -125,9 +181,9 @@ impl Wake {
     /// its receiver; with completion tracking it then counts as done, as a
     /// discarded value does, so that `join()` stays reachable.
     #[inline]
-    pub(crate) fn finish_recv<T, S: Storage, K: Completion>(
+    pub(crate) fn finish_recv<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         took: bool,
         counted: bool,
     ) {
@@ -228,14 +284,92 @@ impl<T, S: Storage, K: Completion> Core<T, S, K> {
     }
 }
 
+/// A value went into the buffer: every waiting stream is due. One branch on
+/// the `send` path; the wake-up goes through `Wake`'s waker slot (see
+/// [`wake_streams`]), so `deliver` still never sets `sweep`, and the `send`
+/// futures keep a `finish` without a sweep check.
+#[inline(always)]
+fn streams_due<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    l: &mut Locked<T, S, K>,
+    chan: &Chan<T, S, K, L>,
+) -> Wake {
+    if l.state.streams.is_empty() {
+        Wake::NONE
+    } else {
+        Wake::one(wake_streams(l, chan))
+    }
+}
+
+/// The one waker that wakes every waiting stream: the stream's own, popped,
+/// when one waits; else [`sweeper`]`(chan)`, which sweeps them all (none is
+/// popped here: a popped waker could not be dropped under the lock).
+#[cold]
+#[inline(never)]
+fn wake_streams<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    l: &mut Locked<T, S, K>,
+    chan: &Chan<T, S, K, L>,
+) -> Option<Waker> {
+    let streams = &mut l.state.streams;
+    debug_assert!(streams.state > 0, "streams linked, none counted");
+    if streams.state == 1 {
+        streams.state = 0;
+        streams.pop_front().flatten()
+    } else {
+        // SAFETY: the caller wakes or drops the sweeper before it returns
+        // from the `Chan` method that borrows `chan` (see `sweeper`).
+        Some(unsafe { sweeper(chan) })
+    }
+}
+
+/// A waker whose `wake` runs [`Chan::sweep`] on `chan`: how a `Wake` asks
+/// for several waiters at once through its one waker slot.
+///
+/// # Safety
+///
+/// The waker holds `chan`'s address without its lifetime. The caller must
+/// wake or drop it, and every clone of it, while `chan` is still borrowed:
+/// in this module it only ever travels in a `Wake` that the `Chan` method
+/// that made it finishes before returning, and it is never cloned.
+unsafe fn sweeper<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    chan: &Chan<T, S, K, L>,
+) -> Waker {
+    fn vtable<T, S: Storage, K: Completion, L: ScopedRawMutex>() -> &'static RawWakerVTable {
+        &RawWakerVTable::new(
+            clone::<T, S, K, L>,
+            wake::<T, S, K, L>,
+            wake::<T, S, K, L>,
+            drop,
+        )
+    }
+    unsafe fn clone<T, S: Storage, K: Completion, L: ScopedRawMutex>(chan: *const ()) -> RawWaker {
+        RawWaker::new(chan, vtable::<T, S, K, L>())
+    }
+    unsafe fn wake<T, S: Storage, K: Completion, L: ScopedRawMutex>(chan: *const ()) {
+        // SAFETY: `chan` is alive (the contract of `sweeper`).
+        unsafe { &*chan.cast::<Chan<T, S, K, L>>() }.sweep();
+    }
+    unsafe fn drop(_: *const ()) {}
+    let raw = RawWaker::new(core::ptr::from_ref(chan).cast(), vtable::<T, S, K, L>());
+    // SAFETY: the vtable's functions keep the `RawWaker` contract while
+    // `chan` lives, which the caller guarantees for as long as the waker
+    // (and any clone) exists; `clone` and `drop` touch nothing, and `wake`
+    // only takes `&Chan`, which any thread may use.
+    unsafe { Waker::from_raw(raw) }
+}
+
 /// Puts `value` into a slot the caller has already accounted for: into the
-/// first waiting receiver's node, else at the back of the buffer.
+/// first waiting receiver's node, else at the back of the buffer (waking
+/// the waiting streams, which are never handed a value).
 #[inline]
-fn deliver<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> Wake {
+fn deliver<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    l: &mut Locked<T, S, K>,
+    chan: &Chan<T, S, K, L>,
+    value: T,
+) -> Wake {
     l.state.count_sent();
     if l.is_empty() {
         l.state.push_back(value);
-        Wake::NONE
+        streams_due(l, chan)
     } else {
         let mut value = Some(value);
         l.with_front(|slot| *slot = value.take());
@@ -255,7 +389,7 @@ fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
         c.reserved += 1;
         Wake::one(c.senders.pop_front().flatten())
     } else {
-        Wake::sweep(c.drained() && !l.is_empty())
+        Wake::sweep(c.drained() && !(l.is_empty() && l.state.streams.is_empty()))
     }
 }
 
@@ -286,9 +420,13 @@ fn take<T, S: Storage, K: Completion>(
 
 /// A value handed to a receiver that was dropped before picking it up goes
 /// on: to the next waiting receiver, else back to the front of the buffer
-/// (it is older than anything buffered). After an immediate shutdown it is
-/// returned, to be dropped outside the lock.
-fn pass_on<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> (Option<T>, Wake) {
+/// (it is older than anything buffered), waking the waiting streams. After
+/// an immediate shutdown it is returned, to be dropped outside the lock.
+fn pass_on<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    l: &mut Locked<T, S, K>,
+    chan: &Chan<T, S, K, L>,
+    value: T,
+) -> (Option<T>, Wake) {
     l.state.handed -= 1;
     if l.state.discards() {
         let joiners_due = l.state.count_discarded(1);
@@ -303,7 +441,7 @@ fn pass_on<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> (
     }
     if l.is_empty() {
         l.state.push_front(value);
-        (None, Wake::NONE)
+        (None, streams_due(l, chan))
     } else {
         let mut value = Some(value);
         l.with_front(|slot| *slot = value.take());
@@ -312,10 +450,10 @@ fn pass_on<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> (
     }
 }
 
-impl<T, S: Storage, K: Completion> Chan<T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// A channel over `buf`, whose length is the capacity.
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub(crate) fn with_buffer(mut buf: S::Buffer<T>) -> Self {
+    pub(crate) fn with_buffer(mut buf: S::Buffer<T>, raw_mutex: L) -> Self {
         let cap = buf.slots().len();
         Self {
             waiters: WaitList::new(
@@ -329,9 +467,10 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     flags: 0,
                     senders: List::new(()),
                     closers: List::new(()),
+                    streams: List::new(0),
                     track: K::INIT,
                 },
-                DefaultRawMutex::new(),
+                raw_mutex,
             ),
             cap,
         }
@@ -356,12 +495,12 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
         self.lock(|l| l.state.is_closed())
     }
 
-    /// Whether every receive fails from now on: closed with nothing left for
-    /// a receiver (a stream is then terminated for good). After an immediate
-    /// shutdown a value already handed to a woken receiver still goes to it,
-    /// so until it is picked up (or passed on and discarded) this says no.
+    /// Whether a stream's every poll returns `None` from now on: closed with
+    /// nothing left for a receiver, or shut down immediately. (A value
+    /// handed to a woken `recv` before an immediate shutdown still goes to
+    /// that `recv`, but a stream is never handed anything.)
     pub(crate) fn is_drained(&self) -> bool {
-        self.lock(|l| l.state.drained() && l.state.handed == 0)
+        self.lock(|l| l.state.drained())
     }
 
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
@@ -372,7 +511,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
             } else if c.free() == 0 {
                 Err(TrySendError::Full(value))
             } else {
-                Ok(deliver(l, value))
+                Ok(deliver(l, self, value))
             }
         });
         res.map(|wake| wake.finish(self))
@@ -400,7 +539,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
             if l.state.discards() {
                 (Some(value), slot_freed(l))
             } else {
-                (None, deliver(l, value))
+                (None, deliver(l, self, value))
             }
         });
         wake.finish(self);
@@ -422,7 +561,7 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
             if c.is_closed() {
                 Err(TrySendError::Closed(value))
             } else if c.free() > 0 {
-                Ok((None, deliver(l, value)))
+                Ok((None, deliver(l, self, value)))
             } else if let Some(oldest) = c.pop_front() {
                 // No receiver waits while values are buffered, so the new
                 // value goes to the back; the unfinished count is unchanged.
@@ -586,10 +725,11 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
         self.shutdown_immediate();
     }
 
-    /// Wakes, in batches, every waiter that is due: on a closed channel
-    /// every sender and `closed()` waiter, and every receiver once nothing
-    /// is left for them; with completion tracking, every `join()` waiter once
-    /// no task is unfinished.
+    /// Wakes, in batches, every waiter that is due: every stream while a
+    /// value is buffered; on a closed channel every sender and `closed()`
+    /// waiter, and every receiver and stream once nothing is left for them;
+    /// with completion tracking, every `join()` waiter once no task is
+    /// unfinished.
     #[cold]
     pub(crate) fn sweep(&self) {
         // If a wake panics, the sweep goes on: what was due is due.
@@ -601,6 +741,15 @@ impl<T, S: Storage, K: Completion> Chan<T, S, K> {
                     return true;
                 }
                 let c = &mut l.state;
+                // Streams, once a value is buffered for them or nothing is
+                // left to wait for.
+                if c.len > 0 || c.drained() {
+                    if let Some(waker) = c.streams.pop_front() {
+                        c.streams.state -= 1;
+                        batch.push(waker);
+                        continue;
+                    }
+                }
                 if c.is_closed() {
                     if let Some(waker) = c.senders.pop_front() {
                         batch.push(waker);
@@ -654,7 +803,7 @@ impl Tracked {
     }
 }
 
-impl<T, S: Storage> Chan<T, S, Tracked> {
+impl<T, S: Storage, L: ScopedRawMutex> Chan<T, S, Tracked, L> {
     pub(crate) fn unfinished(&self) -> usize {
         self.lock(|l| l.state.track.unfinished)
     }
@@ -689,7 +838,7 @@ impl<T, S: Storage> Chan<T, S, Tracked> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Chan<T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Chan<T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Read under the lock, format outside it.
         let (len, reserved, closed) = self.lock(|l| {
@@ -742,9 +891,9 @@ impl RawSlot {
     /// A `Sink`'s `poll_ready`, shared by both sinks: reserves a slot with
     /// this (reused) state machine and records it in `permit`.
     /// `Err(())`: the channel is closed.
-    pub(crate) fn poll_sink_ready<T, S: Storage, K: Completion>(
+    pub(crate) fn poll_sink_ready<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         permit: &mut bool,
     ) -> Poll<Result<(), ()>> {
@@ -761,8 +910,8 @@ impl RawSlot {
 
     /// A `Sink`'s `start_send`: writes into the slot recorded in `permit`.
     #[track_caller]
-    pub(crate) fn sink_send<T, S: Storage, K: Completion>(
-        chan: &Chan<T, S, K>,
+    pub(crate) fn sink_send<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        chan: &Chan<T, S, K, L>,
         permit: &mut bool,
         item: T,
     ) {
@@ -775,9 +924,9 @@ impl RawSlot {
 
     /// Ends a sink: gives back the slot recorded in `permit`, if any, and
     /// leaves the senders' queue.
-    pub(crate) fn release_sink<T, S: Storage, K: Completion>(
+    pub(crate) fn release_sink<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         permit: &mut bool,
     ) {
         if core::mem::take(permit) {
@@ -789,9 +938,9 @@ impl RawSlot {
     /// Polls for a slot. Once one is held (counted in `reserved`), runs
     /// `on_slot` under the same lock. `Err(())`: the channel is closed.
     #[inline]
-    pub(crate) fn poll_slot<T, S: Storage, K: Completion, R>(
+    pub(crate) fn poll_slot<T, S: Storage, K: Completion, R, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
     ) -> Poll<Result<R, ()>> {
@@ -801,6 +950,9 @@ impl RawSlot {
         if let Self::Idle = *self {
             // First poll: one lock takes a free slot, or builds the node in
             // place and queues it (the node costs nothing on the fast path).
+            // A fresh node holds no waker to displace; were it to, that one
+            // is dropped after the lock too.
+            let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
                 let c = &mut l.state;
                 if c.is_closed() {
@@ -822,10 +974,10 @@ impl RawSlot {
                 };
                 // SAFETY: the node is used with `senders` only, and its
                 // owner's drop (`cancel`) unlinks it.
-                let displaced = unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
-                debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                displaced = unsafe { l.state.senders.push_back(node.into_ref(), false, waker) };
                 (Poll::Pending, Wake::NONE)
             });
+            drop(displaced);
             if res.is_ready() {
                 self.set(Self::Done);
             }
@@ -879,14 +1031,20 @@ impl RawSlot {
     /// sender. Inline: the usual drop (completed, or never queued) is one
     /// branch.
     #[inline]
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Self::Waiting { .. } = *self {
             self.leave(chan);
         }
     }
 
     #[inline(never)]
-    fn leave<T, S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    fn leave<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let RawSlotProj::Waiting { node } = self.as_mut().project() else {
             return;
         };
@@ -913,17 +1071,20 @@ impl RawSlot {
 /// `on_slot` of a `send`: write the value into the slot just taken or
 /// granted (never after an immediate shutdown: `poll_slot` fails then).
 #[inline]
-pub(crate) fn write_value<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>, value: T) -> Wake {
+pub(crate) fn write_value<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+    l: &mut Locked<T, S, K>,
+    chan: &Chan<T, S, K, L>,
+    value: T,
+) -> Wake {
     debug_assert!(!l.state.discards());
     l.state.reserved -= 1;
-    deliver(l, value)
+    deliver(l, chan, value)
 }
 
 pin_project! {
     /// Waiting for a value: `recv` and friends. Like [`RawSlot`], the node
     /// is only built once the fast path failed.
     #[project = RawRecvProj]
-    #[project_ref = RawRecvProjRef]
     pub(crate) enum RawRecv<T> {
         Idle,
         Waiting { #[pin] node: Node<Option<T>> },
@@ -940,34 +1101,12 @@ impl<T> RawRecv<T> {
         }
     }
 
-    /// Makes a completed state machine reusable (a `Stream` reuses one).
-    fn reset(mut self: Pin<&mut Self>) {
-        if matches!(*self, Self::Done) {
-            self.set(Self::Idle);
-        }
-    }
-
-    /// A `Stream`'s `poll_next`, shared by both streams: one `recv` with
-    /// this (reused) state machine; `None` once closed and drained.
-    pub(crate) fn poll_stream<S: Storage, K: Completion>(
-        mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<T>> {
-        self.as_mut().reset();
-        match self.poll_recv(chan, cx, true) {
-            Poll::Ready(Ok(value)) => Poll::Ready(Some(value)),
-            Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
     /// Polls for a value. `counted`: whether the value awaits a
     /// `task_done()` (see `take`).
     #[inline]
-    pub(crate) fn poll_recv<S: Storage, K: Completion>(
+    pub(crate) fn poll_recv<S: Storage, K: Completion, L: ScopedRawMutex>(
         mut self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
         counted: bool,
     ) -> Poll<Result<T, RecvError>> {
@@ -977,7 +1116,9 @@ impl<T> RawRecv<T> {
         if let Self::Idle = *self {
             // First poll: one lock takes a buffered value, or builds the node
             // in place and queues it (the node costs nothing on the fast
-            // path).
+            // path). A fresh node holds no waker to displace; were it to,
+            // that one is dropped after the lock too.
+            let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
                 let (res, wake) = take(l, counted);
                 match res {
@@ -995,12 +1136,12 @@ impl<T> RawRecv<T> {
                         };
                         // SAFETY: the node is used with the receivers' list
                         // only, and its owner's drop (`cancel`) unlinks it.
-                        let displaced = unsafe { l.push_back(node.into_ref(), None, waker) };
-                        debug_assert!(displaced.is_none(), "a fresh node holds no waker");
+                        displaced = unsafe { l.push_back(node.into_ref(), None, waker) };
                         (Poll::Pending, wake)
                     }
                 }
             });
+            drop(displaced);
             if res.is_ready() {
                 self.set(Self::Done);
             }
@@ -1037,8 +1178,7 @@ impl<T> RawRecv<T> {
                 }
                 (Poll::Ready(Ok(value)), slot_freed(l))
             } else if !linked {
-                // Woken by a sweep, or the place was given up
-                // (`give_up_place`): look again.
+                // Woken by a sweep: look again.
                 take_or_queue(l, &mut displaced)
             } else if l.state.drained() {
                 // SAFETY: as above.
@@ -1062,30 +1202,24 @@ impl<T> RawRecv<T> {
     /// Leaves the queue; a value handed over but not picked up goes on to
     /// the next receiver (or back to the buffer).
     #[inline]
-    pub(crate) fn cancel<S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         if let Self::Waiting { .. } = *self {
             self.leave(chan);
         }
     }
 
     #[inline(never)]
-    fn leave<S: Storage, K: Completion>(mut self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
-        self.as_ref().give_up_place(chan);
-        // Unlinked by `give_up_place`.
-        self.set(Self::Done);
-    }
-
-    /// Gives up this receive's place in the queue without ending it: the
-    /// node is unlinked, and a value handed to it goes on to the next
-    /// receiver (or back to the front of the buffer). A later poll finds
-    /// the node unlinked and empty and looks again, as after a sweep.
-    ///
-    /// Needs only a shared reference: the node's contents belong to the
-    /// channel's lock, and the state machine is not changed.
-    pub(crate) fn give_up_place<S: Storage, K: Completion>(self: Pin<&Self>, chan: &Chan<T, S, K>) {
-        let RawRecvProjRef::Waiting { node } = self.project_ref() else {
+    fn leave<S: Storage, K: Completion, L: ScopedRawMutex>(
+        mut self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
+        let RawRecvProj::Waiting { node } = self.as_mut().project() else {
             return;
         };
+        let node = node.into_ref();
         let (discarded, wake) = chan.lock(|l| {
             // SAFETY: the node is used with the receivers' list only.
             unsafe {
@@ -1093,13 +1227,121 @@ impl<T> RawRecv<T> {
                     return (None, Wake::NONE);
                 }
                 match l.with_node(node, |v, _| v.take()) {
-                    Some(value) => pass_on(l, value),
+                    Some(value) => pass_on(l, chan, value),
                     None => (None, Wake::NONE),
                 }
             }
         });
+        // Unlinked above.
+        self.set(Self::Done);
         wake.finish(chan);
         drop(discarded);
+    }
+}
+
+pin_project! {
+    /// A `Stream`'s pending receive, shared by both streams and reused by
+    /// every `poll_next`: a weak place in the channel's `streams` list,
+    /// which is woken when a value is buffered but never handed one (see
+    /// the module docs). The node is built with the stream, which lives
+    /// long enough for that to cost nothing per item.
+    pub(crate) struct RawStream {
+        #[pin]
+        node: Node<()>,
+        // Whether the node may be linked: set when it is pushed, cleared
+        // when its owner unlinks it. A wake-up unlinks it without telling
+        // the owner, so `true` only means "ask under the lock".
+        queued: bool,
+    }
+}
+
+impl RawStream {
+    pub(crate) fn new() -> Self {
+        Self {
+            node: Node::new(()),
+            queued: false,
+        }
+    }
+
+    pub(crate) fn phase(&self) -> &'static str {
+        if self.queued {
+            "queued"
+        } else {
+            "idle"
+        }
+    }
+
+    /// A `Stream`'s `poll_next`: takes the oldest buffered value, or
+    /// (re)queues the node; `None` once closed and drained. A stream is
+    /// polled again after every wake-up and at any other time (`select!`),
+    /// so it simply looks at the buffer each time.
+    pub(crate) fn poll_next<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        let this = self.project();
+        let node = this.node.into_ref();
+        let queued = this.queued;
+        // Dropped after the lock is released, like every waker.
+        let mut displaced = None;
+        let (res, wake) = chan.lock(|l| {
+            let (res, wake) = take(l, true);
+            let res = match res {
+                Ok(Some(value)) => Some(value),
+                Err(_) => None,
+                Ok(None) => {
+                    let streams = &mut l.state.streams;
+                    // SAFETY: the node is used with `streams` only, and its
+                    // owner's drop (`cancel`) unlinks it.
+                    unsafe {
+                        if *queued && streams.with_node(node, |(), linked| linked) {
+                            displaced = streams.set_waker(node, cx.waker());
+                        } else {
+                            // Cloned before the node is linked: a panicking
+                            // clone leaves it unlinked.
+                            let waker = cx.waker().clone();
+                            displaced = streams.push_back(node, (), waker);
+                            streams.state += 1;
+                            *queued = true;
+                        }
+                    }
+                    return (Poll::Pending, wake);
+                }
+            };
+            if *queued {
+                *queued = false;
+                // Polled without a wake-up (or before the sweep reached it):
+                // leave the queue. SAFETY: as above.
+                if unsafe { l.state.streams.remove(node) } {
+                    l.state.streams.state -= 1;
+                }
+            }
+            (Poll::Ready(res), wake)
+        });
+        wake.finish_recv(chan, matches!(res, Poll::Ready(Some(_))), true);
+        drop(displaced);
+        res
+    }
+
+    /// Leaves the queue. A stream holds nothing, so nothing is passed on:
+    /// a value it was woken for is still in the buffer, and every other
+    /// waiting stream was woken with it.
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
+        let this = self.project();
+        let node = this.node.into_ref();
+        // Once popped by a wake-up, nobody touches the node again: no lock.
+        if core::mem::take(this.queued) && !node.popped() {
+            chan.lock(|l| {
+                // SAFETY: the node is used with `streams` only.
+                if unsafe { l.state.streams.remove(node) } {
+                    l.state.streams.state -= 1;
+                }
+            });
+        }
     }
 }
 
@@ -1120,9 +1362,9 @@ impl RawClosed {
         }
     }
 
-    pub(crate) fn poll_closed<T, S: Storage, K: Completion>(
+    pub(crate) fn poll_closed<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, K>,
+        chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         let this = self.project();
@@ -1154,7 +1396,10 @@ impl RawClosed {
         })
     }
 
-    pub(crate) fn cancel<T, S: Storage, K: Completion>(self: Pin<&mut Self>, chan: &Chan<T, S, K>) {
+    pub(crate) fn cancel<T, S: Storage, K: Completion, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, K, L>,
+    ) {
         let this = self.project();
         if *this.queued {
             let node = this.node.into_ref();
@@ -1181,9 +1426,9 @@ impl RawJoin {
         }
     }
 
-    pub(crate) fn poll_join<T, S: Storage>(
+    pub(crate) fn poll_join<T, S: Storage, L: ScopedRawMutex>(
         self: Pin<&mut Self>,
-        chan: &Chan<T, S, Tracked>,
+        chan: &Chan<T, S, Tracked, L>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         let this = self.project();
@@ -1221,7 +1466,10 @@ impl RawJoin {
         })
     }
 
-    pub(crate) fn cancel<T, S: Storage>(self: Pin<&mut Self>, chan: &Chan<T, S, Tracked>) {
+    pub(crate) fn cancel<T, S: Storage, L: ScopedRawMutex>(
+        self: Pin<&mut Self>,
+        chan: &Chan<T, S, Tracked, L>,
+    ) {
         let this = self.project();
         if *this.queued {
             *this.queued = false;
@@ -1246,9 +1494,9 @@ impl<T, const N: usize> Buffer<T> for [Option<T>; N] {
     }
 }
 
-impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
+impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Chan<T, super::Inline<N>, K, L> {
     crate::loom::loom_const_fn! {
-        pub(crate) const fn new_inline() -> Chan<T, super::Inline<N>, K> {
+        pub(crate) const fn new_inline(raw_mutex: L) -> Chan<T, super::Inline<N>, K, L> {
             assert!(N > 0, "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)");
             Chan {
                 waiters: WaitList::new(Core {
@@ -1261,8 +1509,9 @@ impl<T, const N: usize, K: Completion> Chan<T, super::Inline<N>, K> {
                     flags: 0,
                     senders: List::new(()),
                     closers: List::new(()),
+                    streams: List::new(0),
                     track: K::INIT,
-                }, DefaultRawMutex::new()),
+                }, raw_mutex),
                 cap: N,
             }
         }

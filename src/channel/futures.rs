@@ -11,9 +11,10 @@ use alloc::vec::Vec;
 
 use pin_project_lite::pin_project;
 
-use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, Wake};
+use super::chan::{write_value, Chan, RawClosed, RawJoin, RawRecv, RawSlot, RawStream, Wake};
 use super::error::{RecvError, SendError};
 use super::{Completion, Storage, Tracked};
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 
 pin_project! {
     /// The future of `send`: waits for a free slot, then writes the value.
@@ -35,14 +36,14 @@ pin_project! {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Send<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct Send<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         raw: RawSlot,
         value: Option<T>,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for Send<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for Send<'_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -51,8 +52,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> Send<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>, value: T) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Send<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>, value: T) -> Self {
         Self {
             chan,
             raw: RawSlot::Idle,
@@ -61,19 +62,27 @@ impl<'a, T, S: Storage, K: Completion> Send<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Future for Send<'_, T, S, K, L> {
     type Output = Result<(), SendError<T>>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let value = this.value;
+        let chan = *this.chan;
         // The first poll takes a free slot and writes the value under one
-        // lock (no node is built), or queues.
-        match this.raw.poll_slot(this.chan, cx, |l| {
-            let v = value.take().expect("`Send` polled after completion");
-            ((), write_value(l, v))
-        }) {
+        // lock (no node is built), or queues. `poll_slot` runs the closure
+        // from two places, so LLVM weighs whether to inline it; it must be,
+        // or every send pays a call and spills (measured with callgrind).
+        match this.raw.poll_slot(
+            chan,
+            cx,
+            #[inline(always)]
+            |l| {
+                let v = value.take().expect("`Send` polled after completion");
+                ((), write_value(l, chan, v))
+            },
+        ) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(())) => Poll::Ready(Err(SendError(
                 value.take().expect("`Send` polled after completion"),
@@ -83,7 +92,7 @@ impl<T, S: Storage, K: Completion> Future for Send<'_, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Send<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Send<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Send")
             .field("phase", &self.raw.phase())
@@ -110,13 +119,13 @@ pin_project! {
     /// drop(permit);
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Reserve<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct Reserve<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         raw: RawSlot,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for Reserve<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for Reserve<'_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -125,8 +134,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> Reserve<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Reserve<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self {
             chan,
             raw: RawSlot::Idle,
@@ -134,8 +143,8 @@ impl<'a, T, S: Storage, K: Completion> Reserve<'a, T, S, K> {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> Future for Reserve<'a, T, S, K> {
-    type Output = Result<Permit<'a, T, S, K>, SendError<()>>;
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Future for Reserve<'a, T, S, K, L> {
+    type Output = Result<Permit<'a, T, S, K, L>, SendError<()>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -146,7 +155,7 @@ impl<'a, T, S: Storage, K: Completion> Future for Reserve<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Reserve<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Reserve<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reserve")
             .field("phase", &self.raw.phase())
@@ -172,12 +181,12 @@ impl<T, S: Storage, K: Completion> fmt::Debug for Reserve<'_, T, S, K> {
 /// assert_eq!(rx.try_recv(), Ok(2));
 /// ```
 #[must_use = "dropping the permit gives the slot back at once"]
-pub struct Permit<'a, T, S: Storage, K: Completion> {
-    chan: &'a Chan<T, S, K>,
+pub struct Permit<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+    chan: &'a Chan<T, S, K, L>,
 }
 
-impl<'a, T, S: Storage, K: Completion> Permit<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Permit<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self { chan }
     }
 
@@ -200,13 +209,13 @@ impl<'a, T, S: Storage, K: Completion> Permit<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> Drop for Permit<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Drop for Permit<'_, T, S, K, L> {
     fn drop(&mut self) {
         self.chan.release_reserved();
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Permit<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Permit<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").finish_non_exhaustive()
     }
@@ -220,7 +229,7 @@ pin_project! {
     /// Cancel safe: a dropped `Recv` never loses a value. If a value had
     /// already been handed to it when it was dropped (woken, not yet
     /// re-polled), the value goes on to the next waiting receiver, or back to
-    /// the front of the queue.
+    /// the front of the queue (waking the waiting streams).
     ///
     /// # Examples
     ///
@@ -230,15 +239,15 @@ pin_project! {
     /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok('a'));
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Recv<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct Recv<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         raw: RawRecv<T>,
         // Whether the value awaits a `task_done()` (false for `recv_task`).
         counted: bool,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for Recv<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for Recv<'_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -247,8 +256,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> Recv<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Recv<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self {
             chan,
             raw: RawRecv::Idle,
@@ -257,7 +266,7 @@ impl<'a, T, S: Storage, K: Completion> Recv<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> Future for Recv<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Future for Recv<'_, T, S, K, L> {
     type Output = Result<T, RecvError>;
 
     #[inline]
@@ -267,7 +276,7 @@ impl<T, S: Storage, K: Completion> Future for Recv<'_, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for Recv<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Recv<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recv")
             .field("phase", &self.raw.phase())
@@ -293,15 +302,15 @@ pin_project! {
     /// assert_eq!(futures_lite::future::block_on(rx.recv_many(&mut buf, 4)), Ok(1));
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct RecvMany<'a, 'b, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct RecvMany<'a, 'b, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         raw: RawRecv<T>,
         buf: &'b mut Vec<T>,
         limit: usize,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for RecvMany<'_, '_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for RecvMany<'_, '_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -311,8 +320,8 @@ pin_project! {
 }
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-impl<'a, 'b, T, S: Storage, K: Completion> RecvMany<'a, 'b, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>, buf: &'b mut Vec<T>, limit: usize) -> Self {
+impl<'a, 'b, T, S: Storage, K: Completion, L: ScopedRawMutex> RecvMany<'a, 'b, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>, buf: &'b mut Vec<T>, limit: usize) -> Self {
         Self {
             chan,
             raw: RawRecv::Idle,
@@ -323,7 +332,7 @@ impl<'a, 'b, T, S: Storage, K: Completion> RecvMany<'a, 'b, T, S, K> {
 }
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-impl<T, S: Storage, K: Completion> Future for RecvMany<'_, '_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Future for RecvMany<'_, '_, T, S, K, L> {
     type Output = Result<usize, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -343,7 +352,7 @@ impl<T, S: Storage, K: Completion> Future for RecvMany<'_, '_, T, S, K> {
 }
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-impl<T, S: Storage, K: Completion> fmt::Debug for RecvMany<'_, '_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for RecvMany<'_, '_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvMany")
             .field("phase", &self.raw.phase())
@@ -370,14 +379,14 @@ pin_project! {
     /// assert_eq!(task.done(), 1);
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct RecvTask<'a, T, S: Storage> {
+    pub struct RecvTask<'a, T, S: Storage, L: ScopedRawMutex = DefaultRawMutex> {
         #[pin]
-        recv: Recv<'a, T, S, Tracked>,
+        recv: Recv<'a, T, S, Tracked, L>,
     }
 }
 
-impl<'a, T, S: Storage> RecvTask<'a, T, S> {
-    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>) -> Self {
+impl<'a, T, S: Storage, L: ScopedRawMutex> RecvTask<'a, T, S, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked, L>) -> Self {
         Self {
             recv: Recv {
                 chan,
@@ -388,8 +397,8 @@ impl<'a, T, S: Storage> RecvTask<'a, T, S> {
     }
 }
 
-impl<'a, T, S: Storage> Future for RecvTask<'a, T, S> {
-    type Output = Result<Task<'a, T, S>, RecvError>;
+impl<'a, T, S: Storage, L: ScopedRawMutex> Future for RecvTask<'a, T, S, L> {
+    type Output = Result<Task<'a, T, S, L>, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -400,7 +409,7 @@ impl<'a, T, S: Storage> Future for RecvTask<'a, T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for RecvTask<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> fmt::Debug for RecvTask<'_, T, S, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvTask")
             .field("phase", &self.recv.raw.phase())
@@ -428,13 +437,13 @@ impl<T, S: Storage> fmt::Debug for RecvTask<'_, T, S> {
 /// });
 /// ```
 #[must_use = "dropping the task marks it done at once"]
-pub struct Task<'a, T, S: Storage> {
-    chan: &'a Chan<T, S, Tracked>,
+pub struct Task<'a, T, S: Storage, L: ScopedRawMutex = DefaultRawMutex> {
+    chan: &'a Chan<T, S, Tracked, L>,
     value: Option<T>,
 }
 
-impl<'a, T, S: Storage> Task<'a, T, S> {
-    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>, value: T) -> Self {
+impl<'a, T, S: Storage, L: ScopedRawMutex> Task<'a, T, S, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked, L>, value: T) -> Self {
         Self {
             chan,
             value: Some(value),
@@ -457,7 +466,7 @@ impl<'a, T, S: Storage> Task<'a, T, S> {
     }
 }
 
-impl<T, S: Storage> Deref for Task<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> Deref for Task<'_, T, S, L> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -465,19 +474,19 @@ impl<T, S: Storage> Deref for Task<'_, T, S> {
     }
 }
 
-impl<T, S: Storage> DerefMut for Task<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> DerefMut for Task<'_, T, S, L> {
     fn deref_mut(&mut self) -> &mut T {
         self.value.as_mut().expect("a live `Task` holds its value")
     }
 }
 
-impl<T, S: Storage> Drop for Task<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> Drop for Task<'_, T, S, L> {
     fn drop(&mut self) {
         self.chan.finish_task();
     }
 }
 
-impl<T: fmt::Debug, S: Storage> fmt::Debug for Task<'_, T, S> {
+impl<T: fmt::Debug, S: Storage, L: ScopedRawMutex> fmt::Debug for Task<'_, T, S, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Task").field(&self.value).finish()
     }
@@ -502,13 +511,13 @@ pin_project! {
     /// futures_lite::future::block_on(tx.join());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct Join<'a, T, S: Storage> {
-        chan: &'a Chan<T, S, Tracked>,
+    pub struct Join<'a, T, S: Storage, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, Tracked, L>,
         #[pin]
         raw: RawJoin,
     }
 
-    impl<T, S: Storage> PinnedDrop for Join<'_, T, S> {
+    impl<T, S: Storage, L: ScopedRawMutex> PinnedDrop for Join<'_, T, S, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -517,8 +526,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage> Join<'a, T, S> {
-    pub(crate) fn new(chan: &'a Chan<T, S, Tracked>) -> Self {
+impl<'a, T, S: Storage, L: ScopedRawMutex> Join<'a, T, S, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, Tracked, L>) -> Self {
         Self {
             chan,
             raw: RawJoin::new(),
@@ -526,7 +535,7 @@ impl<'a, T, S: Storage> Join<'a, T, S> {
     }
 }
 
-impl<T, S: Storage> Future for Join<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> Future for Join<'_, T, S, L> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -535,7 +544,7 @@ impl<T, S: Storage> Future for Join<'_, T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for Join<'_, T, S> {
+impl<T, S: Storage, L: ScopedRawMutex> fmt::Debug for Join<'_, T, S, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Join").finish_non_exhaustive()
     }
@@ -546,7 +555,7 @@ pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a dropped `WaitClosed` just leaves the queue.
+    /// Cancel safe: a dropped `Closed` just leaves the queue.
     ///
     /// # Examples
     ///
@@ -556,13 +565,13 @@ pin_project! {
     /// futures_lite::future::block_on(rx.closed());
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct WaitClosed<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct Closed<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         raw: RawClosed,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for WaitClosed<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for Closed<'_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -571,8 +580,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> WaitClosed<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> Closed<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self {
             chan,
             raw: RawClosed::new(),
@@ -580,7 +589,7 @@ impl<'a, T, S: Storage, K: Completion> WaitClosed<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> Future for WaitClosed<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Future for Closed<'_, T, S, K, L> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -589,9 +598,9 @@ impl<T, S: Storage, K: Completion> Future for WaitClosed<'_, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for WaitClosed<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Closed<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitClosed").finish_non_exhaustive()
+        f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
 
@@ -604,13 +613,22 @@ pin_project! {
     /// pinned before use (`core::pin::pin!`). Several streams (and plain
     /// `recv` calls) may share one channel; each value goes to one of them.
     ///
+    /// A stream waits as a *weak* waiter: it is woken when a value is
+    /// queued, and takes it itself on its next poll, but it is never handed
+    /// a value. A value sent while a `recv` waits goes to that `recv`; one
+    /// sent while only streams wait is queued and wakes every waiting stream,
+    /// the first to poll taking it. So a stream has no FIFO turn against
+    /// `recv` calls, but a stream kept alive after its `next()` future was
+    /// dropped holds nothing back from anyone.
+    ///
     /// # Cancel safety
     ///
-    /// As [`Recv`]: a value is only taken in the poll that returns it. The
-    /// node stays queued between `poll_next` calls (so dropping a `Next`
-    /// future keeps the stream's place); a value handed to it and not yet
-    /// picked up when the stream is dropped goes on to the next receiver,
-    /// or back to the front of the queue.
+    /// Cancel safe: a value is only taken in the poll that returns it, and
+    /// nothing is ever handed to a stream. Dropping a `next()` future (before
+    /// or after its wake-up) or the stream itself loses nothing: the value
+    /// stays queued for any receiver, and every other waiting stream was
+    /// woken for it too. The place a dropped `next()` left queued only ever
+    /// costs a spurious wake-up.
     ///
     /// # Examples
     ///
@@ -631,13 +649,13 @@ pin_project! {
     ///
     /// [`Stream`]: futures_core::Stream
     #[must_use = "streams do nothing unless polled"]
-    pub struct RecvStream<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct RecvStream<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
-        raw: RawRecv<T>,
+        raw: RawStream,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for RecvStream<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for RecvStream<'_, T, S, K, L> {
         #[inline]
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -646,32 +664,36 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> RecvStream<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> RecvStream<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self {
             chan,
-            raw: RawRecv::Idle,
+            raw: RawStream::new(),
         }
     }
 }
 
-impl<T, S: Storage, K: Completion> futures_core::Stream for RecvStream<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> futures_core::Stream
+    for RecvStream<'_, T, S, K, L>
+{
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.project();
-        this.raw.poll_stream(this.chan, cx)
+        this.raw.poll_next(this.chan, cx)
     }
 }
 
 /// Terminated once the channel is closed and drained.
-impl<T, S: Storage, K: Completion> futures_core::stream::FusedStream for RecvStream<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> futures_core::stream::FusedStream
+    for RecvStream<'_, T, S, K, L>
+{
     fn is_terminated(&self) -> bool {
         self.chan.is_drained()
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for RecvStream<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for RecvStream<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvStream")
             .field("phase", &self.raw.phase())
@@ -717,8 +739,8 @@ pin_project! {
     ///
     /// [`Sink`]: futures_sink::Sink
     #[must_use = "sinks do nothing unless polled"]
-    pub struct SendSinkRef<'a, T, S: Storage, K: Completion> {
-        chan: &'a Chan<T, S, K>,
+    pub struct SendSinkRef<'a, T, S: Storage, K: Completion, L: ScopedRawMutex = DefaultRawMutex> {
+        chan: &'a Chan<T, S, K, L>,
         #[pin]
         slot: RawSlot,
         // Whether `poll_ready` reserved a slot not yet used.
@@ -727,7 +749,7 @@ pin_project! {
         closed: bool,
     }
 
-    impl<T, S: Storage, K: Completion> PinnedDrop for SendSinkRef<'_, T, S, K> {
+    impl<T, S: Storage, K: Completion, L: ScopedRawMutex> PinnedDrop for SendSinkRef<'_, T, S, K, L> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.slot.release_sink(this.chan, this.permit);
@@ -735,8 +757,8 @@ pin_project! {
     }
 }
 
-impl<'a, T, S: Storage, K: Completion> SendSinkRef<'a, T, S, K> {
-    pub(crate) fn new(chan: &'a Chan<T, S, K>) -> Self {
+impl<'a, T, S: Storage, K: Completion, L: ScopedRawMutex> SendSinkRef<'a, T, S, K, L> {
+    pub(crate) fn new(chan: &'a Chan<T, S, K, L>) -> Self {
         Self {
             chan,
             slot: RawSlot::Idle,
@@ -746,7 +768,9 @@ impl<'a, T, S: Storage, K: Completion> SendSinkRef<'a, T, S, K> {
     }
 }
 
-impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> futures_sink::Sink<T>
+    for SendSinkRef<'_, T, S, K, L>
+{
     type Error = SendError<()>;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -780,7 +804,7 @@ impl<T, S: Storage, K: Completion> futures_sink::Sink<T> for SendSinkRef<'_, T, 
     }
 }
 
-impl<T, S: Storage, K: Completion> fmt::Debug for SendSinkRef<'_, T, S, K> {
+impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for SendSinkRef<'_, T, S, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendSinkRef")
             .field("phase", &self.slot.phase())

@@ -13,20 +13,24 @@ use futures_core::stream::FusedStream;
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use super::chan::{Chan, RawRecv, RawSlot};
+use super::chan::{Chan, RawSlot, RawStream};
 use super::error::{SendError, TaskDoneError, TryRecvError, TrySendError};
-use super::futures::{Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task, WaitClosed};
+use super::futures::{Closed, Join, Permit, Recv, RecvMany, RecvTask, Reserve, Send, Task};
 use super::{Completion, Heap, Tracked, Untracked};
 use crate::defer::Defer;
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 
-struct Shared<T, K: Completion> {
-    chan: Chan<T, Heap, K>,
+struct Shared<T, K: Completion, L: ScopedRawMutex> {
+    chan: Chan<T, Heap, K, L>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
 }
 
-fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T, K>) {
+fn with_capacity<T, K: Completion, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, K, L>, Receiver<T, K, L>) {
     assert!(
         capacity > 0,
         "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)"
@@ -43,7 +47,7 @@ fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T
     slots.resize_with(capacity, || None);
     let buf: Box<[Option<T>]> = slots.into_boxed_slice();
     let shared = Arc::new(Shared {
-        chan: Chan::with_buffer(buf),
+        chan: Chan::with_buffer(buf, raw_mutex),
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
     });
@@ -79,7 +83,31 @@ fn with_capacity<T, K: Completion>(capacity: usize) -> (Sender<T, K>, Receiver<T
 /// });
 /// ```
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    with_capacity(capacity)
+    with_capacity(capacity, DefaultRawMutex::new())
+}
+
+/// [`bounded`], with the channel's wait lists guarded by `raw_mutex`
+/// instead of the [`DefaultRawMutex`] (see [`raw_mutex`](crate::raw_mutex)).
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::bounded_with_raw_mutex;
+/// use sluicegate::raw_mutex::SpinRawMutex;
+///
+/// let (tx, rx) = bounded_with_raw_mutex::<u32, _>(4, SpinRawMutex::new());
+/// tx.try_send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub fn bounded_with_raw_mutex<T, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, Untracked, L>, Receiver<T, Untracked, L>) {
+    with_capacity(capacity, raw_mutex)
 }
 
 /// A bounded channel with asyncio.Queue's completion tracking: `join()`
@@ -103,7 +131,34 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// });
 /// ```
 pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>) {
-    with_capacity(capacity)
+    with_capacity(capacity, DefaultRawMutex::new())
+}
+
+/// [`tracked`], with the channel's wait lists guarded by `raw_mutex`
+/// instead of the [`DefaultRawMutex`] (see [`raw_mutex`](crate::raw_mutex)).
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::channel::tracked_with_raw_mutex;
+/// use sluicegate::raw_mutex::LocalRawMutex;
+///
+/// let (tx, rx) = tracked_with_raw_mutex::<u32, _>(4, LocalRawMutex::new());
+/// tx.try_send(1).unwrap();
+/// let task = rx.try_recv_task().unwrap();
+/// assert_eq!(tx.unfinished_tasks(), 1);
+/// drop(task);
+/// assert_eq!(tx.unfinished_tasks(), 0);
+/// ```
+pub fn tracked_with_raw_mutex<T, L: ScopedRawMutex>(
+    capacity: usize,
+    raw_mutex: L,
+) -> (Sender<T, Tracked, L>, Receiver<T, Tracked, L>) {
+    with_capacity(capacity, raw_mutex)
 }
 
 /// The sending half of a [`bounded`] or [`tracked`] channel. Cloneable; the
@@ -118,8 +173,8 @@ pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>)
 /// tx2.try_send(2).unwrap();
 /// assert_eq!(tx.sender_count(), 2);
 /// ```
-pub struct Sender<T, K: Completion = Untracked> {
-    shared: Arc<Shared<T, K>>,
+pub struct Sender<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    shared: Arc<Shared<T, K, L>>,
 }
 
 /// The receiving half of a [`bounded`] or [`tracked`] channel. Cloneable;
@@ -128,15 +183,15 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// returns).
 ///
 /// It is a [`Stream`] (and a `FusedStream`) that ends when the channel is
-/// closed and drained. A `next()` that has to wait queues this receiver, and
-/// the place stays queued until the stream is polled again: a value may be
-/// handed to it meanwhile, and the stream picks it up on its next poll. If
-/// that `next()` future is dropped instead (it lost a `select!`, say), the
-/// next direct receive on this receiver (`recv`, `try_recv`, `recv_many`,
-/// `recv_task`, `try_recv_task`) gives the place up first, as does dropping
-/// the receiver, and a value handed to it goes back to the front of the
-/// queue. A receiver left idle with such a place holds that value until
-/// then.
+/// closed and drained. A `next()` that has to wait queues this receiver as
+/// a *weak* waiter: it is woken when a value is queued and takes it itself
+/// on its next poll, but no value is ever handed to it. A value sent while a
+/// `recv` waits goes to that `recv`; one sent while only streams wait is
+/// queued, and every waiting stream is woken, the first to poll taking it.
+/// So a receiver kept alive after its `next()` future was dropped (it lost
+/// a `select!`, say) holds nothing back: other receivers take what is sent,
+/// and the channel closes and drains as usual. The price is that a stream
+/// has no FIFO turn against `recv` calls, which are served first.
 ///
 /// # Examples
 ///
@@ -149,14 +204,14 @@ pub struct Sender<T, K: Completion = Untracked> {
 /// let all: Vec<i32> = futures_lite::future::block_on(rx.collect());
 /// assert_eq!(all, [1, 2]);
 /// ```
-pub struct Receiver<T, K: Completion = Untracked> {
-    shared: Arc<Shared<T, K>>,
-    /// The `Stream` implementation's pending receive, allocated on the
+pub struct Receiver<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    shared: Arc<Shared<T, K, L>>,
+    /// The `Stream` implementation's place in the queue, allocated on the
     /// first `poll_next` and reused for every later one.
-    stream: Option<Pin<Box<RawRecv<T>>>>,
+    stream: Option<Pin<Box<RawStream>>>,
 }
 
-impl<T, K: Completion> Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Sender<T, K, L> {
     /// Sends `value`, waiting while the channel is full.
     ///
     /// # Errors
@@ -179,7 +234,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// futures_lite::future::block_on(tx.send(1)).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
-    pub fn send(&self, value: T) -> Send<'_, T, Heap, K> {
+    pub fn send(&self, value: T) -> Send<'_, T, Heap, K, L> {
         Send::new(&self.shared.chan, value)
     }
 
@@ -225,7 +280,7 @@ impl<T, K: Completion> Sender<T, K> {
     ///     assert_eq!(rx.recv().await, Ok(5));
     /// });
     /// ```
-    pub fn reserve(&self) -> Reserve<'_, T, Heap, K> {
+    pub fn reserve(&self) -> Reserve<'_, T, Heap, K, L> {
         Reserve::new(&self.shared.chan)
     }
 
@@ -242,7 +297,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// let p = tx.try_reserve().unwrap();
     /// assert!(tx.try_reserve().unwrap_err().is_full());
     /// ```
-    pub fn try_reserve(&self) -> Result<Permit<'_, T, Heap, K>, TrySendError<()>> {
+    pub fn try_reserve(&self) -> Result<Permit<'_, T, Heap, K, L>, TrySendError<()>> {
         self.shared
             .chan
             .try_reserve()
@@ -251,9 +306,11 @@ impl<T, K: Completion> Sender<T, K> {
 
     /// Sends `value` without waiting; when the channel is full, displaces the
     /// oldest value still in the buffer and returns it (drop-oldest
-    /// overflow). A value already handed to a woken receiver is that
-    /// receiver's and is not displaced, even if it is older. A displaced
-    /// value counts as finished for completion tracking.
+    /// overflow). A value already handed to a woken `recv` is that
+    /// receiver's and is not displaced, even if it is older (streams are
+    /// never handed values: what a stream was woken for is still in the
+    /// buffer). A displaced value counts as finished for completion
+    /// tracking.
     ///
     /// # Errors
     ///
@@ -285,7 +342,7 @@ impl<T, K: Completion> Sender<T, K> {
     /// futures_lite::future::block_on(sink.send(7)).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(7));
     /// ```
-    pub fn into_sink(self) -> SendSink<T, K> {
+    pub fn into_sink(self) -> SendSink<T, K, L> {
         SendSink {
             sender: Some(self),
             slot: None,
@@ -313,14 +370,12 @@ impl<T, K: Completion> Sender<T, K> {
 
     /// Closes the channel and discards every queued value (asyncio's
     /// `shutdown(immediate=True)`); returns how many were discarded.
-    /// Waiting receivers fail at once, except one that a send already
+    /// Waiting receivers fail at once, except a `recv` that a send already
     /// woke with a value: that value is no longer in the buffer (though
     /// `len()` counts it until it is picked up), and the receiver still gets
-    /// it (asyncio would discard it and fail the getter). For a
-    /// [`Receiver`]'s `Stream`, whose `next()` future may have been dropped
-    /// while its place stayed queued, that means the next `poll_next`;
-    /// receiving with `recv`/`try_recv` instead gives the place up, and the
-    /// value is discarded with the rest.
+    /// it (asyncio would discard it and fail the getter). A stream is never
+    /// handed a value: one it was woken for is still in the buffer and is
+    /// discarded with the rest, and the stream ends.
     ///
     /// # Examples
     ///
@@ -338,7 +393,7 @@ impl<T, K: Completion> Sender<T, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -347,8 +402,8 @@ impl<T, K: Completion> Sender<T, K> {
     /// drop(rx);
     /// futures_lite::future::block_on(tx.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
-        WaitClosed::new(&self.shared.chan)
+    pub fn closed(&self) -> Closed<'_, T, Heap, K, L> {
+        Closed::new(&self.shared.chan)
     }
 
     /// Whether the channel is closed.
@@ -440,7 +495,7 @@ impl<T, K: Completion> Sender<T, K> {
     }
 }
 
-impl<T> Sender<T, Tracked> {
+impl<T, L: ScopedRawMutex> Sender<T, Tracked, L> {
     /// Waits until every value ever sent has been received and marked done
     /// (asyncio's `Queue.join()`).
     ///
@@ -458,7 +513,7 @@ impl<T> Sender<T, Tracked> {
     ///     tx.join().await;
     /// });
     /// ```
-    pub fn join(&self) -> Join<'_, T, Heap> {
+    pub fn join(&self) -> Join<'_, T, Heap, L> {
         Join::new(&self.shared.chan)
     }
 
@@ -476,7 +531,7 @@ impl<T> Sender<T, Tracked> {
     }
 }
 
-impl<T, K: Completion> Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Receiver<T, K, L> {
     /// Receives the oldest value, waiting while the channel is empty
     /// (asyncio's `get`).
     ///
@@ -497,8 +552,7 @@ impl<T, K: Completion> Receiver<T, K> {
     /// tx.try_send(1).unwrap();
     /// assert_eq!(futures_lite::future::block_on(rx.recv()), Ok(1));
     /// ```
-    pub fn recv(&self) -> Recv<'_, T, Heap, K> {
-        self.leave_stream_queue();
+    pub fn recv(&self) -> Recv<'_, T, Heap, K, L> {
         Recv::new(&self.shared.chan)
     }
 
@@ -517,7 +571,6 @@ impl<T, K: Completion> Receiver<T, K> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.leave_stream_queue();
         self.shared.chan.try_recv(true)
     }
 
@@ -547,8 +600,7 @@ impl<T, K: Completion> Receiver<T, K> {
         &'a self,
         buf: &'b mut Vec<T>,
         limit: usize,
-    ) -> RecvMany<'a, 'b, T, Heap, K> {
-        self.leave_stream_queue();
+    ) -> RecvMany<'a, 'b, T, Heap, K, L> {
         RecvMany::new(&self.shared.chan, buf, limit)
     }
 
@@ -583,7 +635,7 @@ impl<T, K: Completion> Receiver<T, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -592,8 +644,8 @@ impl<T, K: Completion> Receiver<T, K> {
     /// drop(tx);
     /// futures_lite::future::block_on(rx.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Heap, K> {
-        WaitClosed::new(&self.shared.chan)
+    pub fn closed(&self) -> Closed<'_, T, Heap, K, L> {
+        Closed::new(&self.shared.chan)
     }
 
     /// Whether the channel is closed.
@@ -685,7 +737,7 @@ impl<T, K: Completion> Receiver<T, K> {
     }
 }
 
-impl<T> Receiver<T, Tracked> {
+impl<T, L: ScopedRawMutex> Receiver<T, Tracked, L> {
     /// Marks one received value done (asyncio's `task_done()`).
     ///
     /// # Errors
@@ -728,8 +780,7 @@ impl<T> Receiver<T, Tracked> {
     /// let task = futures_lite::future::block_on(rx.recv_task()).unwrap();
     /// assert_eq!(task.done(), 3);
     /// ```
-    pub fn recv_task(&self) -> RecvTask<'_, T, Heap> {
-        self.leave_stream_queue();
+    pub fn recv_task(&self) -> RecvTask<'_, T, Heap, L> {
         RecvTask::new(&self.shared.chan)
     }
 
@@ -745,8 +796,7 @@ impl<T> Receiver<T, Tracked> {
     /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
     /// assert!(rx.try_recv_task().is_err());
     /// ```
-    pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap>, TryRecvError> {
-        self.leave_stream_queue();
+    pub fn try_recv_task(&self) -> Result<Task<'_, T, Heap, L>, TryRecvError> {
         self.shared
             .chan
             .try_recv(false)
@@ -766,7 +816,7 @@ impl<T> Receiver<T, Tracked> {
     /// let (_tx, rx) = sluicegate::channel::tracked::<u8>(1);
     /// futures_lite::future::block_on(rx.join()); // nothing was sent
     /// ```
-    pub fn join(&self) -> Join<'_, T, Heap> {
+    pub fn join(&self) -> Join<'_, T, Heap, L> {
         Join::new(&self.shared.chan)
     }
 
@@ -785,7 +835,7 @@ impl<T> Receiver<T, Tracked> {
     }
 }
 
-impl<T, K: Completion> Clone for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Clone for Sender<T, K, L> {
     fn clone(&self) -> Self {
         self.shared.senders.fetch_add(1, Relaxed);
         Self {
@@ -794,7 +844,7 @@ impl<T, K: Completion> Clone for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for Sender<T, K, L> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, AcqRel) == 1 {
             self.shared.chan.close();
@@ -802,7 +852,7 @@ impl<T, K: Completion> Drop for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> Clone for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Clone for Receiver<T, K, L> {
     fn clone(&self) -> Self {
         self.shared.receivers.fetch_add(1, Relaxed);
         Self {
@@ -812,12 +862,13 @@ impl<T, K: Completion> Clone for Receiver<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for Receiver<T, K, L> {
     fn drop(&mut self) {
         let shared = &self.shared;
-        // This receiver is gone even if giving up its stream's place panics
-        // (a wake, or the drop of a discarded value): else the channel would
-        // never see its last receiver leave.
+        // This receiver is counted gone even if leaving its stream's place
+        // panics, or the channel would never see its last receiver leave.
+        // (Leaving wakes nobody and drops no value, since a stream holds
+        // none; the guard keeps the count right should that change.)
         let _leave = Defer::new(|| {
             if shared.receivers.fetch_sub(1, AcqRel) == 1 {
                 shared.chan.abandon();
@@ -829,41 +880,27 @@ impl<T, K: Completion> Drop for Receiver<T, K> {
     }
 }
 
-impl<T, K: Completion> Receiver<T, K> {
-    /// A `next()` that returned `Pending` leaves this receiver's stream
-    /// queued, and dropping that `next()` future does not tell the stream.
-    /// Receiving directly means no `next()` is in progress (it would hold
-    /// `&mut self`), so the stream's place is stale: give it up, so that a
-    /// value handed to it goes back to the front of the queue (or to the
-    /// next waiting receiver) instead of waiting for a poll that may never
-    /// come.
-    #[inline]
-    fn leave_stream_queue(&self) {
-        if let Some(raw) = &self.stream {
-            raw.as_ref().give_up_place(&self.shared.chan);
-        }
-    }
-}
-
-impl<T, K: Completion> Stream for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Stream for Receiver<T, K, L> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let raw = this.stream.get_or_insert_with(|| Box::pin(RawRecv::Idle));
-        raw.as_mut().poll_stream(&this.shared.chan, cx)
+        let raw = this
+            .stream
+            .get_or_insert_with(|| Box::pin(RawStream::new()));
+        raw.as_mut().poll_next(&this.shared.chan, cx)
     }
 }
 
 /// Terminated once the channel is closed and drained: `poll_next` has
 /// returned, or would return, `None`, and always will.
-impl<T, K: Completion> FusedStream for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> FusedStream for Receiver<T, K, L> {
     fn is_terminated(&self) -> bool {
         self.shared.chan.is_drained()
     }
 }
 
-impl<T, K: Completion> fmt::Debug for Sender<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for Sender<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("channel", &self.shared.chan)
@@ -871,7 +908,7 @@ impl<T, K: Completion> fmt::Debug for Sender<T, K> {
     }
 }
 
-impl<T, K: Completion> fmt::Debug for Receiver<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for Receiver<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("channel", &self.shared.chan)
@@ -903,15 +940,15 @@ impl<T, K: Completion> fmt::Debug for Receiver<T, K> {
 ///     assert_eq!(rx.collect::<Vec<_>>().await, [1, 2, 3]);
 /// });
 /// ```
-pub struct SendSink<T, K: Completion = Untracked> {
-    sender: Option<Sender<T, K>>,
+pub struct SendSink<T, K: Completion = Untracked, L: ScopedRawMutex = DefaultRawMutex> {
+    sender: Option<Sender<T, K, L>>,
     /// The pending reservation, allocated on the first wait and reused.
     slot: Option<Pin<Box<RawSlot>>>,
     /// Whether `poll_ready` reserved a slot not yet used.
     permit: bool,
 }
 
-impl<T, K: Completion> SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> SendSink<T, K, L> {
     /// The sender, unless the sink was closed.
     ///
     /// # Examples
@@ -921,7 +958,7 @@ impl<T, K: Completion> SendSink<T, K> {
     /// let sink = tx.into_sink();
     /// assert_eq!(sink.sender().unwrap().capacity(), 1);
     /// ```
-    pub fn sender(&self) -> Option<&Sender<T, K>> {
+    pub fn sender(&self) -> Option<&Sender<T, K, L>> {
         self.sender.as_ref()
     }
 
@@ -936,7 +973,7 @@ impl<T, K: Completion> SendSink<T, K> {
     }
 }
 
-impl<T, K: Completion> Sink<T> for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Sink<T> for SendSink<T, K, L> {
     type Error = SendError<()>;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -974,13 +1011,13 @@ impl<T, K: Completion> Sink<T> for SendSink<T, K> {
     }
 }
 
-impl<T, K: Completion> Drop for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> Drop for SendSink<T, K, L> {
     fn drop(&mut self) {
         self.release();
     }
 }
 
-impl<T, K: Completion> fmt::Debug for SendSink<T, K> {
+impl<T, K: Completion, L: ScopedRawMutex> fmt::Debug for SendSink<T, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendSink")
             .field("sender", &self.sender)

@@ -9,10 +9,11 @@ use alloc::vec::Vec;
 use super::chan::Chan;
 use super::error::{TaskDoneError, TryRecvError, TrySendError};
 use super::futures::{
-    Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task, WaitClosed,
+    Closed, Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task,
 };
 use super::{Completion, Inline, Tracked, Untracked};
 use crate::loom::loom_const_fn;
+use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 
 /// A bounded MPMC channel with an inline buffer of `N` slots: no allocator,
 /// `const` constructor, so it can live in a `static` (as embassy programs
@@ -47,13 +48,20 @@ use crate::loom::loom_const_fn;
 ///     assert_eq!(JOBS.len(), 1);
 /// });
 /// ```
-pub struct Channel<T, const N: usize, K: Completion = Untracked> {
-    chan: Chan<T, Inline<N>, K>,
+pub struct Channel<
+    T,
+    const N: usize,
+    K: Completion = Untracked,
+    L: ScopedRawMutex = DefaultRawMutex,
+> {
+    chan: Chan<T, Inline<N>, K, L>,
 }
 
 impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     loom_const_fn! {
-        /// An empty, open channel with `N` slots.
+        /// An empty, open channel with `N` slots, guarded by the
+        /// [`DefaultRawMutex`] (see
+        /// [`new_with_raw_mutex`](Channel::new_with_raw_mutex)).
         ///
         /// # Panics
         ///
@@ -66,7 +74,36 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
         /// assert_eq!(ch.capacity(), 2);
         /// ```
         pub const fn new() -> Channel<T, N, K> {
-            Channel { chan: Chan::new_inline() }
+            Channel::new_with_raw_mutex(DefaultRawMutex::new())
+        }
+    }
+}
+
+impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Channel<T, N, K, L> {
+    loom_const_fn! {
+        /// An empty, open channel with `N` slots whose wait lists are
+        /// guarded by `raw_mutex` (see [`raw_mutex`](crate::raw_mutex)).
+        ///
+        /// # Panics
+        ///
+        /// If `N` is 0 (at compile time in a `const` or `static`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # #[cfg(feature = "critical-section")] {
+        /// use sluicegate::channel::{Channel, Untracked};
+        /// use sluicegate::raw_mutex::CriticalSectionRawMutex;
+        ///
+        /// // Fed by an interrupt handler, drained by a task.
+        /// static SAMPLES: Channel<u16, 8, Untracked, CriticalSectionRawMutex> =
+        ///     Channel::new_with_raw_mutex(CriticalSectionRawMutex::new());
+        /// SAMPLES.try_send(512).unwrap();
+        /// assert_eq!(SAMPLES.try_recv(), Ok(512));
+        /// # }
+        /// ```
+        pub const fn new_with_raw_mutex(raw_mutex: L) -> Channel<T, N, K, L> {
+            Channel { chan: Chan::new_inline(raw_mutex) }
         }
     }
 
@@ -89,7 +126,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// futures_lite::future::block_on(ch.send(3)).unwrap();
     /// assert_eq!(ch.try_recv(), Ok(3));
     /// ```
-    pub fn send(&self, value: T) -> Send<'_, T, Inline<N>, K> {
+    pub fn send(&self, value: T) -> Send<'_, T, Inline<N>, K, L> {
         Send::new(&self.chan, value)
     }
 
@@ -132,7 +169,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// permit.send(9);
     /// assert_eq!(ch.try_recv(), Ok(9));
     /// ```
-    pub fn reserve(&self) -> Reserve<'_, T, Inline<N>, K> {
+    pub fn reserve(&self) -> Reserve<'_, T, Inline<N>, K, L> {
         Reserve::new(&self.chan)
     }
 
@@ -151,14 +188,14 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// drop(p);
     /// assert!(ch.try_reserve().is_ok());
     /// ```
-    pub fn try_reserve(&self) -> Result<Permit<'_, T, Inline<N>, K>, TrySendError<()>> {
+    pub fn try_reserve(&self) -> Result<Permit<'_, T, Inline<N>, K, L>, TrySendError<()>> {
         self.chan.try_reserve().map(|()| Permit::new(&self.chan))
     }
 
     /// Sends `value` without waiting; when full, displaces the oldest value
     /// still in the buffer and returns it (drop-oldest overflow; as
     /// [`Sender::force_send`](super::Sender::force_send), a value already
-    /// handed to a woken receiver is not displaced).
+    /// handed to a woken `recv` is not displaced).
     ///
     /// # Errors
     ///
@@ -196,7 +233,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// ch.try_send(4).unwrap();
     /// assert_eq!(futures_lite::future::block_on(ch.recv()), Ok(4));
     /// ```
-    pub fn recv(&self) -> Recv<'_, T, Inline<N>, K> {
+    pub fn recv(&self) -> Recv<'_, T, Inline<N>, K, L> {
         Recv::new(&self.chan)
     }
 
@@ -244,7 +281,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
         &'a self,
         buf: &'b mut Vec<T>,
         limit: usize,
-    ) -> super::RecvMany<'a, 'b, T, Inline<N>, K> {
+    ) -> super::RecvMany<'a, 'b, T, Inline<N>, K, L> {
         super::RecvMany::new(&self.chan, buf, limit)
     }
 
@@ -252,10 +289,14 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// channel, ending once it is closed and drained. Allocation-free: pin
     /// it (`core::pin::pin!`) before use.
     ///
+    /// The stream waits as a weak waiter: woken when a value is queued,
+    /// never handed one, so a stream kept after its `next()` future was
+    /// dropped holds nothing back from other receivers (see [`RecvStream`]).
+    ///
     /// # Cancel safety
     ///
     /// See [`RecvStream`]: a value is only taken in the poll that returns
-    /// it, and one handed to a dropped stream goes on.
+    /// it, and none is ever handed to a stream.
     ///
     /// # Examples
     ///
@@ -266,7 +307,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// let mut values = core::pin::pin!(ch.stream());
     /// assert_eq!(futures_lite::future::block_on(values.next()), Some(7));
     /// ```
-    pub fn stream(&self) -> RecvStream<'_, T, Inline<N>, K> {
+    pub fn stream(&self) -> RecvStream<'_, T, Inline<N>, K, L> {
         RecvStream::new(&self.chan)
     }
 
@@ -288,7 +329,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// futures_lite::future::block_on(sink.send(7)).unwrap();
     /// assert_eq!(ch.try_recv(), Ok(7));
     /// ```
-    pub fn sink(&self) -> SendSinkRef<'_, T, Inline<N>, K> {
+    pub fn sink(&self) -> SendSinkRef<'_, T, Inline<N>, K, L> {
         SendSinkRef::new(&self.chan)
     }
 
@@ -314,9 +355,11 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// `shutdown(immediate=True)`): receivers fail at once, and with
     /// completion tracking the unfinished count drops by the number
     /// discarded, so `join()` can return. Returns how many were discarded.
-    /// A receiver that a send already woke with a value still gets it:
+    /// A `recv` that a send already woke with a value still gets it:
     /// that value is no longer in the buffer, though `len()` counts it until
-    /// it is picked up (asyncio would discard it and fail the getter).
+    /// it is picked up (asyncio would discard it and fail the getter). A
+    /// stream is never handed a value: one it was woken for is discarded
+    /// with the rest.
     ///
     /// # Examples
     ///
@@ -334,7 +377,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     ///
     /// # Cancel safety
     ///
-    /// See [`WaitClosed`].
+    /// See [`Closed`].
     ///
     /// # Examples
     ///
@@ -343,8 +386,8 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     /// ch.close();
     /// futures_lite::future::block_on(ch.closed());
     /// ```
-    pub fn closed(&self) -> WaitClosed<'_, T, Inline<N>, K> {
-        WaitClosed::new(&self.chan)
+    pub fn closed(&self) -> Closed<'_, T, Inline<N>, K, L> {
+        Closed::new(&self.chan)
     }
 
     /// Whether the channel is closed.
@@ -408,7 +451,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
     }
 }
 
-impl<T, const N: usize> Channel<T, N, Tracked> {
+impl<T, const N: usize, L: ScopedRawMutex> Channel<T, N, Tracked, L> {
     /// Waits until every value ever sent has been received and marked done
     /// (asyncio's `Queue.join()`).
     ///
@@ -426,7 +469,7 @@ impl<T, const N: usize> Channel<T, N, Tracked> {
     /// ch.task_done().unwrap();
     /// futures_lite::future::block_on(ch.join());
     /// ```
-    pub fn join(&self) -> Join<'_, T, Inline<N>> {
+    pub fn join(&self) -> Join<'_, T, Inline<N>, L> {
         Join::new(&self.chan)
     }
 
@@ -471,7 +514,7 @@ impl<T, const N: usize> Channel<T, N, Tracked> {
     /// let task = futures_lite::future::block_on(ch.recv_task()).unwrap();
     /// assert_eq!(*task, 1);
     /// ```
-    pub fn recv_task(&self) -> RecvTask<'_, T, Inline<N>> {
+    pub fn recv_task(&self) -> RecvTask<'_, T, Inline<N>, L> {
         RecvTask::new(&self.chan)
     }
 
@@ -488,7 +531,7 @@ impl<T, const N: usize> Channel<T, N, Tracked> {
     /// let ch = Channel::<u8, 2, Tracked>::new();
     /// assert!(ch.try_recv_task().is_err());
     /// ```
-    pub fn try_recv_task(&self) -> Result<Task<'_, T, Inline<N>>, TryRecvError> {
+    pub fn try_recv_task(&self) -> Result<Task<'_, T, Inline<N>, L>, TryRecvError> {
         self.chan
             .try_recv(false)
             .map(|value| Task::new(&self.chan, value))
@@ -515,7 +558,7 @@ impl<T, const N: usize, K: Completion> Default for Channel<T, N, K> {
     }
 }
 
-impl<T, const N: usize, K: Completion> fmt::Debug for Channel<T, N, K> {
+impl<T, const N: usize, K: Completion, L: ScopedRawMutex> fmt::Debug for Channel<T, N, K, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.chan.fmt(f)
     }

@@ -38,6 +38,15 @@
 //!   are granted slots, and waiting receivers are handed values, in the
 //!   order they started waiting; `try_send`/`try_recv` never barge past a
 //!   waiter.
+//! - **Streams are weak waiters.** A `Stream` ([`Receiver`]'s, or
+//!   [`Channel::stream`]) cannot tell when the `next()` future polling it is
+//!   dropped, so it is never handed a value: a waiting stream is woken when
+//!   a value is queued and takes it on its next poll. A value sent while a
+//!   `recv` waits goes to that `recv`; one sent while only streams wait is
+//!   queued and wakes them all, the first to poll taking it. A stream thus
+//!   has no FIFO turn against `recv` calls, and one kept alive after its
+//!   `next()` was dropped (having lost a `select!`) holds nothing back from
+//!   other receivers or from close-and-drain.
 //! - **Close and drain.** `close()` (from either side, or dropping every
 //!   sender) makes sends fail; receivers still drain what is queued, then
 //!   get [`RecvError`]. A [`Permit`] taken before the close stays usable,
@@ -57,7 +66,9 @@
 //! Every future is cancel safe, and each documents how. A dropped `send`
 //! never enqueues its value; a slot granted to it goes to the next sender. A
 //! dropped `recv` never loses a value: one handed to it before it was dropped
-//! goes to the next receiver, or back to the front of the queue.
+//! goes to the next receiver, or back to the front of the queue. A stream
+//! is never handed a value, so dropping its `next()` future, before or
+//! after the wake-up, or keeping the stream idle, holds nothing back.
 //!
 //! # Memory ordering
 //!
@@ -131,10 +142,12 @@ pub use self::error::{RecvError, SendError, TaskDoneError, TryRecvError, TrySend
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use self::futures::RecvMany;
 pub use self::futures::{
-    Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task, WaitClosed,
+    Closed, Join, Permit, Recv, RecvStream, RecvTask, Reserve, Send, SendSinkRef, Task,
 };
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-pub use self::handles::{bounded, tracked, Receiver, SendSink, Sender};
+pub use self::handles::{
+    bounded, bounded_with_raw_mutex, tracked, tracked_with_raw_mutex, Receiver, SendSink, Sender,
+};
 pub use self::inline::Channel;
 
 use crate::wait_list::List;
