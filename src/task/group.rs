@@ -374,10 +374,12 @@ where
             }
             match Pin::new(&mut self.running).poll_next(cx) {
                 Poll::Ready(Some((index, output))) => {
-                    self.refill();
                     if let Some(stop) = on_output(index, output) {
+                        // Before the room is refilled: a failure drops
+                        // the waiting children unstarted.
                         return Poll::Ready(Some(stop));
                     }
+                    self.refill();
                 }
                 Poll::Ready(None) => {
                     debug_assert!(self.waiting.is_empty(), "children waiting for room");
@@ -909,10 +911,11 @@ impl<F> core::error::Error for SpawnError<F> {}
 /// Usually all four happen in the poll that saw the error. A child that
 /// needs more than that (one that wakes itself on every poll, say) is
 /// given a few passes per poll of the group; then the group yields to its
-/// executor and goes on at its next poll. A child that waits for something
-/// outside the group (I/O, a timer) in its clean-up is dropped at step 4:
-/// put a deadline on the whole group with [`time::timeout`] instead if it
-/// needs one.
+/// executor and goes on at its next poll. A child whose clean-up waits for
+/// something outside the group (I/O, a timer) is dropped at step 4, in the
+/// middle of it. For a grace period, use [`join_all`](Self::join_all) and
+/// stop the children yourself: cancel the token, then await the group
+/// under a [`time::timeout`].
 ///
 /// # The cause
 ///
@@ -930,8 +933,9 @@ impl<F> core::error::Error for SpawnError<F> {}
 /// # Limit
 ///
 /// [`with_limit`](Self::with_limit) bounds how many children run at once:
-/// the others wait, in spawn order, and start (are first polled) as
-/// running ones finish. A started child is polled whenever it is woken,
+/// the others wait, unstarted, in spawn order, and start as running ones
+/// finish (a child starts when the group admits it: it is polled from
+/// then on). A started child is polled whenever it is woken,
 /// whatever the others do, so children may wait on one another, or share
 /// a [`Semaphore`](crate::Semaphore) with a limit lower than the group's,
 /// without deadlock. (futures-util's `buffer_unordered` stops polling its
