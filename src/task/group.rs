@@ -9,10 +9,16 @@
 //! index and a link. The link threads not-yet-taken children onto the
 //! spawn queue that handles push to (a stack under a short lock, so a spawn
 //! allocates nothing while holding it); the group takes the whole stack at
-//! once, reverses it into spawn order, and admits each child to `running`,
-//! or to `waiting` while the concurrency limit is reached. Results go into
-//! a slot per spawn index, so they come back in spawn order whatever order
-//! the children finish in.
+//! once and reverses it into spawn order. Children wait in `waiting` until
+//! the concurrency limit has room; a child starts with a poll by the group
+//! itself and moves to `running` only if that poll is pending, so a child
+//! ready at once never costs a `FuturesUnordered` task (see
+//! `Driver::start`). Results go into a slot per spawn index, so they come
+//! back in spawn order whatever order the children finish in.
+//!
+//! With no handle left, nothing can spawn into a running group (a handle
+//! is made only from the owner, which `join` consumes, or from another
+//! handle), and the group skips its lock when it waits or completes.
 //!
 //! The group never holds its lock while it polls or drops a child, and
 //! never calls user code under it (only `Waker::clone`), so a child may
@@ -169,6 +175,13 @@ struct Shared<D: ?Sized, C, L: ScopedRawMutex> {
     /// spawn is accepted; the group's owner (which spawns only before the
     /// group runs, so before it can close) without it.
     next_index: AtomicUsize,
+    /// How many handles exist. Handles are made only from a group that
+    /// has not started (`handle()` needs the owner, which `join` consumes)
+    /// or from another handle, so once a running group sees zero, no one
+    /// can spawn into it any more: it skips the lock when it waits or
+    /// completes. Each drop is a release, so the group sees every push of
+    /// the handles that are gone.
+    handles: AtomicUsize,
     token: CancellationToken<C, L>,
 }
 
@@ -185,6 +198,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
             ),
             spawned_hint: AtomicBool::new(false),
             next_index: AtomicUsize::new(0),
+            handles: AtomicUsize::new(0),
             token,
         }
     }
@@ -222,9 +236,19 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
         })
     }
 
+    /// Whether a running group can no longer be spawned into: no handle
+    /// is left, and everything they spawned was taken (see `handles`).
+    #[inline]
+    fn unreachable(&self) -> bool {
+        self.handles.load(Acquire) == 0 && !self.spawned_hint.load(Relaxed)
+    }
+
     /// The group is about to wait: registers its waker, unless something
     /// was spawned meanwhile, which it gets instead.
     fn park(&self, waker: &Waker) -> Result<(), Stack<D>> {
+        if self.unreachable() {
+            return Ok(());
+        }
         let mut displaced = None;
         let parked = self.state.with(|st| {
             if !st.spawned.is_empty() {
@@ -245,6 +269,10 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
     /// The group has no child left: closes it, unless something was
     /// spawned meanwhile, which it gets instead.
     fn try_finish(&self) -> Result<(), Stack<D>> {
+        if self.unreachable() {
+            // Closed in effect: no handle is left to see it.
+            return Ok(());
+        }
         let mut waker = None;
         let finished = self.state.with(|st| {
             if !st.spawned.is_empty() {
@@ -288,6 +316,10 @@ struct Driver<D: ?Sized, T, E, C, L: ScopedRawMutex> {
     waiting: VecDeque<Node<D>>,
     /// `usize::MAX` for none.
     limit: usize,
+    /// Children went to `running` unpolled, and `running` has not polled
+    /// them yet: until it has, new ones go there unpolled too, so that
+    /// children are first polled in the order they start.
+    deferred: bool,
     cause: fn(&E) -> C,
     /// Set once the group completed: nothing is left to close or cancel.
     finished: bool,
@@ -301,6 +333,7 @@ impl<D: ?Sized, T, E, C, L: ScopedRawMutex> Driver<D, T, E, C, L> {
             running: FuturesUnordered::new(),
             waiting: VecDeque::new(),
             limit: usize::MAX,
+            deferred: false,
             cause,
             finished: false,
             _output: PhantomData,
@@ -318,8 +351,17 @@ impl<D: ?Sized, T, E, C, L: ScopedRawMutex> Driver<D, T, E, C, L> {
 
     /// A spawn index for a child of the owner.
     #[inline]
-    fn next_index(&self) -> usize {
-        self.shared.next_index.fetch_add(1, Relaxed)
+    fn next_index(&mut self) -> usize {
+        let next = &self.shared.next_index;
+        // No handle: only the owner (`&mut` here) can take an index, and
+        // the acquire sees those of every handle that is gone.
+        if self.shared.handles.load(Acquire) == 0 {
+            let index = next.load(Relaxed);
+            next.store(index + 1, Relaxed);
+            index
+        } else {
+            next.fetch_add(1, Relaxed)
+        }
     }
 
     fn spawned(&self) -> usize {
@@ -331,37 +373,62 @@ impl<D: ?Sized, T, E, C, L: ScopedRawMutex> Driver<D, T, E, C, L>
 where
     D: Future<Output = Result<T, E>>,
 {
+    /// Queues a child to start (in spawn order).
     #[inline]
     fn admit(&mut self, node: Node<D>) {
-        if self.waiting.is_empty() && self.running.len() < self.limit {
-            self.running.push(node);
-        } else {
-            self.waiting.push_back(node);
-        }
+        self.waiting.push_back(node);
     }
 
     fn admit_all(&mut self, stack: Stack<D>) {
         let mut stack = stack.reversed();
         while let Some(node) = stack.pop() {
-            self.admit(node);
+            self.waiting.push_back(node);
         }
     }
 
-    /// Starts waiting children while there is room.
+    /// Starts waiting children, oldest first, while the limit has room.
+    ///
+    /// A child starts with a poll here and goes to `running` only if it is
+    /// pending, so a child that is ready at once costs no task in
+    /// `running`. A pending one is then polled again there, with its own
+    /// waker; that second poll is the price, paid once per batch: after the
+    /// first pending child, the rest go to `running` unpolled (which polls
+    /// them in the same order) until `running` has polled them. Stops, the
+    /// rest still waiting, if `on_output` says so.
     #[inline]
-    fn refill(&mut self) {
+    fn start<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        on_output: &mut impl FnMut(usize, Result<T, E>) -> Option<R>,
+    ) -> Option<R> {
         while self.running.len() < self.limit {
-            let Some(node) = self.waiting.pop_front() else {
+            let Some(mut node) = self.waiting.pop_front() else {
                 break;
             };
-            self.running.push(node);
+            if self.deferred {
+                self.running.push(node);
+                continue;
+            }
+            match node.as_mut().poll(cx) {
+                Poll::Ready((index, output)) => {
+                    if let Some(stop) = on_output(index, output) {
+                        return Some(stop);
+                    }
+                }
+                Poll::Pending => {
+                    self.running.push(node);
+                    self.deferred = true;
+                }
+            }
         }
+        None
     }
 
     /// Drives the children, handing each output to `on_output`, until every
     /// child is done (`Ready(None)`, and the group is closed), `on_output`
-    /// says stop (`Ready(Some(_))`), or none is ready (`Pending`, with the
-    /// waker registered for spawns too).
+    /// says stop (`Ready(Some(_))`, the children not started yet still
+    /// waiting), or none is ready (`Pending`, with the waker registered for
+    /// spawns too).
     fn poll_children<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -372,16 +439,18 @@ where
                 let spawned = self.shared.take_spawned();
                 self.admit_all(spawned);
             }
+            if let Some(stop) = self.start(cx, &mut on_output) {
+                return Poll::Ready(Some(stop));
+            }
             match Pin::new(&mut self.running).poll_next(cx) {
                 Poll::Ready(Some((index, output))) => {
                     if let Some(stop) = on_output(index, output) {
-                        // Before the room is refilled: a failure drops
-                        // the waiting children unstarted.
                         return Poll::Ready(Some(stop));
                     }
-                    self.refill();
                 }
                 Poll::Ready(None) => {
+                    self.deferred = false;
+                    // `start` left nothing waiting with `running` empty.
                     debug_assert!(self.waiting.is_empty(), "children waiting for room");
                     match self.shared.try_finish() {
                         Ok(()) => {
@@ -391,10 +460,15 @@ where
                         Err(spawned) => self.admit_all(spawned),
                     }
                 }
-                Poll::Pending => match self.shared.park(cx.waker()) {
-                    Ok(()) => return Poll::Pending,
-                    Err(spawned) => self.admit_all(spawned),
-                },
+                Poll::Pending => {
+                    // It polled what was queued (or yielded: then it
+                    // polled more than we deferred).
+                    self.deferred = false;
+                    match self.shared.park(cx.waker()) {
+                        Ok(()) => return Poll::Pending,
+                        Err(spawned) => self.admit_all(spawned),
+                    }
+                }
             }
         }
     }
@@ -1167,9 +1241,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> TaskGroup<'a, T, E, C, L> {
     /// assert_eq!(futures_lite::future::block_on(group.join()), Ok(vec![1, 2]));
     /// ```
     pub fn handle(&self) -> TaskGroupHandle<'a, T, E, C, L> {
-        TaskGroupHandle {
-            shared: self.driver.shared.clone(),
-        }
+        TaskGroupHandle::new(self.driver.shared.clone())
     }
 
     /// The group's token: cancelled (with the cause) when a child fails
@@ -1284,6 +1356,11 @@ pub struct TaskGroupHandle<'a, T, E, C = E, L: ScopedRawMutex = DefaultRawMutex>
 }
 
 impl<'a, T, E, C, L: ScopedRawMutex> TaskGroupHandle<'a, T, E, C, L> {
+    fn new(shared: Arc<Shared<SendDyn<'a, T, E>, C, L>>) -> Self {
+        shared.handles.fetch_add(1, Relaxed);
+        Self { shared }
+    }
+
     /// Adds a child to the running group (waking it if it waits); returns
     /// its spawn index. Refused once the group has completed, failed fast
     /// or been dropped: the [`SpawnError`] gives the future back, never
@@ -1361,9 +1438,14 @@ impl<T, E, C, L: ScopedRawMutex> Clone for TaskGroupHandle<'_, T, E, C, L> {
     /// assert!(other.is_closed());
     /// ```
     fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-        }
+        Self::new(self.shared.clone())
+    }
+}
+
+impl<T, E, C, L: ScopedRawMutex> Drop for TaskGroupHandle<'_, T, E, C, L> {
+    fn drop(&mut self) {
+        // Publishes this handle's spawns to a group that sees zero.
+        self.shared.handles.fetch_sub(1, Release);
     }
 }
 
@@ -1638,9 +1720,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> LocalTaskGroup<'a, T, E, C, L> {
     /// assert_eq!(futures_lite::future::block_on(group.join()), Ok(vec![1, 2]));
     /// ```
     pub fn handle(&self) -> LocalTaskGroupHandle<'a, T, E, C, L> {
-        LocalTaskGroupHandle {
-            shared: self.driver.shared.clone(),
-        }
+        LocalTaskGroupHandle::new(self.driver.shared.clone())
     }
 
     /// The group's token (see [`TaskGroup::token`]).
@@ -1729,6 +1809,11 @@ pub struct LocalTaskGroupHandle<'a, T, E, C = E, L: ScopedRawMutex = DefaultRawM
 }
 
 impl<'a, T, E, C, L: ScopedRawMutex> LocalTaskGroupHandle<'a, T, E, C, L> {
+    fn new(shared: Arc<Shared<LocalDyn<'a, T, E>, C, L>>) -> Self {
+        shared.handles.fetch_add(1, Relaxed);
+        Self { shared }
+    }
+
     /// Adds a child to the running group (see [`TaskGroupHandle::spawn`]).
     ///
     /// # Errors
@@ -1797,9 +1882,14 @@ impl<T, E, C, L: ScopedRawMutex> Clone for LocalTaskGroupHandle<'_, T, E, C, L> 
     /// assert!(!handle.is_closed());
     /// ```
     fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-        }
+        Self::new(self.shared.clone())
+    }
+}
+
+impl<T, E, C, L: ScopedRawMutex> Drop for LocalTaskGroupHandle<'_, T, E, C, L> {
+    fn drop(&mut self) {
+        // Publishes this handle's spawns to a group that sees zero.
+        self.shared.handles.fetch_sub(1, Release);
     }
 }
 
