@@ -311,8 +311,9 @@ struct Driver<D: ?Sized, T, E, C, L: ScopedRawMutex> {
     shared: Arc<Shared<D, C, L>>,
     /// Started children: each one is polled whenever it is woken.
     running: FuturesUnordered<Node<D>>,
-    /// Children held back by the limit, oldest first. Not empty only while
-    /// `running` is full.
+    /// Children not started yet, oldest first: spawned by the owner before
+    /// the group runs, taken from handles, or held back by the limit. Not
+    /// empty after `start` only while `running` is full.
     waiting: VecDeque<Node<D>>,
     /// `usize::MAX` for none.
     limit: usize,
@@ -461,8 +462,10 @@ where
                     }
                 }
                 Poll::Pending => {
-                    // It polled what was queued (or yielded: then it
-                    // polled more than we deferred).
+                    // It polled what was queued, or yielded early (two
+                    // children woke themselves): then a deferred child may
+                    // be first polled after a newer one. The order of first
+                    // polls is an effort, not a promise.
                     self.deferred = false;
                     match self.shared.park(cx.waker()) {
                         Ok(()) => return Poll::Pending,
@@ -785,8 +788,8 @@ impl<E> TaskGroupError<E> {
     }
 
     /// How many children the group dropped unfinished: those still running
-    /// at the end, and those never started (queued behind the limit, or
-    /// spawned through a handle and not yet taken).
+    /// at the end, and those never started (not reached yet, held back by
+    /// the limit, or spawned through a handle and not yet taken).
     ///
     /// # Examples
     ///
@@ -969,9 +972,9 @@ impl<F> core::error::Error for SpawnError<F> {}
 /// sees it):
 ///
 /// 1. The group closes: from now on a spawn is refused
-///    ([`SpawnError`]), and the children not started yet (held back by the
-///    limit, or spawned through a handle and not yet taken) are dropped
-///    without ever being polled.
+///    ([`SpawnError`]), and the children not started yet (not reached yet,
+///    held back by the limit, or spawned through a handle and not yet
+///    taken) are dropped without ever being polled.
 /// 2. The group's [`token`](Self::token) is cancelled with the cause (see
 ///    below), which wakes every child that watches it (its `cancelled()`,
 ///    a `child_token()`, `run_until_cancelled`).
@@ -1015,6 +1018,14 @@ impl<F> core::error::Error for SpawnError<F> {}
 /// without deadlock. (futures-util's `buffer_unordered` stops polling its
 /// in-flight futures while its consumer awaits something else,
 /// rust-lang/futures-rs#2387; a group has no consumer in between.)
+///
+/// # Cost
+///
+/// A child is one allocation (its future, boxed, with its spawn index);
+/// one that is still pending after its first poll also takes a
+/// `FuturesUnordered` task, a second allocation, until it finishes. The
+/// owner's spawn takes no lock; a handle's takes the group's lock for a
+/// few pointer writes and allocates nothing under it.
 ///
 /// # `Send` and local
 ///
