@@ -420,6 +420,21 @@ fn children_not_started_are_dropped_unpolled_when_the_group_fails() {
 }
 
 #[test]
+fn children_the_group_had_not_reached_are_dropped_unpolled_when_an_earlier_one_fails() {
+    // Children start in spawn order, each with a poll: the first fails at
+    // once, so the group never reaches the others.
+    let polls = AtomicUsize::new(0);
+    let mut group = TaskGroup::<(), &str>::new();
+    group.spawn(async { Err("failed at once") });
+    for _ in 0..3 {
+        group.spawn(counted(&polls, async { Ok(()) }));
+    }
+    let error = polled(group.join()).ready().unwrap_err();
+    assert_eq!(polls.load(SeqCst), 0);
+    assert_eq!((error.len(), error.dropped()), (1, 3));
+}
+
+#[test]
 fn a_sibling_spawned_before_another_child_fails_is_dropped_unpolled() {
     let polls = AtomicUsize::new(0);
     let mut group = TaskGroup::<(), &str>::new();
