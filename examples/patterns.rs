@@ -17,7 +17,7 @@ use sluicegate::channel::{bounded, tracked};
 use sluicegate::retry::{Backoff, Jitter, Retry, RetryPolicy, SplitMix64};
 use sluicegate::task::TaskTracker;
 use sluicegate::time::{interval, timeout, ManualClock, Sleeper};
-use sluicegate::{Condition, Event, Mutex, Semaphore};
+use sluicegate::{Condition, Event, Mutex, Semaphore, TaskGroup};
 
 /// One row of the results table.
 struct Row {
@@ -552,6 +552,108 @@ fn graceful_shutdown() -> Row {
     }
 }
 
+/// #8 `gather(..., return_exceptions=True)`: every request runs to the
+/// end; results and errors come back in order, then are split.
+async fn gather_return_exceptions() -> Row {
+    const REQUESTS: u64 = 12;
+    let start = Instant::now();
+    let mut group = TaskGroup::<u64, String>::new();
+    for n in 0..REQUESTS {
+        group.spawn(async move {
+            let ms = fake_request(1 + n % 4).await;
+            if n % 5 == 3 {
+                Err(format!("request {n} failed"))
+            } else {
+                Ok(ms)
+            }
+        });
+    }
+    let results = group.join_all().await;
+    let failed: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].is_err())
+        .collect();
+    Row {
+        pattern: "8 gather(return_exceptions=True)",
+        sluicegate: "TaskGroup::join_all",
+        parameters: format!("{REQUESTS} requests, 1 in 5 fails"),
+        result: format!(
+            "{} ok, failed at {failed:?}, in spawn order",
+            results.len() - failed.len()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #9 TaskGroup: one request fails; the group cancels its siblings through
+/// their tokens (with the error as the cause) instead of waiting for them.
+async fn task_group() -> Row {
+    const SIBLINGS: usize = 5;
+    let start = Instant::now();
+    let mut group = TaskGroup::<u64, String>::new();
+    for _ in 0..SIBLINGS {
+        let token = group.token().child_token();
+        group.spawn(async move {
+            match token.run_until_cancelled(fake_request(500)).await {
+                Some(ms) => Ok(ms),
+                None => Err(format!(
+                    "stopped: {}",
+                    token.cause().map_or("?", String::as_str)
+                )),
+            }
+        });
+    }
+    group.spawn(async {
+        fake_request(5).await;
+        Err("backend down".to_string())
+    });
+    let error = group.await.expect_err("one child fails");
+    Row {
+        pattern: "9 TaskGroup (fail fast)",
+        sluicegate: "TaskGroup::join + token()",
+        parameters: format!("{SIBLINGS} requests of 500 ms, 1 fails at 5 ms"),
+        result: format!(
+            "'{}'; {} siblings stopped via their tokens",
+            error.first(),
+            error.others().len()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #21 Bounded batch processing: 100 items, at most 10 in flight, results
+/// in input order.
+async fn bounded_batch() -> Row {
+    const ITEMS: u64 = 100;
+    const LIMIT: usize = 10;
+    let start = Instant::now();
+    let in_flight = AtomicUsize::new(0);
+    let peak = AtomicUsize::new(0);
+    let mut group = TaskGroup::<u64, ()>::new().with_limit(LIMIT);
+    for item in 0..ITEMS {
+        let (in_flight, peak) = (&in_flight, &peak);
+        group.spawn(async move {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            fake_request(2).await;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            Ok(item * 2)
+        });
+    }
+    let doubled = group.await.expect("no item fails");
+    assert!(doubled.iter().copied().eq((0..ITEMS).map(|i| i * 2)));
+    Row {
+        pattern: "21 Bounded batch processing",
+        sluicegate: "TaskGroup::with_limit",
+        parameters: format!("{ITEMS} items of 2 ms, limit {LIMIT}"),
+        result: format!(
+            "peak in flight {} (limit {LIMIT}), {} results in order",
+            peak.load(Ordering::SeqCst),
+            doubled.len()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
 fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
     let mut rows = smol::block_on(ex.run(async {
@@ -562,6 +664,9 @@ fn main() {
             bounded_semaphore().await,
             start_signal(ex).await,
             condition_producer_consumer().await,
+            gather_return_exceptions().await,
+            task_group().await,
+            bounded_batch().await,
         ]
     }));
     rows.extend([

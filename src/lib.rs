@@ -150,6 +150,9 @@ pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
 pub use task::OwnedTaskTrackerToken;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use task::{LocalTaskGroup, TaskGroup};
 #[doc(inline)]
 pub use task::{TaskTracker, TaskTrackerToken};
 
@@ -195,6 +198,10 @@ pub mod futures {
     pub use crate::semaphore::AcquireOwned;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::task::TrackFutureOwned;
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::task::{
+        LocalTaskGroupJoin, LocalTaskGroupJoinAll, TaskGroupJoin, TaskGroupJoinAll,
+    };
     pub use crate::task::{TaskTrackerWait, TrackFuture};
     pub use crate::time::{Tick, Timeout};
 }

@@ -1,9 +1,12 @@
-//! Lifecycles of work that the caller spawns: [`TaskTracker`] waits until
-//! in-flight work has drained.
+//! Lifecycles of work: [`TaskTracker`] waits until in-flight work that the
+//! caller spawns has drained; [`TaskGroup`] (with `alloc`) runs child futures
+//! itself, asyncio's `TaskGroup`.
 //!
-//! Nothing here spawns. The caller runs tracked futures on whatever executor
-//! it has (or polls them itself); the tracker only counts them and wakes
-//! [`wait`](TaskTracker::wait) once it is closed and nothing is left.
+//! Nothing here spawns onto an executor. The caller runs tracked futures on
+//! whatever executor it has (or polls them itself); the tracker only counts
+//! them and wakes [`wait`](TaskTracker::wait) once it is closed and nothing
+//! is left. A group polls its children inside its own future, so it needs
+//! no executor either.
 //!
 //! # Examples
 //!
@@ -22,7 +25,15 @@
 //! assert!(TRACKER.is_empty());
 //! ```
 
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+mod group;
 mod tracker;
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub use group::{
+    LocalTaskGroup, LocalTaskGroupHandle, LocalTaskGroupJoin, LocalTaskGroupJoinAll, SpawnError,
+    TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin, TaskGroupJoinAll,
+};
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use tracker::{OwnedTaskTrackerToken, TrackFutureOwned};
