@@ -130,7 +130,7 @@ async fn run(name: &'static str, what: &str, scenario: impl Future<Output = Outc
     let ms = start.elapsed().as_millis();
     systick::watchdog(None);
     systick::set_hook(None);
-    match outcome {
+    let passed = match outcome {
         Ok(Ok(())) => {
             hprintln!("ok   {name:<26} {what} ({ms} ms)");
             true
@@ -143,7 +143,15 @@ async fn run(name: &'static str, what: &str, scenario: impl Future<Output = Outc
             hprintln!("FAIL {name:<26} did not finish within {SCENARIO_LIMIT:?}");
             false
         }
+    };
+    let left = TASKS.len();
+    if left > 0 {
+        // They would hold pool slots and tracker tokens, failing every
+        // scenario after this one for no reason of its own.
+        hprintln!("stopped: {left} task(s) of {name} still running");
+        exit_failure();
     }
+    passed
 }
 
 #[embassy_executor::main]
