@@ -8,7 +8,7 @@
 # Installs qemu-system-arm (Debian's package) and the rustup targets when
 # missing; if an install is refused it prints SKIPPED and why, and exits 0.
 set -uo pipefail
-cd "$(dirname "$0")/../qemu-tests"
+cd "$(dirname "$0")/../qemu-tests" || exit 1
 
 # The machine for each target is picked in qemu-tests/build.rs (memory map,
 # clock) and qemu-tests/.cargo/config.toml (the QEMU command `cargo run` uses).
