@@ -94,6 +94,21 @@ else
     skip "no_std builds: rustup refused to add the thumbv7em/thumbv6m targets"
 fi
 
+# The no_std builds, run: qemu-tests/ on QEMU's micro:bit (Cortex-M0) and
+# MPS2 AN386 (Cortex-M4F) under embassy's thread executor, one line per
+# scenario. scripts/qemu.sh installs qemu-system-arm when it is missing and
+# prints SKIPPED (exiting 0) when the install is refused: kept for the summary.
+on_target() {
+    local out rc
+    out=$(mktemp)
+    bash scripts/qemu.sh 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    if grep -q '^SKIPPED: ' "$out"; then skipped+=("$(sed -n 's/^SKIPPED: //p' "$out")"); fi
+    rm -f "$out"
+    return "$rc"
+}
+run "on-target (QEMU: micro:bit Cortex-M0, MPS2 AN386 Cortex-M4F)" on_target
+
 if [ $have_msrv = 1 ]; then
     run "MSRV $MSRV (library)" cargo "+$MSRV" check --lib --all-features --target-dir target/msrv
 else
@@ -117,7 +132,7 @@ fi
 # repository needs.
 package_contents() {
     local extra
-    extra=$(cargo package --list | grep -E '^(benches|loom-tests|loom-downstream|scripts|\.ci)/' || true)
+    extra=$(cargo package --list | grep -E '^(benches|loom-tests|loom-downstream|qemu-tests|scripts|\.ci)/' || true)
     [ -z "$extra" ] || { echo "in the package but should not be: $extra"; return 1; }
 }
 run "package: contents" package_contents
