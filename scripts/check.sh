@@ -140,6 +140,9 @@ run "package: builds on its own" cargo package --target-dir target/package
 run "package: publish --dry-run" cargo publish --dry-run --target-dir target/package
 
 run "example: patterns" cargo run --quiet --example patterns
+run "example: worker pool (the README's, on tokio and smol)" bash -c \
+    'cargo run --quiet --example worker_pool --features tokio,smol -- tokio &&
+     cargo run --quiet --example worker_pool --features tokio,smol -- smol'
 # A real SIGINT (the example sends it to itself) on tokio and on smol.
 run "example: shutdown (tokio and smol, self-signalled)" \
     cargo run --quiet --example shutdown --features tokio,smol -- both --self-signal
