@@ -1723,7 +1723,7 @@ where
 /// assert_eq!(*pool.try_get().unwrap(), [1, 2, 3]);
 /// ```
 #[must_use = "dropping the guard puts the object back at once"]
-pub struct PoolGuard<'a, T, M, Tm, L>
+pub struct PoolGuard<'a, T, M = Unmanaged, Tm = NoTimer, L = DefaultRawMutex>
 where
     M: Manager<T>,
     Tm: Timer,
