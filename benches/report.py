@@ -121,6 +121,46 @@ def cancel_table(root: Path):
     return out if found else []
 
 
+POOL_PEERS = [("deadpool", "deadpool"), ("deadpool-unmanaged", "deadpool unmanaged"), ("bb8", "bb8")]
+
+
+def pool_row_label(group: str):
+    if group == "pool_uncontended":
+        return (0, "", 0, 0), "uncontended get+return, tokio current-thread"
+    m = re.fullmatch(r"pool_(.+)_t(\d+)_p(\d+)", group)
+    if not m:
+        return None
+    rt, tasks, size = m.group(1), int(m.group(2)), int(m.group(3))
+    order = list(RUNTIMES).index(rt) + 1 if rt in RUNTIMES else 9
+    return (order, rt, tasks, size), f"{RUNTIMES.get(rt, rt)}, {tasks} tasks, {size} objects"
+
+
+def pool_table(root: Path):
+    """Both sluicegate forms against each peer; ratios against the best peer."""
+    rows = []
+    for group_dir in sorted(root.glob("pool_*")):
+        parsed = pool_row_label(group_dir.name)
+        if parsed:
+            rows.append((parsed[0], parsed[1], group_dir.name))
+    if not rows:
+        return []
+    rows.sort()
+    head = ["row", "sluicegate", "sluicegate unmanaged"] + [t for _, t in POOL_PEERS]
+    head += ["managed / best peer", "unmanaged / best peer"]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
+    for _, label, group in rows:
+        ours = mean_ns(root, group, "sluicegate")
+        ours_u = mean_ns(root, group, "sluicegate-unmanaged")
+        theirs = [mean_ns(root, group, key) for key, _ in POOL_PEERS]
+        known = [t for t in theirs if t is not None]
+        best = min(known) if known else None
+        cells = [label, fmt_ns(ours), fmt_ns(ours_u)] + [fmt_ns(t) for t in theirs]
+        cells += [fmt_ratio(ours, best), fmt_ratio(ours_u, best)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
     sem = table(root, "sem_", SEM_PEERS, sem_row_label, best_col=True)
@@ -132,6 +172,11 @@ def main():
     if ev:
         print("ns per hand-off or round trip (mean); ratio = sluicegate / tokio.\n")
         print("\n".join(ev))
+        print()
+    pool = pool_table(root)
+    if pool:
+        print("ns per get+return (mean); ratio = sluicegate / the best peer of the row, below 1.00 is faster.\n")
+        print("\n".join(pool))
         print()
     cancel = cancel_table(root)
     if cancel:

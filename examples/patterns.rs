@@ -654,6 +654,96 @@ async fn bounded_batch() -> Row {
     }
 }
 
+/// #20 Connection pool: asyncio's `ConnectionPool(max_connections=10)`
+/// (`async with pool as conn:`). 50 requests over 10 pooled connections,
+/// made lazily (a 20 ms connect) and checked with a 1 ms ping before each
+/// reuse; every 25th ping finds the connection broken, and the pool replaces
+/// it. Virtual time.
+fn connection_pool() -> Row {
+    use sluicegate::pool::{Manager, Pool};
+    use std::future::Future;
+    use std::pin::Pin;
+
+    struct SimConn {
+        queries: u32,
+    }
+    struct Connector {
+        clock: ManualClock,
+        pings: Cell<u32>,
+    }
+    type Step<'a> = Pin<Box<dyn Future<Output = Result<SimConn, &'static str>> + 'a>>;
+    impl Manager<SimConn> for Connector {
+        type Error = &'static str;
+        type Create<'a> = Step<'a>;
+        type Recycle<'a> = Step<'a>;
+        fn create(&self) -> Step<'_> {
+            Box::pin(async move {
+                self.clock.sleep(Duration::from_millis(20)).await; // connect
+                Ok(SimConn { queries: 0 })
+            })
+        }
+        fn recycle(&self, conn: SimConn) -> Step<'_> {
+            Box::pin(async move {
+                self.clock.sleep(Duration::from_millis(1)).await; // ping
+                self.pings.set(self.pings.get() + 1);
+                if self.pings.get() % 25 == 0 {
+                    return Err("connection reset");
+                }
+                Ok(conn)
+            })
+        }
+    }
+
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let connector = Connector {
+        clock: clock.clone(),
+        pings: Cell::new(0),
+    };
+    let pool = Pool::builder(connector, 10)
+        .timer(clock.clone())
+        .wait_timeout(Duration::from_secs(5))
+        .build();
+    let (peak, queries) = (Cell::new(0), Cell::new(0));
+    let ex = smol::LocalExecutor::new();
+    futures_lite::future::block_on(clock.auto_advance(ex.run(async {
+        let requests: Vec<_> = (0..50u64)
+            .map(|n| {
+                let (pool, clock, peak, queries) = (&pool, &clock, &peak, &queries);
+                ex.spawn(async move {
+                    // `async with pool as conn:`
+                    let mut conn = pool.get().await.expect("a connection within 5 s");
+                    peak.set(peak.get().max(pool.status().in_use));
+                    clock.sleep(Duration::from_millis(10 + n * 7 % 40)).await; // the query
+                    conn.queries += 1;
+                    queries.set(queries.get() + 1);
+                }) // the connection goes back here
+            })
+            .collect();
+        for r in requests {
+            r.await;
+        }
+    })));
+    let s = pool.status();
+    assert_eq!(s.created + s.reused, 50 + s.recycle_failures);
+    assert_eq!(queries.get(), 50);
+    assert!(peak.get() <= 10);
+    Row {
+        pattern: "20 Connection pool",
+        sluicegate: "pool::Pool + Manager",
+        parameters: "max_connections=10, 50 requests".into(),
+        result: format!(
+            "{} created, {} recycled ({} broken), {} reused; peak {} in use",
+            s.created,
+            pool.manager().pings.get(),
+            s.recycle_failures,
+            s.reused - s.recycle_failures,
+            peak.get()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
 fn main() {
     let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
     let mut rows = smol::block_on(ex.run(async {
@@ -676,6 +766,7 @@ fn main() {
         circuit_breaker(),
         periodic_health_check(),
         graceful_shutdown(),
+        connection_pool(),
     ]);
 
     let w = [36, 32, 50, 66];

@@ -38,7 +38,9 @@ async fn fetch<S: Sleeper>(timer: &S, url: &str) -> usize {
 }
 
 fn urls() -> Vec<String> {
-    (0..20).map(|i| format!("https://example.org/{i}")).collect()
+    (0..20)
+        .map(|i| format!("https://example.org/{i}"))
+        .collect()
 }
 
 fn main() {

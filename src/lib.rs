@@ -116,6 +116,8 @@ pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub mod pool;
 pub mod raw_mutex;
 pub mod retry;
 pub mod semaphore;
@@ -142,6 +144,9 @@ pub use breaker::CircuitBreaker;
 pub use cancel::CancellationToken;
 #[doc(inline)]
 pub use event::Event;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+#[doc(inline)]
+pub use pool::{Pool, PoolGuard};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
 pub use semaphore::OwnedSemaphorePermit;
@@ -192,6 +197,8 @@ pub mod futures {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub use crate::pool::{Drain, Get, Maintain};
     pub use crate::retry::Run;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

@@ -447,7 +447,10 @@ const DEFAULT_BATCH: usize = 16;
 
 impl WakeBatch {
     /// The capacity of a default batch.
-    #[cfg_attr(not(all(feature = "alloc", target_has_atomic = "ptr")), allow(dead_code))]
+    #[cfg_attr(
+        not(all(feature = "alloc", target_has_atomic = "ptr")),
+        allow(dead_code)
+    )]
     pub(crate) const CAPACITY: usize = DEFAULT_BATCH;
 
     /// An empty batch of the default capacity.
