@@ -116,6 +116,7 @@ pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
+pub mod limit;
 pub mod raw_mutex;
 pub mod retry;
 pub mod semaphore;
@@ -142,6 +143,8 @@ pub use breaker::CircuitBreaker;
 pub use cancel::CancellationToken;
 #[doc(inline)]
 pub use event::Event;
+#[doc(inline)]
+pub use limit::RateLimiter;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
 pub use semaphore::OwnedSemaphorePermit;
@@ -189,6 +192,7 @@ pub mod futures {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
+    pub use crate::limit::RateLimiterAcquire;
     pub use crate::retry::Run;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
