@@ -6,7 +6,9 @@
 //! starts against the clock, whatever the calls' length.
 //!
 //! As in the rest of the crate's resilience layer, the logic is pure and
-//! sans-IO: [`Gcra`] takes time as an input and holds no clock and no lock;
+//! sans-IO: [`Gcra`] and the concurrency-limit algorithms ([`Aimd`],
+//! [`Gradient2`], [`Vegas`]) take time and samples as inputs and hold no
+//! clock and no lock;
 //! [`RateLimiter`] adds the sharing and the waiting on the crate's own
 //! [`Clock`](crate::time::Clock), [`Timer`](crate::time::Timer) and fair
 //! [`Semaphore`](crate::Semaphore). This module has no `unsafe`.
@@ -29,8 +31,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod algorithm;
 mod gcra;
 mod rate;
 
+pub use algorithm::{Aimd, Fixed, Gradient2, LimitAlgorithm, Sample, Vegas};
 pub use gcra::{ExceedsBurst, Gcra, Quota, TryAcquireError};
 pub use rate::{RateLimiter, RateLimiterAcquire};
