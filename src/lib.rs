@@ -144,7 +144,7 @@ pub use cancel::CancellationToken;
 #[doc(inline)]
 pub use event::Event;
 #[doc(inline)]
-pub use limit::RateLimiter;
+pub use limit::{AdaptiveLimiter, RateLimiter};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
 pub use semaphore::OwnedSemaphorePermit;
@@ -192,7 +192,7 @@ pub mod futures {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
-    pub use crate::limit::RateLimiterAcquire;
+    pub use crate::limit::{AdaptiveLimiterAcquire, RateLimiterAcquire};
     pub use crate::retry::Run;
     pub use crate::semaphore::Acquire;
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

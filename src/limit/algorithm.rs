@@ -76,7 +76,7 @@ impl Sample {
 /// A concurrency-limit algorithm: a pure state machine from [`Sample`]s to
 /// a limit.
 ///
-/// The adaptive limiter feeds it one sample per call
+/// [`AdaptiveLimiter`](super::AdaptiveLimiter) feeds it one sample per call
 /// that ends with a verdict (a call dropped without one is not a sample),
 /// under a short lock, and resizes its semaphore to the limit returned.
 /// The limiter clamps what it gets to `1..=`[`Semaphore::MAX_PERMITS`](crate::Semaphore::MAX_PERMITS).
