@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::gcra::{check_burst, decide, nanos, ExceedsBurst, Quota, TryAcquireError};
+use super::gcra::{check_burst, decide, ExceedsBurst, Quota, TryAcquireError};
 use crate::loom::atomic::{AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, ScopedRawMutex};
 use crate::semaphore::{Acquire, Semaphore, SemaphorePermit};
@@ -301,7 +301,7 @@ impl<C: Clock, L: ScopedRawMutex> RateLimiter<C, L> {
 
     #[inline]
     fn now_ns(&self) -> u64 {
-        nanos(self.clock.now().saturating_duration_since(self.origin))
+        self.clock.now().saturating_nanos_since(self.origin)
     }
 
     /// Takes one cell if it is due now and nobody is queued.
