@@ -173,14 +173,22 @@ fn rate_try_acquire_2t(c: &mut Criterion) {
         let mut g = c.benchmark_group("limit_rate_try_acquire_2t_std");
         let ours = RateLimiter::new(StdClock, open_quota());
         g.bench_function("sluicegate", |b| {
-            b.iter_custom(|n| two_threads(n, &|| drop(black_box(black_box(&ours).try_acquire()))))
+            b.iter_custom(|n| {
+                two_threads(n, &|| {
+                    let _ = black_box(black_box(&ours).try_acquire());
+                })
+            })
         });
         let theirs = governor::RateLimiter::direct_with_clock(
             governor_quota(),
             governor::clock::MonotonicClock,
         );
         g.bench_function("governor", |b| {
-            b.iter_custom(|n| two_threads(n, &|| drop(black_box(black_box(&theirs).check()))))
+            b.iter_custom(|n| {
+                two_threads(n, &|| {
+                    let _ = black_box(black_box(&theirs).check());
+                })
+            })
         });
         g.finish();
     }
@@ -188,11 +196,19 @@ fn rate_try_acquire_2t(c: &mut Criterion) {
         let mut g = c.benchmark_group("limit_rate_try_acquire_2t_quanta");
         let ours = RateLimiter::new(Quanta::new(), open_quota());
         g.bench_function("sluicegate", |b| {
-            b.iter_custom(|n| two_threads(n, &|| drop(black_box(black_box(&ours).try_acquire()))))
+            b.iter_custom(|n| {
+                two_threads(n, &|| {
+                    let _ = black_box(black_box(&ours).try_acquire());
+                })
+            })
         });
         let theirs = governor::RateLimiter::direct(governor_quota());
         g.bench_function("governor", |b| {
-            b.iter_custom(|n| two_threads(n, &|| drop(black_box(black_box(&theirs).check()))))
+            b.iter_custom(|n| {
+                two_threads(n, &|| {
+                    let _ = black_box(black_box(&theirs).check());
+                })
+            })
         });
         g.finish();
     }
