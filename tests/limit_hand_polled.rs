@@ -196,6 +196,7 @@ fn zero_cells_are_ready_at_once_even_behind_waiters() {
     let limiter = spent(&clock);
     let _w = queue(&limiter, 1);
     assert_eq!(polled(limiter.acquire_n(0)).ready(), Ok(()));
+    assert_eq!(limiter.try_acquire_n(0), Ok(()));
 }
 
 #[test]

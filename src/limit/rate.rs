@@ -353,13 +353,13 @@ impl<C: Clock, L: ScopedRawMutex> RateLimiter<C, L> {
     #[inline]
     pub fn try_acquire_n(&self, n: u32) -> Result<(), TryAcquireError> {
         check_burst(&self.quota, n)?;
+        if n == 0 {
+            return Ok(());
+        }
         let now = self.now_ns();
         let queued = self.queued.load(Acquire);
         if queued != 0 {
             return Err(self.too_soon(now, queued, n));
-        }
-        if n == 0 {
-            return Ok(());
         }
         self.tat
             .update(|tat| decide(&self.quota, tat, now, n))
