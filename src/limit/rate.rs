@@ -104,6 +104,10 @@ mod tat {
 
     use crate::loom::atomic::{AtomicU64, Ordering::*};
 
+    /// On a cache line of its own: the word every `try_acquire` CASes
+    /// should not share a line with `queued`, which they all read, or the
+    /// read would pull the line away from the next CAS under contention.
+    #[repr(align(128))]
     pub(super) struct Tat<L>(AtomicU64, PhantomData<fn() -> L>);
 
     impl<L> Tat<L> {
