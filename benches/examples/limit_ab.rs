@@ -7,10 +7,13 @@
 //! cargo run --release -p sluicegate-benches --example limit_ab [rounds]
 //! ```
 //!
-//! Rows as in `benches/limit.rs`: `try_acquire` admitted (std clock and
-//! governor's quanta clock, each pair on the same clock), and the adaptive
-//! limiter's acquire + `success()` against the plain `Semaphore`'s acquire
-//! + drop (with a counter clock, and with `StdClock`).
+//! Rows as in `benches/limit.rs`: `try_acquire` admitted, on 1 and 2
+//! threads (std clock and governor's quanta clock, each pair on the same
+//! clock), and the adaptive limiter's acquire and `success()` against the
+//! plain `Semaphore`'s acquire and drop (with a counter clock, and with
+//! `StdClock`), and against congestion-limiter's `try_acquire` and
+//! `release(Success)` (AIMD, on a current-thread tokio runtime, a whole
+//! batch per `block_on`).
 
 use std::future::Future;
 use std::hint::black_box;
@@ -60,11 +63,41 @@ fn now_or_never<F: Future>(fut: F) -> F::Output {
     }
 }
 
+/// Times a batch of `f` in one `block_on` of a current-thread runtime.
+fn tokio_batch(
+    rt: &tokio::runtime::Runtime,
+    f: &dyn Fn() -> futures_lite::future::Boxed<()>,
+) -> f64 {
+    rt.block_on(async {
+        let t = Instant::now();
+        for _ in 0..BATCH {
+            f().await;
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(BATCH)
+    })
+}
+
 fn batch(f: &dyn Fn()) -> f64 {
     let t = Instant::now();
     for _ in 0..BATCH {
         f();
     }
+    t.elapsed().as_nanos() as f64 / f64::from(BATCH)
+}
+
+/// A batch split over 2 threads at once: ns per call, both threads' calls
+/// counted.
+fn batch_2t(f: &(dyn Fn() + Sync)) -> f64 {
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..BATCH / 2 {
+                    f();
+                }
+            });
+        }
+    });
     t.elapsed().as_nanos() as f64 / f64::from(BATCH)
 }
 
@@ -137,6 +170,46 @@ fn main() {
         }),
     );
 
+    for quanta in [false, true] {
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        let theirs_std =
+            governor::RateLimiter::direct_with_clock(gov_quota, governor::clock::MonotonicClock);
+        let theirs_q = governor::RateLimiter::direct(gov_quota);
+        let ours_std = RateLimiter::new(StdClock, open);
+        let ours_q = RateLimiter::new(
+            {
+                use governor::clock::Clock as _;
+                let clock = governor::clock::QuantaClock::default();
+                let origin = clock.now();
+                Quanta { clock, origin }
+            },
+            open,
+        );
+        for _ in 0..rounds / 3 {
+            if quanta {
+                ta.push(batch_2t(&|| {
+                    let _ = black_box(black_box(&ours_q).try_acquire());
+                }));
+                tb.push(batch_2t(&|| {
+                    let _ = black_box(black_box(&theirs_q).check());
+                }));
+            } else {
+                ta.push(batch_2t(&|| {
+                    let _ = black_box(black_box(&ours_std).try_acquire());
+                }));
+                tb.push(batch_2t(&|| {
+                    let _ = black_box(black_box(&theirs_std).check());
+                }));
+            }
+        }
+        let (ma, mb) = (median(ta), median(tb));
+        let clock = if quanta { "quanta" } else { "std" };
+        println!(
+            "| `try_acquire`, 2 threads, {clock} clock | sluicegate {ma:.1} | governor {mb:.1} | {:.2} |",
+            ma / mb
+        );
+    }
+
     let sem = Semaphore::new(20);
     let ours = AdaptiveLimiter::new(Counter::default(), Aimd::new());
     ab(
@@ -159,5 +232,36 @@ fn main() {
         ("semaphore", &|| {
             drop(now_or_never(black_box(&sem).acquire()).unwrap())
         }),
+    );
+
+    // congestion-limiter's API is async (async-trait: a boxed future per
+    // call), so both sides run inside the runtime, a batch per block_on,
+    // each call boxed alike.
+    use congestion_limiter::limiter::{DefaultLimiter, Limiter as _, Outcome};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let theirs = std::sync::Arc::new(DefaultLimiter::new(
+        congestion_limiter::limits::Aimd::new_with_initial_limit(20),
+    ));
+    let ours = std::sync::Arc::new(AdaptiveLimiter::new(StdClock, Aimd::new()));
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ta.push(tokio_batch(&rt, &|| {
+            let ours = ours.clone();
+            Box::pin(async move { ours.acquire().await.success() })
+        }));
+        tb.push(tokio_batch(&rt, &|| {
+            let theirs = theirs.clone();
+            Box::pin(async move {
+                let t = theirs.try_acquire().await.unwrap();
+                theirs.release(t, Some(Outcome::Success)).await;
+            })
+        }));
+    }
+    let (ma, mb) = (median(ta), median(tb));
+    println!(
+        "| adaptive acquire + `success()`, std clock, in tokio, boxed | sluicegate {ma:.1} | congestion-limiter {mb:.1} | {:.2} |",
+        ma / mb
     );
 }
