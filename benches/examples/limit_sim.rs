@@ -2,14 +2,16 @@
 //! concurrency limits in front of a server of unknown capacity.
 //!
 //! ```text
-//! cargo run --release -p sluicegate-benches --example limit_sim [docs/limit-simulation.svg]
+//! cargo run --release -p sluicegate-benches --example limit_sim [docs/limit-simulation.svg] [timeout-ms]
 //! ```
 //!
 //! The server has a hidden capacity of `C` workers, each call taking 10 ms
 //! on average (uniform in 8..12 ms); calls past `C` wait in its queue, so
 //! latency grows with load, and calls past `4C` queued are refused at once
-//! (a 503 after 1 ms). Clients give up on a call after 40 ms (a timeout;
-//! the server still does the work, wasted). Clients offer 6,000 calls a
+//! (a 503 after 1 ms). Clients give up on a call after 18 ms (a timeout;
+//! the server still does the work, wasted): more than any call takes
+//! without a queue, less than the 20 ms that 40 calls in flight take once
+//! the server has halved, so yesterday's right limit times out today. Clients offer 6,000 calls a
 //! second (Poisson), 1.5× what the server can do at first; halfway
 //! through, `C` halves (40 → 20), and the same load is 3× its capacity.
 //!
@@ -41,7 +43,6 @@ const C_AFTER: usize = 20;
 const SERVICE_MEAN_MS: f64 = 10.0;
 const OFFERED_PER_SEC: f64 = 6000.0;
 const REJECT_RTT: Duration = Duration::from_millis(1);
-const CLIENT_TIMEOUT: Duration = Duration::from_millis(40);
 const QUEUE_PER_WORKER: usize = 4;
 const NS: u64 = 1_000_000_000;
 
@@ -82,7 +83,11 @@ struct Run {
     shed: u64,
 }
 
-fn simulate(name: &'static str, algorithm: Box<dyn LimitAlgorithm + Send>) -> Run {
+fn simulate(
+    name: &'static str,
+    algorithm: Box<dyn LimitAlgorithm + Send>,
+    client_timeout: Duration,
+) -> Run {
     let clock = ManualClock::new();
     let limiter = AdaptiveLimiter::new(&clock, algorithm);
     let mut rng = Rng(0x05EE_D0F1_1517);
@@ -149,7 +154,7 @@ fn simulate(name: &'static str, algorithm: Box<dyn LimitAlgorithm + Send>) -> Ru
                 let id = next_id;
                 next_id += 1;
                 calls.insert(id, (Some(token), at));
-                let timeout = CLIENT_TIMEOUT.as_nanos() as u64;
+                let timeout = client_timeout.as_nanos() as u64;
                 push(&mut events, at + timeout, Event::Timeout(id));
                 if busy < capacity {
                     busy += 1;
@@ -218,6 +223,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "docs/limit-simulation.svg".to_owned());
+    let timeout_ms: u64 = std::env::args()
+        .nth(2)
+        .map_or(18, |s| s.parse().expect("a timeout in ms"));
+    let client_timeout = Duration::from_millis(timeout_ms);
     let floor = |a: Aimd| a.limits(1, 200);
     let strategies: Vec<(&'static str, Box<dyn LimitAlgorithm + Send>)> = vec![
         ("fixed 10 (too low)", Box::new(Fixed::new(10))),
@@ -229,14 +238,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let runs: Vec<Run> = strategies
         .into_iter()
-        .map(|(name, a)| simulate(name, a))
+        .map(|(name, a)| simulate(name, a, client_timeout))
         .collect();
 
     let best_before = (C_BEFORE as f64 / SERVICE_MEAN_MS * 1000.0) as u64;
     let best_after = (C_AFTER as f64 / SERVICE_MEAN_MS * 1000.0) as u64;
     println!(
         "Server: {C_BEFORE} workers then {C_AFTER} from {STEP_AT} s, 10 ms per call, queue of 4C, \
-         client timeout 40 ms; offered {OFFERED_PER_SEC} calls/s for {SECS} s. Best goodput: {best_before}/s, then {best_after}/s.\n"
+         client timeout {timeout_ms} ms; offered {OFFERED_PER_SEC} calls/s for {SECS} s. Best goodput: {best_before}/s, then {best_after}/s.\n"
     );
     println!("| strategy | goodput (calls/s) | before the step | after the step | p50 latency | p99 latency | timeouts | 503s | shed by the limiter | final limit |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -288,12 +297,20 @@ fn draw(path: &str, runs: &[Run]) -> Result<(), Box<dyn std::error::Error>> {
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(45)
-        .build_cartesian_2d(0f64..SECS as f64, 0f64..170f64)?;
+        .build_cartesian_2d(0f64..SECS as f64, 0f64..210f64)?;
     chart
         .configure_mesh()
         .x_desc("virtual time (s)")
         .y_desc("limit")
         .draw()?;
+    for (i, r) in runs.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(r.limits.iter().copied(), styles(i)))?
+            .label(r.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], styles(i)));
+    }
+    // On top of the strategies, so that it shows where they cover it.
+    let capacity = ShapeStyle::from(&RGBColor(255, 127, 14).mix(0.8)).stroke_width(3);
     chart
         .draw_series(LineSeries::new(
             [
@@ -302,16 +319,10 @@ fn draw(path: &str, runs: &[Run]) -> Result<(), Box<dyn std::error::Error>> {
                 (STEP_AT as f64, C_AFTER as f64),
                 (SECS as f64, C_AFTER as f64),
             ],
-            ShapeStyle::from(&BLACK.mix(0.4)).stroke_width(1),
+            capacity,
         ))?
         .label("server capacity C")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.mix(0.4)));
-    for (i, r) in runs.iter().enumerate() {
-        chart
-            .draw_series(LineSeries::new(r.limits.iter().copied(), styles(i)))?
-            .label(r.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], styles(i)));
-    }
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], capacity));
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
