@@ -68,7 +68,12 @@ pub struct AdaptiveLimiter<A, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
     core: Lock<Core<A>, L>,
     /// Mirrors `Core::limit`, stored under the lock.
     limit: AtomicUsize,
-    in_flight: AtomicUsize,
+    /// Tokens made. In flight: `admitted − ended − ignored`.
+    admitted: AtomicUsize,
+    /// Tokens ended with a verdict: written only under the core lock, by a
+    /// load and a store (no read-modify-write on the verdict path).
+    ended: AtomicUsize,
+    /// Tokens ended without one (they take no lock).
     ignored: AtomicUsize,
     clock: C,
 }
@@ -201,7 +206,8 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                 core,
             ),
             limit: AtomicUsize::new(limit),
-            in_flight: AtomicUsize::new(0),
+            admitted: AtomicUsize::new(0),
+            ended: AtomicUsize::new(0),
             ignored: AtomicUsize::new(0),
             clock,
         }
@@ -258,7 +264,12 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
 
     #[inline]
     fn admit<'a>(&'a self, permit: SemaphorePermit<'a, L>) -> LimitToken<'a, A, C, L> {
-        let in_flight = self.in_flight.fetch_add(1, AcqRel) + 1;
+        let admitted = self.admitted.fetch_add(1, AcqRel) + 1;
+        // Exact when nothing races; a token made and ended by another
+        // thread meanwhile can only make it low, never below this one.
+        let in_flight = admitted
+            .saturating_sub(self.ended.load(Acquire) + self.ignored.load(Acquire))
+            .max(1);
         LimitToken {
             limiter: self,
             permit: Some(permit),
@@ -292,7 +303,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
     /// assert_eq!(limiter.in_flight(), 1);
     /// ```
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Acquire)
+        // Ended first: every token counted there was admitted before, so
+        // the difference never goes below zero.
+        let ended = self.ended.load(Acquire) + self.ignored.load(Acquire);
+        self.admitted.load(Acquire) - ended
     }
 
     /// A snapshot of the limit, the calls in flight and the verdicts so far.
@@ -357,6 +371,8 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                 c.successes += 1;
             }
             let old = core::mem::replace(&mut c.limit, new);
+            // Only verdicts under this lock write it: no read-modify-write.
+            self.ended.store(self.ended.load(Relaxed) + 1, Release);
             self.limit.store(new, Release);
             (old, new)
         });
@@ -375,7 +391,11 @@ impl<A, C: Clock, L: ScopedRawMutex> fmt::Debug for AdaptiveLimiter<A, C, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdaptiveLimiter")
             .field("limit", &self.limit.load(Relaxed))
-            .field("in_flight", &self.in_flight.load(Relaxed))
+            .field(
+                "in_flight",
+                &(self.admitted.load(Relaxed))
+                    .saturating_sub(self.ended.load(Relaxed) + self.ignored.load(Relaxed)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -464,7 +484,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
         self.finish(outcome);
     }
 
-    /// The calls in flight when this one was admitted, itself included.
+    /// The calls in flight when this one was admitted, itself included:
+    /// exact when nothing raced the admission; under concurrent
+    /// admissions and verdicts, a close estimate (never below 1), read
+    /// without a lock.
     ///
     /// # Examples
     ///
@@ -484,9 +507,8 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
             return;
         };
         let limiter = self.limiter;
-        // Counted out first (Netflix's order); the slot goes back last, so
-        // that a shrink is paid for by this very slot.
-        limiter.in_flight.fetch_sub(1, AcqRel);
+        // Counted out (with the verdict, or as ignored) before the slot goes
+        // back, so that a shrink is paid for by this very slot.
         match outcome {
             Outcome::Ignored => {
                 limiter.ignored.fetch_add(1, Relaxed);
