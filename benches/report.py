@@ -160,6 +160,33 @@ def pool_table(root: Path):
     return out
 
 
+LIMIT_ROWS = [
+    ("limit_rate_try_acquire_std", "`try_acquire`, std `Instant` clock", "governor"),
+    ("limit_rate_try_acquire_quanta", "`try_acquire`, quanta clock", "governor"),
+    ("limit_rate_try_acquire_2t_std", "`try_acquire`, 2 threads, std clock", "governor"),
+    ("limit_rate_try_acquire_2t_quanta", "`try_acquire`, 2 threads, quanta clock", "governor"),
+    ("limit_rate_refused", "`try_acquire` refused", "governor"),
+    ("limit_rate_acquire_wait", "`acquire` that waits one interval", None),
+    ("limit_adaptive_acquire_release_cheap", "adaptive acquire + `success()`, counter clock", "semaphore"),
+    ("limit_adaptive_acquire_release_std", "adaptive acquire + `success()`, std clock", "semaphore"),
+]
+
+
+def limit_table(root: Path):
+    head = ["row", "sluicegate", "peer", "peer ns", "ratio", "congestion-limiter", "ratio"]
+    out = ["| " + " | ".join(head) + " |", "|---|---:|---|" + "--:|" * (len(head) - 3)]
+    found = False
+    for group, label, peer in LIMIT_ROWS:
+        ours = mean_ns(root, group, "sluicegate")
+        theirs = mean_ns(root, group, peer) if peer else None
+        port = mean_ns(root, group, "congestion-limiter")
+        found |= ours is not None
+        out.append("| " + " | ".join([
+            label, fmt_ns(ours), peer or "–", fmt_ns(theirs), fmt_ratio(ours, theirs),
+            fmt_ns(port), fmt_ratio(ours, port),
+        ]) + " |")
+    return out if found else []
+
 
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
@@ -182,6 +209,12 @@ def main():
     if cancel:
         print("ns per operation (mean; the last row per cancel); ratio = sluicegate / tokio-util.\n")
         print("\n".join(cancel))
+        print()
+    limit = limit_table(root)
+    if limit:
+        print("ns per operation (mean); ratio = sluicegate / peer (governor's direct limiter, or the plain")
+        print("`Semaphore` for the adaptive limiter's overhead), and sluicegate / congestion-limiter.\n")
+        print("\n".join(limit))
 
 
 if __name__ == "__main__":

@@ -446,6 +446,76 @@ fn circuit_breaker() -> Row {
     }
 }
 
+/// #2 done right: a rate is not a semaphore. asyncio's "semaphore rate
+/// limiting" lets through as many calls per second as finish; a
+/// `RateLimiter` counts starts: 10 per second, 5 at once after a quiet
+/// spell. Virtual time.
+fn rate_limit_per_second() -> Row {
+    use sluicegate::limit::{Quota, RateLimiter};
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let limiter = RateLimiter::new(&clock, Quota::per_second(10).with_burst(5));
+    let starts = futures_lite::future::block_on(clock.auto_advance(async {
+        let mut starts = Vec::new();
+        for _ in 0..25 {
+            limiter.acquire().await.unwrap();
+            starts.push(clock.now());
+        }
+        starts
+    }));
+    assert_eq!(starts[4], Duration::ZERO);
+    assert_eq!(starts[24], Duration::from_secs(2));
+    Row {
+        pattern: "2 Rate limit N/s (done right)",
+        sluicegate: "limit::RateLimiter (GCRA)",
+        parameters: "10/s, burst 5, 25 calls (virtual)".into(),
+        result: "5 at once, then 1 per 100 ms: the 25th starts at 2.0 s".into(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// #18 Adaptive concurrency: 32 clients against a server that can take 8
+/// calls at once and answers 503 past that. AIMD starts at 32 and backs
+/// off on each 503, growing again while calls succeed: it finds the
+/// capacity it was never told. Virtual time.
+fn adaptive_concurrency() -> Row {
+    use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    let start = Instant::now();
+    let clock = ManualClock::new();
+    let limiter = AdaptiveLimiter::new(&clock, Aimd::new().limits(1, 64).initial_limit(32));
+    let at_server = Cell::new(0usize);
+    let (ok, busy) = (Cell::new(0usize), Cell::new(0usize));
+    let client = || async {
+        for _ in 0..40 {
+            let token = limiter.acquire().await;
+            if at_server.get() >= 8 {
+                busy.set(busy.get() + 1);
+                token.dropped(); // 503: too busy
+                continue;
+            }
+            at_server.set(at_server.get() + 1);
+            clock.sleep(Duration::from_millis(10)).await;
+            at_server.set(at_server.get() - 1);
+            ok.set(ok.get() + 1);
+            token.success();
+        }
+    };
+    futures_lite::future::block_on(clock.auto_advance(future::join_all((0..32).map(|_| client()))));
+    let limit = limiter.limit();
+    assert!((4..=16).contains(&limit), "limit {limit}");
+    Row {
+        pattern: "18 Adaptive concurrency",
+        sluicegate: "limit::AdaptiveLimiter (AIMD)",
+        parameters: "32 clients, server takes 8, start at 32".into(),
+        result: format!(
+            "limit settled at {limit}; {} calls ok, {} answered 503",
+            ok.get(),
+            busy.get()
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
 /// #15 Periodic task: a health check every 5 s, each bounded by a 1 s
 /// timeout; the third one hangs and times out, the grid does not drift.
 fn periodic_health_check() -> Row {
@@ -764,6 +834,8 @@ fn main() {
         timeout_pattern(),
         retry_with_backoff(),
         circuit_breaker(),
+        rate_limit_per_second(),
+        adaptive_concurrency(),
         periodic_health_check(),
         graceful_shutdown(),
         connection_pool(),

@@ -116,6 +116,7 @@ pub mod channel;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod condition;
 pub mod event;
+pub mod limit;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub mod pool;
 pub mod raw_mutex;
@@ -144,6 +145,8 @@ pub use breaker::CircuitBreaker;
 pub use cancel::CancellationToken;
 #[doc(inline)]
 pub use event::Event;
+#[doc(inline)]
+pub use limit::{AdaptiveLimiter, RateLimiter};
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 #[doc(inline)]
 pub use pool::{Pool, PoolGuard};
@@ -197,6 +200,7 @@ pub mod futures {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::condition::{ConditionWait, WaitUntil, WaitWhile};
     pub use crate::event::EventWait;
+    pub use crate::limit::{AdaptiveLimiterAcquire, RateLimiterAcquire};
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub use crate::pool::{Drain, Get, Maintain};
     pub use crate::retry::Run;

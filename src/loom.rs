@@ -29,6 +29,8 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) mod atomic {
+        /// The rate limiter's timestamp word (where the target has it).
+        pub(crate) use loom::sync::atomic::AtomicU64;
         pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     }
     pub(crate) use loom::hint::spin_loop;
@@ -45,6 +47,10 @@ mod imp {
     pub(crate) use core::hint::spin_loop;
 
     pub(crate) mod atomic {
+        /// The rate limiter's timestamp word, only where the target has
+        /// 64-bit atomics natively (elsewhere the limiter uses its lock).
+        #[cfg(target_has_atomic = "64")]
+        pub(crate) use core::sync::atomic::AtomicU64;
         #[cfg(not(feature = "portable-atomic"))]
         pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         #[cfg(feature = "portable-atomic")]

@@ -1141,6 +1141,36 @@ where
         }
     }
 
+    /// Reports the call's [`Outcome`](crate::limit::Outcome), the verdict
+    /// vocabulary shared with the adaptive limiter's
+    /// [`LimitToken::record`](crate::limit::LimitToken::record):
+    /// `Success` is [`success`](Self::success), `Failure` is
+    /// [`failure`](Self::failure), and `Ignored` is what dropping the
+    /// permit does (neither; a half-open trial slot is given back).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::breaker::{CircuitBreaker, State};
+    /// use sluicegate::limit::Outcome;
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let breaker = CircuitBreaker::new(ManualClock::new(), 1, Duration::from_secs(1));
+    /// breaker.try_acquire().unwrap().record(Outcome::Ignored); // cancelled
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// breaker.try_acquire().unwrap().record(Outcome::Failure);
+    /// assert_eq!(breaker.state(), State::Open);
+    /// ```
+    pub fn record(self, outcome: crate::limit::Outcome) {
+        use crate::limit::Outcome;
+        match outcome {
+            Outcome::Success => self.success(),
+            Outcome::Failure => self.failure(),
+            Outcome::Ignored => drop(self),
+        }
+    }
+
     /// Whether this call is a half-open trial.
     ///
     /// # Examples

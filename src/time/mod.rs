@@ -241,6 +241,29 @@ pub trait Timestamp: Copy + Ord + fmt::Debug + Send + Sync {
     /// assert_eq!(1_000u64.saturating_duration_since(3_000), Duration::ZERO);
     /// ```
     fn saturating_duration_since(self, earlier: Self) -> Duration;
+
+    /// [`saturating_duration_since`](Self::saturating_duration_since) in
+    /// whole nanoseconds, saturating at `u64::MAX` (about 584 years).
+    ///
+    /// The default converts the `Duration`; `u64` ticks override it with a
+    /// plain subtraction, which the rate limiter's hot path relies on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::time::Timestamp;
+    /// assert_eq!(5_000u64.saturating_nanos_since(1_000), 4_000);
+    /// assert_eq!(Duration::from_secs(1).saturating_nanos_since(Duration::ZERO), 1_000_000_000);
+    /// assert_eq!(Duration::MAX.saturating_nanos_since(Duration::ZERO), u64::MAX);
+    /// ```
+    #[inline]
+    fn saturating_nanos_since(self, earlier: Self) -> u64 {
+        let d = self.saturating_duration_since(earlier);
+        d.as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(d.subsec_nanos()))
+    }
 }
 
 impl Timestamp for Duration {
@@ -266,6 +289,11 @@ impl Timestamp for u64 {
     #[inline]
     fn saturating_duration_since(self, earlier: Self) -> Duration {
         Duration::from_nanos(self.saturating_sub(earlier))
+    }
+
+    #[inline]
+    fn saturating_nanos_since(self, earlier: Self) -> u64 {
+        self.saturating_sub(earlier)
     }
 }
 

@@ -1,0 +1,89 @@
+//! loom models of the `limit` module: a rate-limiter waiter dropped while
+//! the clock makes its cell due, two waiters racing a clock step, and an
+//! adaptive token dropped while another's verdict moves the limit. Each
+//! ends with exact accounting: cells taken, slots left.
+//!
+//! The limiters' futures and tokens borrow them; the models that move those
+//! to other threads leak one limiter per run for a `'static` borrow.
+
+use std::time::Duration;
+
+use sluicegate::limit::{AdaptiveLimiter, Aimd, Quota, RateLimiter};
+use sluicegate::time::ManualClock;
+use sluicegate_loom_tests::{block_on, model, thread, Polled};
+
+const SEC: Duration = Duration::from_secs(1);
+
+/// The first waiter sleeps for a due-at-1 s cell and the second queues
+/// behind it; the first is dropped while another thread moves the clock to
+/// 1 s. Whatever the order, the second gets that cell, and it is the only
+/// one taken.
+#[test]
+fn a_rate_waiter_dropped_while_its_cell_comes_due_passes_it_on() {
+    model(|| {
+        let clock = ManualClock::new();
+        let limiter = RateLimiter::new(clock.clone(), Quota::per_second(1));
+        limiter.try_acquire().unwrap();
+        let mut first = Polled::new(limiter.acquire());
+        let mut second = Polled::new(limiter.acquire());
+        assert!(first.poll().is_pending());
+        assert!(second.poll().is_pending());
+        let c = clock.clone();
+        let stepper = thread::spawn(move || c.advance(SEC));
+        drop(first);
+        stepper.join().unwrap();
+        assert_eq!(second.wakes(), 1, "handed the turn once");
+        assert!(second.poll().is_ready());
+        assert!(!limiter.has_waiters());
+        assert_eq!(limiter.try_acquire().unwrap_err().retry_after(), Some(SEC));
+    });
+}
+
+/// Two tasks acquire on their own threads while a third moves the clock
+/// one interval. One cell of a burst of two is left at first: whichever
+/// order, one is admitted at once and the other by 1 s, and exactly two
+/// cells are taken.
+#[test]
+fn two_rate_waiters_racing_a_clock_step_both_get_exactly_one_cell() {
+    model(|| {
+        let clock = ManualClock::new();
+        let limiter: &'static RateLimiter<ManualClock> = Box::leak(Box::new(RateLimiter::new(
+            clock.clone(),
+            Quota::per_second(1).with_burst(2),
+        )));
+        limiter.try_acquire().unwrap();
+        let spawn = || thread::spawn(move || block_on(limiter.acquire()).unwrap());
+        let a = spawn();
+        let b = spawn();
+        clock.advance(SEC);
+        a.join().unwrap();
+        b.join().unwrap();
+        assert!(!limiter.has_waiters());
+        assert_eq!(limiter.try_acquire().unwrap_err().retry_after(), Some(SEC));
+    });
+}
+
+/// One token's verdict shrinks the limit (AIMD: 2 × 0.9 → 1) while the
+/// other token is dropped without one. In any order, one slot is left.
+#[test]
+fn an_adaptive_token_dropped_while_a_verdict_shrinks_the_limit_leaves_exactly_the_new_limit() {
+    model(|| {
+        let clock = ManualClock::new();
+        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> = Box::leak(Box::new(
+            AdaptiveLimiter::new(clock, Aimd::new().limits(1, 4).initial_limit(2)),
+        ));
+        let (a, b) = (
+            limiter.try_acquire().unwrap(),
+            limiter.try_acquire().unwrap(),
+        );
+        let shrinker = thread::spawn(move || a.dropped());
+        let ignorer = thread::spawn(move || drop(b));
+        shrinker.join().unwrap();
+        ignorer.join().unwrap();
+        assert_eq!(limiter.limit(), 1);
+        assert_eq!(limiter.in_flight(), 0);
+        let t = limiter.try_acquire().unwrap();
+        assert!(limiter.try_acquire().is_err(), "one slot, not two");
+        drop(t);
+    });
+}

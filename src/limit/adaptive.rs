@@ -1,0 +1,597 @@
+//! [`AdaptiveLimiter`]: a concurrency limit that a [`LimitAlgorithm`]
+//! moves, enforced by the crate's fair [`Semaphore`].
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::algorithm::{LimitAlgorithm, Sample};
+use super::Outcome;
+use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::raw_mutex::{ConstInit, DefaultRawMutex, Lock, ScopedRawMutex};
+use crate::semaphore::{Acquire, Semaphore, SemaphorePermit};
+use crate::time::{Clock, Timestamp};
+
+/// A concurrency limit that finds itself: asyncio's "adaptive" pattern,
+/// Netflix's concurrency-limits without a runtime.
+///
+/// [`acquire`](Self::acquire) waits for a slot, in FIFO order, and returns
+/// a [`LimitToken`]. When the call ends, the token says how it went:
+/// [`success`](LimitToken::success), [`dropped`](LimitToken::dropped) (the
+/// server was too busy, or the call timed out), or nothing — a token
+/// dropped without a verdict (a cancelled call) is *ignored*: it says
+/// nothing about the server, so the algorithm never sees it. Each verdict
+/// becomes a [`Sample`] (the call's RTT on the limiter's [`Clock`], the
+/// calls in flight when it was admitted) for the [`LimitAlgorithm`]
+/// ([`Aimd`](super::Aimd), [`Gradient2`](super::Gradient2),
+/// [`Vegas`](super::Vegas), or your own), and the limit it returns takes
+/// effect at once.
+///
+/// # Fairness
+///
+/// The slots are the permits of a fair [`Semaphore`], resized as the limit
+/// moves: [`add_permits`](Semaphore::add_permits) when it grows, and
+/// [`forget_permits`](Semaphore::forget_permits) when it shrinks, which
+/// takes back free slots at once and the rest as calls end, so a shrink
+/// below the calls in flight never cancels anything. Waiters are served
+/// strictly FIFO.
+///
+/// # Cost
+///
+/// A token reads the clock twice (admission and verdict) and its verdict
+/// takes a short lock to run the algorithm; an ignored token takes none.
+/// The algorithm runs under that lock (keep a custom one short, and free of
+/// panics); wake-ups from a grown limit happen after it is released.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+/// use sluicegate::time::ManualClock;
+///
+/// let clock = ManualClock::new();
+/// let limiter = AdaptiveLimiter::new(&clock, Aimd::new().limits(1, 100).initial_limit(4));
+/// futures_lite::future::block_on(async {
+///     let token = limiter.acquire().await;
+///     assert_eq!(limiter.in_flight(), 1);
+///     clock.advance(Duration::from_millis(20)); // the call
+///     token.dropped(); // the server said "too busy"
+/// });
+/// assert_eq!(limiter.limit(), 3); // 4 × 0.9, rounded down
+/// ```
+pub struct AdaptiveLimiter<A, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
+    slots: Semaphore<L>,
+    core: Lock<Core<A>, L>,
+    /// Mirrors `Core::limit`, stored under the lock.
+    limit: AtomicUsize,
+    /// Tokens made. In flight: `admitted − ended − ignored`.
+    admitted: AtomicUsize,
+    /// Tokens ended with a verdict: written only under the core lock, by a
+    /// load and a store (no read-modify-write on the verdict path).
+    ended: AtomicUsize,
+    /// Tokens ended without one (they take no lock).
+    ignored: AtomicUsize,
+    clock: C,
+}
+
+struct Core<A> {
+    algorithm: A,
+    /// The limit the semaphore has been resized to.
+    limit: usize,
+    successes: usize,
+    dropped: usize,
+}
+
+/// A snapshot of an [`AdaptiveLimiter`], for metrics.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::limit::{AdaptiveLimiter, Fixed, LimiterMetrics};
+/// use sluicegate::time::ManualClock;
+///
+/// let limiter = AdaptiveLimiter::new(ManualClock::new(), Fixed::new(2));
+/// let a = limiter.try_acquire().unwrap();
+/// drop(limiter.try_acquire().unwrap()); // ignored
+/// let m: LimiterMetrics = limiter.metrics();
+/// assert_eq!((m.limit, m.in_flight, m.ignored), (2, 1, 1));
+/// a.success();
+/// assert_eq!(limiter.metrics().successes, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct LimiterMetrics {
+    /// The current limit.
+    pub limit: usize,
+    /// Tokens out (admitted calls without a verdict yet).
+    pub in_flight: usize,
+    /// Calls that ended with [`LimitToken::success`].
+    pub successes: usize,
+    /// Calls that ended with [`LimitToken::dropped`].
+    pub dropped: usize,
+    /// Tokens dropped without a verdict.
+    pub ignored: usize,
+}
+
+/// Error from [`AdaptiveLimiter::try_acquire`]: every slot is taken, or
+/// others are waiting for one.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::limit::{AdaptiveLimiter, Fixed, LimitReached};
+/// use sluicegate::time::ManualClock;
+///
+/// let limiter = AdaptiveLimiter::new(ManualClock::new(), Fixed::new(1));
+/// let _held = limiter.try_acquire().unwrap();
+/// let err: LimitReached = limiter.try_acquire().unwrap_err();
+/// assert_eq!(err.to_string(), "concurrency limit reached");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LimitReached(());
+
+impl fmt::Display for LimitReached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("concurrency limit reached")
+    }
+}
+
+impl core::error::Error for LimitReached {}
+
+fn clamp_limit(limit: usize) -> usize {
+    limit.clamp(1, Semaphore::MAX_PERMITS)
+}
+
+impl<A: LimitAlgorithm, C: Clock> AdaptiveLimiter<A, C> {
+    /// A limiter run by `algorithm`, timing calls on `clock`, starting at
+    /// the algorithm's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Vegas};
+    /// use sluicegate::time::StdClock;
+    ///
+    /// let limiter = AdaptiveLimiter::new(StdClock, Vegas::new());
+    /// assert_eq!(limiter.limit(), 20);
+    /// ```
+    pub fn new(clock: C, algorithm: A) -> Self {
+        Self::build(
+            clock,
+            algorithm,
+            DefaultRawMutex::new(),
+            DefaultRawMutex::new(),
+        )
+    }
+}
+
+impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
+    /// [`new`](AdaptiveLimiter::new) with the slots' queue behind
+    /// `raw_mutex`, and the algorithm behind a second lock of the same
+    /// type, made with [`ConstInit`] (see [`raw_mutex`](crate::raw_mutex)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::raw_mutex::LocalRawMutex;
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// // Every task on one executor: no synchronisation needed.
+    /// let limiter = AdaptiveLimiter::new_with_raw_mutex(ManualClock::new(), Aimd::new(), LocalRawMutex::new());
+    /// limiter.try_acquire().unwrap().success();
+    /// ```
+    pub fn new_with_raw_mutex(clock: C, algorithm: A, raw_mutex: L) -> Self
+    where
+        L: ConstInit,
+    {
+        Self::build(clock, algorithm, raw_mutex, L::INIT)
+    }
+
+    fn build(clock: C, algorithm: A, slots: L, core: L) -> Self {
+        let limit = clamp_limit(algorithm.limit());
+        Self {
+            slots: Semaphore::new_with_raw_mutex(limit, slots),
+            core: Lock::new(
+                Core {
+                    algorithm,
+                    limit,
+                    successes: 0,
+                    dropped: 0,
+                },
+                core,
+            ),
+            limit: AtomicUsize::new(limit),
+            admitted: AtomicUsize::new(0),
+            ended: AtomicUsize::new(0),
+            ignored: AtomicUsize::new(0),
+            clock,
+        }
+    }
+
+    /// Waits for a slot, in FIFO order.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe and fair, as [`Semaphore::acquire`]: a dropped waiter
+    /// gives back the slot it may have been handed, and its turn passes on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Gradient2};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Gradient2::new());
+    /// let token = futures_lite::future::block_on(limiter.acquire());
+    /// token.success();
+    /// ```
+    pub fn acquire(&self) -> AdaptiveLimiterAcquire<'_, A, C, L> {
+        AdaptiveLimiterAcquire {
+            limiter: self,
+            inner: self.slots.acquire(),
+        }
+    }
+
+    /// Takes a slot if one is free and nobody waits.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitReached`] if every slot is taken or others are queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Fixed};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Fixed::new(1));
+    /// let token = limiter.try_acquire().unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// token.success();
+    /// assert!(limiter.try_acquire().is_ok());
+    /// ```
+    pub fn try_acquire(&self) -> Result<LimitToken<'_, A, C, L>, LimitReached> {
+        match self.slots.try_acquire() {
+            Ok(permit) => Ok(self.admit(permit)),
+            Err(_) => Err(LimitReached(())),
+        }
+    }
+
+    #[inline]
+    fn admit<'a>(&'a self, permit: SemaphorePermit<'a, L>) -> LimitToken<'a, A, C, L> {
+        let admitted = self.admitted.fetch_add(1, AcqRel) + 1;
+        // Exact when nothing races; a token made and ended by another
+        // thread meanwhile can only make it low, never below this one.
+        let in_flight = admitted
+            .saturating_sub(self.ended.load(Acquire) + self.ignored.load(Acquire))
+            .max(1);
+        LimitToken {
+            limiter: self,
+            permit: Some(permit),
+            start: self.clock.now(),
+            in_flight,
+        }
+    }
+
+    /// The current limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// assert_eq!(AdaptiveLimiter::new(ManualClock::new(), Aimd::new()).limit(), 20);
+    /// ```
+    pub fn limit(&self) -> usize {
+        self.limit.load(Acquire)
+    }
+
+    /// Calls admitted and not yet ended (tokens out).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+    /// let _t = limiter.try_acquire().unwrap();
+    /// assert_eq!(limiter.in_flight(), 1);
+    /// ```
+    pub fn in_flight(&self) -> usize {
+        // Ended first: every token counted there was admitted before, so
+        // the difference never goes below zero.
+        let ended = self.ended.load(Acquire) + self.ignored.load(Acquire);
+        self.admitted.load(Acquire) - ended
+    }
+
+    /// A snapshot of the limit, the calls in flight and the verdicts so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+    /// limiter.try_acquire().unwrap().dropped();
+    /// let m = limiter.metrics();
+    /// assert_eq!((m.limit, m.dropped), (20, 1)); // already at Netflix's minimum of 20
+    /// ```
+    pub fn metrics(&self) -> LimiterMetrics {
+        let (limit, successes, dropped) = self.core.with(|c| (c.limit, c.successes, c.dropped));
+        LimiterMetrics {
+            limit,
+            in_flight: self.in_flight(),
+            successes,
+            dropped,
+            ignored: self.ignored.load(Acquire),
+        }
+    }
+
+    /// Runs `f` on the algorithm (under the limiter's lock: keep it short),
+    /// e.g. to read [`Vegas::rtt_noload`](super::Vegas::rtt_noload).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Gradient2};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Gradient2::new());
+    /// assert_eq!(limiter.with_algorithm(|g| g.long_rtt()), std::time::Duration::ZERO);
+    /// ```
+    pub fn with_algorithm<R>(&self, f: impl FnOnce(&A) -> R) -> R {
+        self.core.with(|c| f(&c.algorithm))
+    }
+
+    /// The clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+    /// assert_eq!(limiter.clock().now(), std::time::Duration::ZERO);
+    /// ```
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Feeds one sample and resizes the slots to the new limit.
+    fn record(&self, sample: Sample) {
+        let (old, new) = self.core.with(|c| {
+            let new = clamp_limit(c.algorithm.on_sample(sample));
+            if sample.dropped {
+                c.dropped += 1;
+            } else {
+                c.successes += 1;
+            }
+            let old = core::mem::replace(&mut c.limit, new);
+            // Only verdicts under this lock write it: no read-modify-write.
+            self.ended.store(self.ended.load(Relaxed) + 1, Release);
+            self.limit.store(new, Release);
+            (old, new)
+        });
+        // Outside the lock: a grown limit wakes waiters. Adds and forgets
+        // commute (an add pays a forget's debt first), so two releases
+        // that resize in either order leave the same number of slots.
+        if new > old {
+            self.slots.add_permits(new - old);
+        } else if new < old {
+            self.slots.forget_permits(old - new);
+        }
+    }
+}
+
+impl<A, C: Clock, L: ScopedRawMutex> fmt::Debug for AdaptiveLimiter<A, C, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdaptiveLimiter")
+            .field("limit", &self.limit.load(Relaxed))
+            .field(
+                "in_flight",
+                &(self.admitted.load(Relaxed))
+                    .saturating_sub(self.ended.load(Relaxed) + self.ignored.load(Relaxed)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// An admitted call's slot in an [`AdaptiveLimiter`]; say how the call
+/// went when it ends.
+///
+/// [`success`](Self::success) and [`dropped`](Self::dropped) feed the
+/// call's RTT to the limiter's algorithm; dropping the token without a
+/// verdict (a cancelled call) counts as *ignored* and feeds nothing. The
+/// slot is given back either way.
+///
+/// # Examples
+///
+/// ```
+/// use sluicegate::limit::{AdaptiveLimiter, Aimd, Outcome};
+/// use sluicegate::time::ManualClock;
+///
+/// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+/// fn call() -> Result<(), &'static str> { Err("503") }
+/// let token = limiter.try_acquire().unwrap();
+/// match call() {
+///     Ok(()) => token.success(),
+///     Err("503") => token.dropped(), // overloaded: back off
+///     Err(_) => token.record(Outcome::Ignored), // says nothing about load
+/// }
+/// assert_eq!(limiter.metrics().dropped, 1);
+/// ```
+#[must_use = "dropping the token at once ends the call as ignored"]
+pub struct LimitToken<'a, A: LimitAlgorithm, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
+    limiter: &'a AdaptiveLimiter<A, C, L>,
+    /// `None` once a verdict was recorded.
+    permit: Option<SemaphorePermit<'a, L>>,
+    start: C::Instant,
+    in_flight: usize,
+}
+
+impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
+    /// The call succeeded: its RTT is a sample.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new().limits(1, 50));
+    /// let tokens: Vec<_> = (0..20).map(|_| limiter.try_acquire().unwrap()).collect();
+    /// tokens.into_iter().for_each(|t| t.success()); // busy and fine: grow
+    /// assert!(limiter.limit() > 20);
+    /// ```
+    pub fn success(self) {
+        self.record(Outcome::Success);
+    }
+
+    /// The server shed the call (overloaded, or it timed out): a sample
+    /// that tells the algorithm to back off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new().limits(1, 50));
+    /// limiter.try_acquire().unwrap().dropped();
+    /// assert_eq!(limiter.limit(), 18);
+    /// ```
+    pub fn dropped(self) {
+        self.record(Outcome::Failure);
+    }
+
+    /// Ends the call with `outcome`: [`Outcome::Success`] is
+    /// [`success`](Self::success), [`Outcome::Failure`] is
+    /// [`dropped`](Self::dropped), [`Outcome::Ignored`] feeds nothing (as
+    /// dropping the token does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd, Outcome};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+    /// limiter.try_acquire().unwrap().record(Outcome::Ignored);
+    /// assert_eq!(limiter.metrics().ignored, 1);
+    /// ```
+    pub fn record(mut self, outcome: Outcome) {
+        self.finish(outcome);
+    }
+
+    /// The calls in flight when this one was admitted, itself included:
+    /// exact when nothing raced the admission; under concurrent
+    /// admissions and verdicts, a close estimate (never below 1), read
+    /// without a lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sluicegate::limit::{AdaptiveLimiter, Aimd};
+    /// use sluicegate::time::ManualClock;
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Aimd::new());
+    /// let _a = limiter.try_acquire().unwrap();
+    /// assert_eq!(limiter.try_acquire().unwrap().in_flight_at_start(), 2);
+    /// ```
+    pub fn in_flight_at_start(&self) -> usize {
+        self.in_flight
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
+        let limiter = self.limiter;
+        // Counted out (with the verdict, or as ignored) before the slot goes
+        // back, so that a shrink is paid for by this very slot.
+        match outcome {
+            Outcome::Ignored => {
+                limiter.ignored.fetch_add(1, Relaxed);
+            }
+            Outcome::Success | Outcome::Failure => {
+                let rtt = limiter.clock.now().saturating_duration_since(self.start);
+                limiter.record(Sample {
+                    rtt,
+                    in_flight: self.in_flight,
+                    dropped: outcome == Outcome::Failure,
+                });
+            }
+        }
+        drop(permit);
+    }
+}
+
+impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> Drop for LimitToken<'_, A, C, L> {
+    fn drop(&mut self) {
+        self.finish(Outcome::Ignored);
+    }
+}
+
+impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> fmt::Debug for LimitToken<'_, A, C, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LimitToken")
+            .field("in_flight_at_start", &self.in_flight)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`AdaptiveLimiter::acquire`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As the semaphore's [`Acquire`](crate::futures::Acquire): dropping
+    /// it, queued or after being handed a slot, gives the slot back and
+    /// wakes the next waiter. No token was made, so nothing is counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use sluicegate::limit::{AdaptiveLimiter, Fixed};
+    /// use sluicegate::time::ManualClock;
+    ///
+    /// let limiter = AdaptiveLimiter::new(ManualClock::new(), Fixed::new(1));
+    /// let held = limiter.try_acquire().unwrap();
+    /// let mut waiting = Box::pin(limiter.acquire());
+    /// assert!(block_on(poll_once(&mut waiting)).is_none()); // queued
+    /// held.success(); // the slot is handed to `waiting`
+    /// let token = block_on(waiting);
+    /// assert_eq!(token.in_flight_at_start(), 1);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct AdaptiveLimiterAcquire<'a, A, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
+        limiter: &'a AdaptiveLimiter<A, C, L>,
+        #[pin]
+        inner: Acquire<'a, L>,
+    }
+}
+
+impl<'a, A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> Future
+    for AdaptiveLimiterAcquire<'a, A, C, L>
+{
+    type Output = LimitToken<'a, A, C, L>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.inner.poll(cx) {
+            Poll::Ready(Ok(permit)) => Poll::Ready(this.limiter.admit(permit)),
+            Poll::Ready(Err(_)) => unreachable!("the limiter never closes its semaphore"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<A, C: Clock, L: ScopedRawMutex> fmt::Debug for AdaptiveLimiterAcquire<'_, A, C, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdaptiveLimiterAcquire")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,237 @@
+//! Property tests of the `limit` module: the rate limiter against a
+//! reference model (the continuous-state leaky bucket, a different
+//! formulation of GCRA) and against the sliding-window bound, and the
+//! adaptive algorithms' bounds and convergence for any samples.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use sluicegate::limit::{
+    Aimd, Gradient2, LimitAlgorithm, Quota, RateLimiter, Sample, TryAcquireError, Vegas,
+};
+use sluicegate::time::ManualClock;
+
+const CASES: u32 = 256;
+
+/// ITU-T's continuous-state leaky bucket: a level that drains one unit per
+/// nanosecond and fills `interval` per cell, at most `burst × interval`.
+struct LeakyBucket {
+    level: u128,
+    last: u128,
+    interval: u128,
+    capacity: u128,
+}
+
+impl LeakyBucket {
+    fn new(q: Quota) -> Self {
+        let interval = q.interval().as_nanos();
+        Self {
+            level: 0,
+            last: 0,
+            interval,
+            capacity: interval * u128::from(q.burst()),
+        }
+    }
+
+    /// `Ok` if admitted; else how long until it would be.
+    fn offer(&mut self, now: u128, n: u32) -> Result<(), u128> {
+        let level = self.level.saturating_sub(now - self.last);
+        let after = level + self.interval * u128::from(n);
+        if after > self.capacity {
+            return Err(after - self.capacity);
+        }
+        if n > 0 {
+            self.level = after;
+            self.last = now;
+        }
+        Ok(())
+    }
+}
+
+fn quota() -> impl Strategy<Value = Quota> {
+    (1u64..=1_000_000, 1u32..=8).prop_map(|(interval_us, burst)| {
+        Quota::with_interval(Duration::from_micros(interval_us)).with_burst(burst)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Any sequence of clock steps and requests: the limiter admits exactly
+    /// what the leaky bucket admits (with the same wait when it refuses),
+    /// and never more than `burst + t / interval` cells in any window of
+    /// length `t`.
+    #[test]
+    fn rate_limiter_admits_what_the_model_admits_and_never_more_than_burst_plus_rate(
+        q in quota(),
+        ops in prop::collection::vec((0.0f64..3.0, 0u32..=9), 1..120),
+    ) {
+        let clock = ManualClock::new();
+        let limiter = RateLimiter::new(clock.clone(), q);
+        let mut model = LeakyBucket::new(q);
+        let interval = q.interval().as_nanos();
+        let mut admitted: Vec<(u128, u32)> = Vec::new();
+        for (step, n) in ops {
+            // Steps of up to 3 intervals, often within one.
+            clock.advance(Duration::from_nanos((step * interval as f64) as u64));
+            let now = clock.now().as_nanos();
+            let got = limiter.try_acquire_n(n);
+            if n > q.burst() {
+                prop_assert!(matches!(got, Err(TryAcquireError::ExceedsBurst(_))));
+                continue;
+            }
+            match (got, model.offer(now, n)) {
+                (Ok(()), Ok(())) => admitted.push((now, n)),
+                (Err(TryAcquireError::TooSoon { retry_after }), Err(wait)) => {
+                    prop_assert_eq!(retry_after.as_nanos(), wait);
+                }
+                (got, want) => prop_assert!(false, "limiter {:?}, model {:?} at {}", got, want, now),
+            }
+        }
+        let cap = u128::from(q.burst()) * interval;
+        for i in 0..admitted.len() {
+            let mut cells = 0u128;
+            for j in i..admitted.len() {
+                cells += u128::from(admitted[j].1);
+                let window = admitted[j].0 - admitted[i].0;
+                prop_assert!(
+                    cells * interval <= cap + window,
+                    "{} cells in {} ns", cells, window
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Algo {
+    Aimd(Aimd),
+    Gradient2(Gradient2),
+    Vegas(Vegas),
+}
+
+impl Algo {
+    fn as_dyn(&mut self) -> &mut dyn LimitAlgorithm {
+        match self {
+            Algo::Aimd(a) => a,
+            Algo::Gradient2(g) => g,
+            Algo::Vegas(v) => v,
+        }
+    }
+}
+
+fn algo() -> impl Strategy<Value = (Algo, usize, usize)> {
+    (
+        1usize..=50,
+        0usize..=500,
+        0usize..=600,
+        0u8..3,
+        any::<u64>(),
+    )
+        .prop_map(|(min, span, initial, which, seed)| {
+            let max = min + span;
+            let a = match which {
+                0 => Algo::Aimd(Aimd::new().limits(min, max).initial_limit(initial)),
+                1 => Algo::Gradient2(Gradient2::new().limits(min, max).initial_limit(initial)),
+                _ => Algo::Vegas(
+                    Vegas::new()
+                        .limits(min, max)
+                        .initial_limit(initial)
+                        .seed(seed),
+                ),
+            };
+            (a, min, max)
+        })
+}
+
+fn sample() -> impl Strategy<Value = Sample> {
+    (
+        prop_oneof![
+            8 => (0u64..=2_000_000_000).prop_map(Duration::from_nanos),
+            1 => Just(Duration::ZERO),
+            1 => Just(Duration::from_secs(3600)),
+        ],
+        0usize..=2000,
+        any::<bool>(),
+    )
+        .prop_map(|(rtt, in_flight, dropped)| Sample {
+            rtt,
+            in_flight,
+            dropped,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Whatever the samples, every algorithm's limit stays in [min, max].
+    #[test]
+    fn adaptive_algorithms_stay_within_their_bounds(
+        (mut a, min, max) in algo(),
+        samples in prop::collection::vec(sample(), 0..300),
+    ) {
+        let a = a.as_dyn();
+        prop_assert!((min..=max).contains(&a.limit()));
+        for s in samples {
+            let l = a.on_sample(s);
+            prop_assert!((min..=max).contains(&l), "{} outside [{}, {}]", l, min, max);
+            prop_assert_eq!(l, a.limit());
+        }
+    }
+
+    /// Steady, uncongested samples with the limit in use: each algorithm
+    /// grows to its maximum and stays there.
+    #[test]
+    fn adaptive_algorithms_grow_to_the_maximum_while_latency_holds(
+        (mut a, _min, max) in algo(),
+        rtt_us in 1u64..=100_000,
+    ) {
+        let a = a.as_dyn();
+        let rtt = Duration::from_micros(rtt_us);
+        for _ in 0..5000 {
+            let l = a.limit();
+            a.on_sample(Sample::success(rtt, l));
+        }
+        prop_assert_eq!(a.limit(), max);
+    }
+
+    /// A synthetic server of capacity `c`: past `c` calls the RTT grows with
+    /// the queue, and past `2c` calls time out (a drop, at 10× the base
+    /// RTT). Fed its samples with the limit in use, each algorithm settles
+    /// between the queueing point and the timeout point, give or take one
+    /// of its steps (Vegas's largest is `6 log10`).
+    #[test]
+    fn adaptive_algorithms_settle_between_queueing_and_timeouts_of_a_synthetic_server(
+        c in 20usize..=150,
+        which in 0u8..3,
+        seed in any::<u64>(),
+    ) {
+        let mut a = match which {
+            0 => Algo::Aimd(Aimd::new().limits(1, 1000)),
+            1 => Algo::Gradient2(Gradient2::new().limits(1, 1000)),
+            _ => Algo::Vegas(Vegas::new().limits(1, 1000).seed(seed)),
+        };
+        let a = a.as_dyn();
+        let base = 10_000_000f64; // 10 ms
+        let mut tail = Vec::new();
+        for i in 0..20_000 {
+            let l = a.limit();
+            let s = if l > 2 * c {
+                Sample::dropped(Duration::from_nanos((10.0 * base) as u64), l)
+            } else {
+                let rtt = base * (l as f64 / c as f64).max(1.0);
+                Sample::success(Duration::from_nanos(rtt as u64), l)
+            };
+            a.on_sample(s);
+            if i >= 15_000 {
+                tail.push(a.limit());
+            }
+        }
+        let (lo, hi) = (*tail.iter().min().unwrap(), *tail.iter().max().unwrap());
+        let log10 = ((2 * c) as f64).log10().floor().max(1.0) as usize;
+        prop_assert!(
+            lo >= c && hi <= 2 * c + 6 * log10 + 1,
+            "settled in [{}, {}] for c = {}", lo, hi, c
+        );
+    }
+}
