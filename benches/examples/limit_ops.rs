@@ -1,0 +1,82 @@
+//! The adaptive limiter's acquire and `success()`, and the plain
+//! semaphore's acquire and drop, a fixed number of times, for profilers
+//! that count instructions (`valgrind --tool=callgrind`).
+//!
+//! ```text
+//! cargo build --profile bench -p sluicegate-benches --example limit_ops
+//! valgrind --tool=callgrind --toggle-collect='limit_ops::measured*' \
+//!     target/release/examples/limit_ops adaptive 100000
+//! ```
+//!
+//! Arguments: `<semaphore|adaptive|adaptive-ignored> <rounds>`. The clock
+//! is one relaxed load (as the `cheap` rows of the `limit` bench), so only
+//! the limiter's own work is counted; divide by the rounds for a figure per
+//! call. Prints the wall time per call.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use sluicegate::limit::{AdaptiveLimiter, Aimd};
+use sluicegate::time::Clock;
+use sluicegate::Semaphore;
+
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+impl Clock for Counter {
+    type Instant = u64;
+
+    #[inline]
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+fn now_or_never<F: Future>(fut: F) -> F::Output {
+    match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("expected the future to be ready"),
+    }
+}
+
+#[inline(never)]
+fn measured_semaphore(sem: &Semaphore, rounds: u64) {
+    for _ in 0..rounds {
+        drop(now_or_never(black_box(sem).acquire()));
+    }
+}
+
+#[inline(never)]
+fn measured_adaptive(limiter: &AdaptiveLimiter<Aimd, Counter>, rounds: u64) {
+    for _ in 0..rounds {
+        now_or_never(black_box(limiter).acquire()).success();
+    }
+}
+
+#[inline(never)]
+fn measured_adaptive_ignored(limiter: &AdaptiveLimiter<Aimd, Counter>, rounds: u64) {
+    for _ in 0..rounds {
+        drop(now_or_never(black_box(limiter).acquire()));
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "adaptive".into());
+    let rounds: u64 = args.next().map_or(100_000, |r| r.parse().expect("rounds"));
+    let sem = Semaphore::new(20);
+    let limiter = AdaptiveLimiter::new(Counter::default(), Aimd::new());
+    let start = Instant::now();
+    match which.as_str() {
+        "semaphore" => measured_semaphore(&sem, rounds),
+        "adaptive" => measured_adaptive(&limiter, rounds),
+        "adaptive-ignored" => measured_adaptive_ignored(&limiter, rounds),
+        other => panic!("unknown contestant {other:?}: semaphore, adaptive or adaptive-ignored"),
+    }
+    let ns = start.elapsed().as_nanos() as f64 / rounds as f64;
+    println!("{which}: {ns:.1} ns per call");
+}
