@@ -188,6 +188,32 @@ def limit_table(root: Path):
     return out if found else []
 
 
+def generic_table(root: Path, prefix: str):
+    """Every contestant of every `prefix*` group; sluicegate's forms against
+    the best of the others (names not starting with `sluicegate`)."""
+    groups = sorted(d for d in root.glob(prefix + "*") if d.is_dir())
+    if not groups:
+        return []
+    names = []
+    for g in groups:
+        for c in sorted(p.name for p in g.iterdir() if (p / "new" / "estimates.json").exists()):
+            if c not in names:
+                names.append(c)
+    ours = [n for n in names if n.startswith("sluicegate")]
+    peers = [n for n in names if not n.startswith("sluicegate")]
+    names = ours + peers
+    head = ["row"] + names + [f"{o} / best peer" for o in ours]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
+    for g in groups:
+        vals = {n: mean_ns(root, g.name, n) for n in names}
+        known = [vals[p] for p in peers if vals[p] is not None]
+        best = min(known) if known else None
+        cells = [f"`{g.name}`"] + [fmt_ns(vals[n]) for n in names]
+        cells += [fmt_ratio(vals[o], best) for o in ours]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
     sem = table(root, "sem_", SEM_PEERS, sem_row_label, best_col=True)
@@ -215,6 +241,13 @@ def main():
         print("ns per operation (mean); ratio = sluicegate / peer (governor's direct limiter, or the plain")
         print("`Semaphore` for the adaptive limiter's overhead), and sluicegate / congestion-limiter.\n")
         print("\n".join(limit))
+        print()
+    for prefix, what in [("tracker_", "task tracker"), ("group_", "task group")]:
+        rows = generic_table(root, prefix)
+        if rows:
+            print(f"{what}: ns per operation (mean); ratio = each sluicegate form / the best peer of the row.\n")
+            print("\n".join(rows))
+            print()
 
 
 if __name__ == "__main__":
