@@ -31,7 +31,7 @@ mod imp {
     pub(crate) mod atomic {
         /// The rate limiter's timestamp word (where the target has it).
         pub(crate) use loom::sync::atomic::AtomicU64;
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     }
     pub(crate) use loom::hint::spin_loop;
     /// Internal only: see the module docs.
@@ -52,9 +52,9 @@ mod imp {
         #[cfg(target_has_atomic = "64")]
         pub(crate) use core::sync::atomic::AtomicU64;
         #[cfg(not(feature = "portable-atomic"))]
-        pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
         #[cfg(feature = "portable-atomic")]
-        pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     }
 
     /// Internal only: see the module docs.

@@ -1,0 +1,1074 @@
+//! The set of children a task group polls: one allocation per child, its
+//! waker built from that allocation, and a ready queue the group drains.
+//!
+//! The only `unsafe` code of the group lives here; `group.rs` keeps
+//! `#![forbid(unsafe_code)]` and uses the safe types below.
+//!
+//! # A child's allocation
+//!
+//! A child is one heap block, a [`Task<F>`]: a [`Header`] and the future
+//! itself, `F` concrete (children of one group are of many types, so the
+//! header names the type's functions in a [`Vtable`]). The header holds
+//! a reference count and the *queued* bit in one word, the link of the ready
+//! queue, the group's ready queue, and two fields only the group touches
+//! (the child's spawn index and its slot in the set).
+//!
+//! Who may touch what:
+//!
+//! - **The future** is touched only by the group (the owner of the
+//!   [`NewTask`], [`Unstarted`] or [`TaskSet`] that holds the child): polled,
+//!   moved out before its first poll, or dropped in place. Never by a
+//!   waker: wakers outlive the future (a child may hand its waker anywhere)
+//!   and may run on any thread, while the future may borrow for `'a` and
+//!   need not be `Send` (a local group's).
+//! - **The block** lives while it has a reference: the group's (from
+//!   creation until the future is dropped), one per [`Waker`] made from it,
+//!   and the *queued* bit, which stands for the ready queue's. Whoever
+//!   removes the last frees it; by then the future is gone, so freeing runs
+//!   no code of `F`.
+//!
+//! # The ready queue
+//!
+//! Waking a child sets its queued bit; the waker that set it pushes the
+//! child onto [`ReadyQueue`]'s stack (a lock-free push of one compare and
+//! swap; a child is on it at most once, while its bit is set) and, if the
+//! stack was empty, wakes the group. The group takes the whole stack in one
+//! swap, reverses it (so children are polled in the order they were woken),
+//! and clears each child's bit just before polling it, so that a wake-up
+//! during the poll queues it again. When the set is dropped it closes the
+//! stack (a sentinel no push gets past), so a waker that outlives the group
+//! frees what it holds instead of queueing it.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::mem::{self, ManuallyDrop, MaybeUninit};
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use crate::loom::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
+use crate::loom::{Arc, UnsafeCell};
+
+/// The queued bit of [`Header::state`]: the child is on the ready stack (or
+/// in the group's batch taken from it) and not yet polled since.
+const QUEUED: usize = 1;
+/// One reference in [`Header::state`] (the count sits above the bit).
+const REF: usize = 2;
+/// More references than this is a leak of wakers run wild: refuse to count
+/// on (the count can then never wrap).
+const MAX_STATE: usize = isize::MAX as usize;
+/// [`Header::slot`] of a child not in a [`TaskSet`]: not started, or done
+/// (its future dropped).
+const NOT_RUNNING: usize = usize::MAX;
+
+/// The ready stack's head once it is closed: an address no header has
+/// (headers are aligned to more than 1).
+fn closed() -> *mut Header {
+    ptr::without_provenance_mut(1)
+}
+
+/// The functions of one future type `F`, shared by every child of that
+/// type: what the group needs to poll, drop and free a child it only knows
+/// by its header.
+struct Vtable {
+    /// Polls the future; if it is ready, writes its output to the pointer
+    /// (a `MaybeUninit<F::Output>`) and returns `true`.
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>, NonNull<()>) -> bool,
+    /// Drops the future in place.
+    drop_future: unsafe fn(NonNull<Header>),
+    /// Frees the block (its future already dropped or moved out).
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The part of a child's block that is the same for every future type.
+///
+/// # Invariants
+///
+/// - `state` is `refs * REF + queued`: `refs` counts the group's reference
+///   (held while the future exists) and every [`Waker`] made from the block;
+///   `queued` is [`QUEUED`] while the child is on its ready stack or in its
+///   set's batch, and holds the block alive like a reference. The block is
+///   freed by whoever takes `state` to 0, and only then: so never while the
+///   future exists, never while queued.
+/// - While queued, `next` belongs to the queue: written by the pusher before
+///   its push, then only by the group once it took the stack. Before the
+///   child starts, `next` links it onto a spawn stack ([`UnstartedStack`]),
+///   whose owner alone touches it.
+/// - `index` and `slot` are touched only by the group, and `index` is
+///   written only before the child's first poll.
+/// - `vtable` is that of the `F` the block was made with; `queue` never
+///   changes.
+#[repr(C)]
+struct Header {
+    state: AtomicUsize,
+    next: AtomicPtr<Header>,
+    queue: Arc<ReadyQueue>,
+    vtable: &'static Vtable,
+    /// The child's spawn index.
+    index: UnsafeCell<usize>,
+    /// The child's position in its set's `slots`, or [`NOT_RUNNING`].
+    slot: UnsafeCell<usize>,
+}
+
+/// A child's block: the header, then the future (`repr(C)`: a pointer to
+/// the block is a pointer to its header).
+#[repr(C)]
+struct Task<F> {
+    header: Header,
+    /// Present from creation until dropped in place or moved out: by the
+    /// group only (see the module docs).
+    future: UnsafeCell<ManuallyDrop<F>>,
+}
+
+impl<F: Future> Task<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll_future::<F>,
+        drop_future: drop_future::<F>,
+        dealloc: dealloc::<F>,
+    };
+}
+
+/// # Safety
+///
+/// `ptr` is the header of a `Task<F>` whose future is present and pinned
+/// (never moved again), polled by the group only, and `out` points at a
+/// `MaybeUninit<F::Output>`.
+unsafe fn poll_future<F: Future>(
+    ptr: NonNull<Header>,
+    cx: &mut Context<'_>,
+    out: NonNull<()>,
+) -> bool {
+    let task = ptr.cast::<Task<F>>().as_ptr();
+    // SAFETY: the caller's contract: the future is there, only the group
+    // touches it, and it stays in place until dropped.
+    let poll = unsafe {
+        (*task)
+            .future
+            .with_mut(|fut| Pin::new_unchecked(&mut **fut).poll(cx))
+    };
+    match poll {
+        Poll::Ready(output) => {
+            // SAFETY: `out` is a `MaybeUninit<F::Output>` (caller's contract).
+            unsafe { out.cast::<F::Output>().as_ptr().write(output) };
+            true
+        }
+        Poll::Pending => false,
+    }
+}
+
+/// # Safety
+///
+/// `ptr` is the header of a `Task<F>` whose future is present; the group
+/// calls this once, and never touches the future again.
+unsafe fn drop_future<F>(ptr: NonNull<Header>) {
+    let task = ptr.cast::<Task<F>>().as_ptr();
+    // SAFETY: the caller's contract: present, only the group touches it, and
+    // it is not dropped twice.
+    unsafe { (*task).future.with_mut(|fut| ManuallyDrop::drop(&mut *fut)) }
+}
+
+/// # Safety
+///
+/// `ptr` is the header of a `Task<F>` made by [`Spawner::task`] (a
+/// `Box`), its future gone, and no one holds a reference to it any more
+/// (`state` reached 0, or it was never shared).
+unsafe fn dealloc<F>(ptr: NonNull<Header>) {
+    // SAFETY: the block came from `Box::new` (see `Spawner::task`), with
+    // this `F`; the future is `ManuallyDrop`, so this drops only the
+    // header and frees the block.
+    drop(unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) });
+}
+
+/// Drops one hold on a block (`amount` is [`REF`], or [`QUEUED`] when the
+/// bit is set), and frees it if that was the last.
+///
+/// # Safety
+///
+/// The caller holds what it gives up, and touches the block no more.
+unsafe fn unhold(ptr: NonNull<Header>, amount: usize) {
+    // SAFETY: the caller's hold keeps the block alive until this drop.
+    let header = unsafe { ptr.as_ref() };
+    // Release: what this holder did to the block happens before the free;
+    // acquire: what every other holder did, too.
+    if header.state.fetch_sub(amount, AcqRel) == amount {
+        // SAFETY: that was the last hold: the future is gone (the group's
+        // reference outlives it) and no one else can reach the block.
+        unsafe { (header.vtable.dealloc)(ptr) }
+    }
+}
+
+/// Drops the future of a block whose group reference the caller holds,
+/// then that reference (even if the drop panics, as a `Box` would).
+///
+/// # Safety
+///
+/// The caller is the group, holds the group's reference to the block with
+/// the future present, and touches neither again.
+unsafe fn drop_and_release(ptr: NonNull<Header>) {
+    /// Drops the group's reference, last: when done or while unwinding.
+    struct Release(NonNull<Header>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            let ptr = self.0;
+            // SAFETY: the group's reference, held until now.
+            let header = unsafe { ptr.as_ref() };
+            // Only the group's reference, and not queued: no one else can
+            // reach the block (a reference is needed to make one), so it
+            // needs no read-modify-write to free. Acquire: what the other
+            // holders did before they let go happens before the free.
+            if header.state.load(Acquire) == REF {
+                // SAFETY: the last hold, and the future is gone.
+                unsafe { (header.vtable.dealloc)(ptr) }
+            } else {
+                // SAFETY: the group's reference, given up here.
+                unsafe { unhold(ptr, REF) }
+            }
+        }
+    }
+    let release = Release(ptr);
+    // SAFETY: the caller holds the group's reference, so the block is alive.
+    let vtable = unsafe { ptr.as_ref() }.vtable;
+    // SAFETY: the future is present and the group drops it once.
+    unsafe { (vtable.drop_future)(ptr) };
+    drop(release);
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
+
+/// A waker for the child; it holds no reference of its own, so it must not
+/// be dropped (only cloned, or woken by reference).
+///
+/// # Safety
+///
+/// The block stays alive while the returned waker is in use.
+unsafe fn borrowed_waker(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &WAKER_VTABLE);
+    // SAFETY: `WAKER_VTABLE`'s functions keep `RawWaker`'s contract for a
+    // header pointer (each clone holds a reference; see `clone_waker`).
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+/// # Safety (of the four waker functions)
+///
+/// `data` is the header pointer of a block that the waker (or the borrowed
+/// waker's lender) holds alive.
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned holds the block alive.
+    let header = unsafe { &*data.cast::<Header>() };
+    // Relaxed, as `Arc::clone`: a new reference needs an existing one, whose
+    // holder is what orders it.
+    let prev = header.state.fetch_add(REF, Relaxed);
+    assert!(
+        prev <= MAX_STATE,
+        "a task group child's waker cloned too often"
+    );
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: this waker holds a reference; `schedule` gives it up.
+    unsafe { schedule(NonNull::new_unchecked(data.cast_mut().cast()), true) }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: the waker's own reference (or lender) keeps the block alive.
+    unsafe { schedule(NonNull::new_unchecked(data.cast_mut().cast()), false) }
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: this waker's reference, given up.
+    unsafe { unhold(NonNull::new_unchecked(data.cast_mut().cast()), REF) }
+}
+
+/// Queues the child unless it is queued, waking the group if its ready
+/// stack was empty; `owned`: the caller gives up one reference when done.
+///
+/// # Safety
+///
+/// The caller holds a reference to the block (or, for a borrowed waker, its
+/// lender does) until this returns; with `owned`, it gives it up here.
+unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
+    // SAFETY: the caller's hold keeps the block alive through this call:
+    // with `owned`, the reference is dropped only at the end.
+    let header = unsafe { ptr.as_ref() };
+    // Acquire-release: the group's poll after this wake-up sees what the
+    // waker did before it; and this sees the bit the group cleared.
+    let prev = if owned {
+        // Queue it, or, if it is queued already, drop the reference in the
+        // same step (the bit holds the block: it cannot be the last).
+        let mut cur = header.state.load(Relaxed);
+        loop {
+            let new = if cur & QUEUED == 0 {
+                cur | QUEUED
+            } else {
+                cur - REF
+            };
+            match header
+                .state
+                .compare_exchange_weak(cur, new, AcqRel, Relaxed)
+            {
+                Ok(prev) => break prev,
+                Err(actual) => cur = actual,
+            }
+        }
+    } else {
+        header.state.fetch_or(QUEUED, AcqRel)
+    };
+    if prev & QUEUED != 0 {
+        // Queued already: the group polls it after this anyway.
+        return;
+    }
+    // This call set the bit: the push is its to make.
+    match header.queue.push(ptr) {
+        Ok(was_empty) => {
+            if was_empty {
+                // The queue is alive: this call's hold keeps the block, which
+                // holds the queue.
+                header.queue.waker.wake();
+            }
+        }
+        Err(Closed) => {
+            // The group is gone: no one will take it. Clear the bit, which
+            // held the block, and free it if nothing else does (with
+            // `owned`, the reference below still does).
+            // SAFETY: this call set the bit, so it is this call's to drop.
+            unsafe { unhold(ptr, QUEUED) };
+        }
+    }
+    if owned {
+        // SAFETY: the waker's reference, given up last: until here it kept
+        // the block, and so the queue, alive.
+        unsafe { unhold(ptr, REF) };
+    }
+}
+
+/// A push onto a closed ready stack: the group is gone.
+#[derive(Debug)]
+struct Closed;
+
+/// A group's ready stack and the waker of the group's task.
+///
+/// # Invariants
+///
+/// - Every header on the stack (from `head` through `next` links) has its
+///   queued bit set, and is on the stack once; the bit holds its block.
+/// - `head` is null (empty), a header, or [`closed()`], after which it never
+///   changes: the set closes it when dropped, and no push gets past it.
+/// - Only the set takes from the stack.
+struct ReadyQueue {
+    head: AtomicPtr<Header>,
+    waker: WakerSlot,
+}
+
+impl ReadyQueue {
+    fn new() -> Self {
+        Self {
+            head: AtomicPtr::new(ptr::null_mut()),
+            waker: WakerSlot::new(),
+        }
+    }
+
+    /// Pushes a child whose queued bit the caller set; `Ok(true)` if the
+    /// stack was empty (the caller then wakes the group).
+    fn push(&self, ptr: NonNull<Header>) -> Result<bool, Closed> {
+        // SAFETY: the caller holds the block (the bit it set holds it too).
+        let header = unsafe { ptr.as_ref() };
+        let mut head = self.head.load(Relaxed);
+        loop {
+            if head == closed() {
+                return Err(Closed);
+            }
+            // The caller set the bit: `next` is its own until the push.
+            header.next.store(head, Relaxed);
+            // Release: `next` and what the waker did happen before the
+            // group's take; acquire: a push onto an empty stack sees the
+            // group's waker, registered before the take that emptied it.
+            match self
+                .head
+                .compare_exchange_weak(head, ptr.as_ptr(), AcqRel, Relaxed)
+            {
+                Ok(_) => return Ok(head.is_null()),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+
+    /// Takes the whole stack, newest first (null if empty). The set's
+    /// alone, while the stack is open.
+    fn take(&self) -> *mut Header {
+        self.head.swap(ptr::null_mut(), AcqRel)
+    }
+
+    /// Closes the stack for good; returns what was on it.
+    fn close(&self) -> *mut Header {
+        let head = self.head.swap(closed(), AcqRel);
+        debug_assert!(head != closed(), "a ready queue closed twice");
+        head
+    }
+}
+
+/// The group task's waker: registered by the set, woken by whichever push
+/// finds the ready stack empty, on any thread.
+///
+/// # Invariants
+///
+/// `state` is [`IDLE`], [`REGISTERING`] (the set is writing `waker`; no one
+/// else touches it), or has [`WAKING`] (one waker is reading `waker` to
+/// wake it; the set does not write it). Only the set writes `waker`, and
+/// only while it holds `REGISTERING`; anyone reads it while they hold
+/// `WAKING`, and the set may also read it while `IDLE` (no writer then).
+struct WakerSlot {
+    state: AtomicUsize,
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+const IDLE: usize = 0;
+const REGISTERING: usize = 1;
+const WAKING: usize = 2;
+
+// SAFETY: `waker` is only accessed as `WakerSlot`'s invariants say, which
+// the state word orders; a `Waker` is `Send` and `Sync`.
+unsafe impl Sync for WakerSlot {}
+// SAFETY: as above; the slot owns at most one `Waker`, which is `Send`.
+unsafe impl Send for WakerSlot {}
+
+impl WakerSlot {
+    fn new() -> Self {
+        Self {
+            state: AtomicUsize::new(IDLE),
+            waker: UnsafeCell::new(None),
+        }
+    }
+
+    /// Makes `waker` the one a push wakes, unless it is already (the set's
+    /// alone). If a wake-up races this, `waker` is woken here: a push that
+    /// the caller's next look at the stack misses still reaches it.
+    fn register(&self, waker: &Waker) {
+        // Acquire: a wake that finished (IDLE again) happens before this,
+        // and with it the push it woke for, which the next take sees.
+        match self.state.load(Acquire) {
+            IDLE => {
+                // SAFETY: only the set writes the slot, and the set is here.
+                let same = self
+                    .waker
+                    .with(|slot| unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(waker)) });
+                if same {
+                    return;
+                }
+            }
+            // A wake is reading the slot: it may be reading an old waker,
+            // or already have woken it before the stack the caller is about
+            // to look at was filled: poll again.
+            _ => {
+                waker.wake_by_ref();
+                return;
+            }
+        }
+        if self
+            .state
+            .compare_exchange(IDLE, REGISTERING, Acquire, Acquire)
+            .is_err()
+        {
+            // A wake began meanwhile: as above.
+            waker.wake_by_ref();
+            return;
+        }
+        // SAFETY: REGISTERING: the set alone touches the slot.
+        let old = self
+            .waker
+            .with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
+        // Release: the new waker happens before any wake that sees IDLE.
+        if self
+            .state
+            .compare_exchange(REGISTERING, IDLE, AcqRel, Acquire)
+            .is_err()
+        {
+            // A wake came while registering (it set WAKING and left the
+            // waking to this call).
+            self.state.store(IDLE, Release);
+            waker.wake_by_ref();
+        }
+        // A waker's drop is executor code: after the slot is given back.
+        drop(old);
+    }
+
+    /// Wakes the registered waker, unless another wake is doing so, or the
+    /// set is registering one (which then wakes it).
+    fn wake(&self) {
+        if self.state.fetch_or(WAKING, AcqRel) != IDLE {
+            return;
+        }
+        /// Clears WAKING when done, or if the waker panics, so that the
+        /// set can register again.
+        struct Done<'a>(&'a AtomicUsize);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_and(!WAKING, Release);
+            }
+        }
+        let _done = Done(&self.state);
+        self.waker.with(|slot| {
+            // SAFETY: WAKING: no one writes the slot.
+            if let Some(waker) = unsafe { &*slot } {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// Takes the registered waker out (the set's alone), unless a wake is
+    /// using it (it then stays until the queue is freed).
+    fn take(&self) -> Option<Waker> {
+        if self
+            .state
+            .compare_exchange(IDLE, REGISTERING, Acquire, Acquire)
+            .is_err()
+        {
+            return None;
+        }
+        // SAFETY: REGISTERING: the set alone touches the slot.
+        let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+        // A wake that came meanwhile has nothing left to wake: the group is
+        // gone.
+        self.state.store(IDLE, Release);
+        waker
+    }
+}
+
+/// Which future types `Self` (a `dyn Future` type a group stores its
+/// children as) can hold: those that coerce to it.
+///
+/// # Safety
+///
+/// `F` has `Self`'s output type, is `Send` if `Self` is, and outlives
+/// whatever `Self` does: the set polls an `F` where it expects a `Self`,
+/// and moves it where a `Self` may go.
+pub(crate) unsafe trait Holds<F>: Future {}
+
+// SAFETY: the bounds are those of the coercion to `Self`.
+unsafe impl<'a, O, F: Future<Output = O> + Send + 'a> Holds<F>
+    for dyn Future<Output = O> + Send + 'a
+{
+}
+// SAFETY: as above.
+unsafe impl<'a, O, F: Future<Output = O> + 'a> Holds<F> for dyn Future<Output = O> + 'a {}
+
+/// Makes children for one set: what a group's handles need to spawn.
+#[derive(Clone)]
+pub(crate) struct Spawner {
+    queue: Arc<ReadyQueue>,
+}
+
+impl Spawner {
+    /// A child with future `fut` and spawn index `index`, in one
+    /// allocation.
+    #[inline]
+    pub(crate) fn task<D: ?Sized + Holds<F>, F: Future>(
+        &self,
+        fut: F,
+        index: usize,
+    ) -> NewTask<D, F> {
+        let task = Box::new(Task {
+            header: Header {
+                state: AtomicUsize::new(REF),
+                next: AtomicPtr::new(ptr::null_mut()),
+                queue: self.queue.clone(),
+                vtable: &Task::<F>::VTABLE,
+                index: UnsafeCell::new(index),
+                slot: UnsafeCell::new(NOT_RUNNING),
+            },
+            future: UnsafeCell::new(ManuallyDrop::new(fut)),
+        });
+        NewTask {
+            ptr: NonNull::from(Box::leak(task)),
+            _holder: PhantomData,
+        }
+    }
+}
+
+/// Marks what a child of `D` may be (its auto traits), owning nothing.
+type Holder<D> = fn() -> Box<D>;
+
+/// A child just made, its type still known: never polled, so its future
+/// can still be moved out (a refused spawn gives it back).
+///
+/// # Invariants
+///
+/// `ptr` is a block made by [`Spawner::task`] with this `F`, its future
+/// present and never polled, and this is its only reference (the group's).
+pub(crate) struct NewTask<D: ?Sized, F> {
+    ptr: NonNull<Task<F>>,
+    _holder: PhantomData<(F, Holder<D>)>,
+}
+
+impl<D: ?Sized, F> NewTask<D, F> {
+    /// Sets the spawn index.
+    #[inline]
+    pub(crate) fn set_index(&mut self, index: usize) {
+        // SAFETY: the only reference, so no one else touches the header.
+        unsafe { (*self.ptr.as_ptr()).header.index.with_mut(|i| *i = index) }
+    }
+
+    /// The future back, never polled.
+    pub(crate) fn into_future(self) -> F {
+        let this = ManuallyDrop::new(self);
+        let ptr = this.ptr;
+        // SAFETY: present and never polled (so not pinned): it may move.
+        // It is `ManuallyDrop`, so `dealloc` leaves the moved-out value be.
+        let fut = unsafe {
+            (*ptr.as_ptr())
+                .future
+                .with_mut(|fut| ManuallyDrop::take(&mut *fut))
+        };
+        // SAFETY: the only reference, and the future is gone.
+        unsafe { dealloc::<F>(ptr.cast()) };
+        fut
+    }
+
+    /// The child, its type forgotten.
+    #[inline]
+    pub(crate) fn erase(self) -> Unstarted<D> {
+        let this = ManuallyDrop::new(self);
+        Unstarted {
+            ptr: this.ptr.cast(),
+            _holder: PhantomData,
+        }
+    }
+}
+
+impl<D: ?Sized, F> Drop for NewTask<D, F> {
+    fn drop(&mut self) {
+        // SAFETY: the group's reference, with the future present.
+        unsafe { drop_and_release(self.ptr.cast()) }
+    }
+}
+
+/// A child not started yet, its type forgotten (`D` says what it can be).
+///
+/// # Invariants
+///
+/// `ptr` is a block made by [`Spawner::task`] for an `F` that `D` holds,
+/// its future present and never polled, its slot [`NOT_RUNNING`]; this is
+/// its only reference (the group's).
+pub(crate) struct Unstarted<D: ?Sized> {
+    ptr: NonNull<Header>,
+    _holder: PhantomData<Box<D>>,
+}
+
+// SAFETY: it owns the child's future, which `D: Send` makes `Send` (see
+// `Holds`); the header is atomics and fields only its owner touches.
+unsafe impl<D: ?Sized + Send> Send for Unstarted<D> {}
+
+impl<D: ?Sized> Unstarted<D> {
+    /// The spawn index.
+    pub(crate) fn index(&self) -> usize {
+        // SAFETY: the only reference.
+        unsafe { self.ptr.as_ref() }.index.with(|i| unsafe { *i })
+    }
+
+    /// Lets go of the block without dropping it: the caller takes over the
+    /// group's reference.
+    fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).ptr
+    }
+}
+
+impl<D: ?Sized> Drop for Unstarted<D> {
+    fn drop(&mut self) {
+        // SAFETY: the group's reference, with the future present. (While
+        // `TaskSet::start` polls it, wakers may exist: then this is not the
+        // last hold, which `drop_and_release` checks.)
+        unsafe { drop_and_release(self.ptr) }
+    }
+}
+
+/// Children not started yet, oldest first, linked through their own
+/// headers: queueing one allocates nothing, and a whole queue is appended
+/// in one step.
+///
+/// # Invariants
+///
+/// Every header reachable from `head` through `next` links is an
+/// [`Unstarted`] that this queue owns (its `next` is the queue's link, null
+/// at the last one, which `tail` points at), and `len` counts them; `head`
+/// and `tail` are both `None` or both `Some`.
+pub(crate) struct UnstartedQueue<D: ?Sized> {
+    head: Option<NonNull<Header>>,
+    tail: Option<NonNull<Header>>,
+    len: usize,
+    _holder: PhantomData<Box<D>>,
+}
+
+// SAFETY: it owns `Unstarted<D>`s, which are `Send` when `D` is.
+unsafe impl<D: ?Sized + Send> Send for UnstartedQueue<D> {}
+
+impl<D: ?Sized> UnstartedQueue<D> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            head: None,
+            tail: None,
+            len: 0,
+            _holder: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(crate) fn push_back(&mut self, task: Unstarted<D>) {
+        let ptr = task.into_raw();
+        // SAFETY: the queue owns it now; unstarted, so no one else touches
+        // `next`.
+        unsafe { ptr.as_ref() }.next.store(ptr::null_mut(), Relaxed);
+        match self.tail {
+            // SAFETY: the last one the queue owns.
+            Some(tail) => unsafe { tail.as_ref() }.next.store(ptr.as_ptr(), Relaxed),
+            None => self.head = Some(ptr),
+        }
+        self.tail = Some(ptr);
+        self.len += 1;
+    }
+
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<Unstarted<D>> {
+        let ptr = self.head?;
+        // SAFETY: owned by the queue (invariant).
+        self.head = NonNull::new(unsafe { ptr.as_ref() }.next.load(Relaxed));
+        if self.head.is_none() {
+            self.tail = None;
+        }
+        self.len -= 1;
+        Some(Unstarted {
+            ptr,
+            _holder: PhantomData,
+        })
+    }
+
+    /// Moves every child of `other` to the back of this queue.
+    pub(crate) fn append(&mut self, other: &mut Self) {
+        let (Some(head), Some(tail)) = (other.head.take(), other.tail.take()) else {
+            return;
+        };
+        match self.tail {
+            // SAFETY: the last one this queue owns.
+            Some(last) => unsafe { last.as_ref() }.next.store(head.as_ptr(), Relaxed),
+            None => self.head = Some(head),
+        }
+        self.tail = Some(tail);
+        self.len += mem::take(&mut other.len);
+    }
+
+    /// Drops every child.
+    pub(crate) fn clear(&mut self) {
+        while self.pop_front().is_some() {}
+    }
+}
+
+impl<D: ?Sized> Default for UnstartedQueue<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D: ?Sized> Drop for UnstartedQueue<D> {
+    fn drop(&mut self) {
+        // One at a time, and without recursion, however long the queue.
+        self.clear();
+    }
+}
+
+/// The children a group has started: each polled when its waker is woken.
+///
+/// # Invariants
+///
+/// - `slots` holds the group's reference to every running child (started,
+///   future present): child `p` is `Slot::Running(p)` at `slots[p.slot]`,
+///   and `len` counts them. The free slots form a list from `free`
+///   ([`NO_SLOT`] ends it) through `Slot::Free` links.
+/// - `batch` is the part of the ready stack the set took and has not polled
+///   yet, oldest first, linked through `next`: every header on it is queued
+///   (the bit is the set's to clear), running or not.
+/// - Every child's `queue` is this set's.
+pub(crate) struct TaskSet<D: ?Sized> {
+    queue: Arc<ReadyQueue>,
+    slots: Vec<Slot>,
+    free: usize,
+    len: usize,
+    batch: Option<NonNull<Header>>,
+    _holder: PhantomData<Box<D>>,
+}
+
+/// An entry of [`TaskSet::slots`].
+enum Slot {
+    Running(NonNull<Header>),
+    /// The next free slot, or [`NO_SLOT`].
+    Free(usize),
+}
+
+/// The end of [`TaskSet`]'s free list.
+const NO_SLOT: usize = usize::MAX;
+
+// SAFETY: it owns its children's futures, which `D: Send` makes `Send`;
+// the rest is the queue (`Send` and `Sync`) and headers whose group-only
+// fields move with it.
+unsafe impl<D: ?Sized + Send> Send for TaskSet<D> {}
+
+impl<D: ?Sized> TaskSet<D> {
+    pub(crate) fn new() -> Self {
+        Self {
+            queue: Arc::new(ReadyQueue::new()),
+            slots: Vec::new(),
+            free: NO_SLOT,
+            len: 0,
+            batch: None,
+            _holder: PhantomData,
+        }
+    }
+
+    /// What makes children for this set.
+    pub(crate) fn spawner(&self) -> Spawner {
+        Spawner {
+            queue: self.queue.clone(),
+        }
+    }
+
+    /// How many children are running.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Drops every running child; returns how many.
+    pub(crate) fn clear(&mut self) -> usize {
+        let dropped = self.len;
+        // Every slot goes: if a child's drop panics, the slots left are
+        // still consistent (the free list is simply forgotten).
+        self.free = NO_SLOT;
+        while let Some(slot) = self.slots.pop() {
+            if let Slot::Running(ptr) = slot {
+                self.len -= 1;
+                // SAFETY: a running child: the set holds its reference, and
+                // no one but the set touches `slot`.
+                unsafe { ptr.as_ref() }
+                    .slot
+                    .with_mut(|s| unsafe { *s = NOT_RUNNING });
+                // SAFETY: the set's reference, future present; the slot is
+                // gone from `slots`, so the set touches it no more.
+                unsafe { drop_and_release(ptr) };
+            }
+        }
+        dropped
+    }
+
+    /// Files a running child.
+    #[inline]
+    fn insert(&mut self, ptr: NonNull<Header>) {
+        let slot = match self.free {
+            NO_SLOT => {
+                self.slots.push(Slot::Running(ptr));
+                self.slots.len() - 1
+            }
+            slot => {
+                match mem::replace(&mut self.slots[slot], Slot::Running(ptr)) {
+                    Slot::Free(next) => self.free = next,
+                    Slot::Running(_) => unreachable!("a free slot in use"),
+                }
+                slot
+            }
+        };
+        self.len += 1;
+        // SAFETY: the set holds the child; `slot` is the set's field.
+        unsafe { ptr.as_ref() }
+            .slot
+            .with_mut(|s| unsafe { *s = slot });
+    }
+
+    /// Takes a finished child out of `slots` and drops it.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is running in this set.
+    #[inline]
+    unsafe fn remove(&mut self, ptr: NonNull<Header>) {
+        // SAFETY: running here: the set holds it, and owns `slot`.
+        let slot = unsafe { ptr.as_ref() }
+            .slot
+            .with_mut(|s| unsafe { mem::replace(&mut *s, NOT_RUNNING) });
+        self.len -= 1;
+        if self.len == 0 {
+            // None left: start afresh (keeping the capacity).
+            self.slots.clear();
+            self.free = NO_SLOT;
+        } else {
+            self.slots[slot] = Slot::Free(self.free);
+            self.free = slot;
+        }
+        // SAFETY: the set's reference, now out of `slots`.
+        unsafe { drop_and_release(ptr) };
+    }
+
+    /// The next child to poll, oldest wake-up first; `None` if none is
+    /// queued, with `waker` registered first, so that a wake-up after the
+    /// look reaches the group.
+    fn next_queued(&mut self, waker: &Waker) -> Option<NonNull<Header>> {
+        if self.batch.is_none() {
+            self.queue.waker.register(waker);
+            // Newest first: reverse into the batch.
+            let mut head = self.queue.take();
+            let mut batch: *mut Header = ptr::null_mut();
+            while let Some(ptr) = NonNull::new(head) {
+                // SAFETY: queued (invariant of the stack): the bit holds it,
+                // and `next` is the set's once taken.
+                let header = unsafe { ptr.as_ref() };
+                head = header.next.load(Relaxed);
+                header.next.store(batch, Relaxed);
+                batch = ptr.as_ptr();
+            }
+            self.batch = NonNull::new(batch);
+        }
+        let ptr = self.batch?;
+        // SAFETY: queued: alive, and `next` is the set's.
+        self.batch = NonNull::new(unsafe { ptr.as_ref() }.next.load(Relaxed));
+        Some(ptr)
+    }
+}
+
+impl<D: ?Sized + Future> TaskSet<D> {
+    /// Polls `ptr`, a child the set holds, with its own waker.
+    ///
+    /// # Safety
+    ///
+    /// The set holds `ptr`'s group reference, with the future present, for
+    /// a `D` that holds the child's type (so its output is `D::Output`).
+    #[inline]
+    unsafe fn poll_child(ptr: NonNull<Header>) -> Poll<D::Output> {
+        // SAFETY: the set's reference keeps the block alive while the waker
+        // is lent.
+        let waker = unsafe { borrowed_waker(ptr) };
+        let mut cx = Context::from_waker(&waker);
+        let mut out = MaybeUninit::<D::Output>::uninit();
+        // SAFETY: alive (above).
+        let vtable = unsafe { ptr.as_ref() }.vtable;
+        // SAFETY: the future is present and pinned in its block, only the
+        // group polls it, and its output type is `D::Output`.
+        if unsafe { (vtable.poll)(ptr, &mut cx, NonNull::from(&mut out).cast()) } {
+            // SAFETY: written by `poll`, which returned `true`.
+            Poll::Ready(unsafe { out.assume_init() })
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Starts a child: polls it once, with its own waker; if it is pending,
+    /// files it to be polled when woken. Gives the spawn index with the
+    /// output.
+    #[inline]
+    pub(crate) fn start(&mut self, task: Unstarted<D>) -> Poll<(usize, D::Output)> {
+        // The task stays owned (and is dropped, if the poll panics) until
+        // filed.
+        let ptr = task.ptr;
+        // SAFETY: the group's reference is `task`'s, the future present; `D`
+        // holds its type (`Unstarted`'s invariant).
+        match unsafe { Self::poll_child(ptr) } {
+            Poll::Ready(output) => {
+                let index = task.index();
+                drop(task);
+                Poll::Ready((index, output))
+            }
+            Poll::Pending => {
+                self.insert(task.into_raw());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Polls the children woken since they were last polled, oldest
+    /// wake-up first, until one is ready (`Ready(Some)`, with its spawn
+    /// index), none is left (`Ready(None)`), or none is woken (`Pending`,
+    /// `cx`'s waker registered).
+    ///
+    /// Polls each running child at most once per call, roughly: after as
+    /// many pending polls as there are running children, or once two
+    /// children woke themselves while polled, it wakes `cx`'s waker and
+    /// returns `Pending`, so that a child that keeps waking itself cannot
+    /// keep the caller from its other work.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, D::Output)>> {
+        let budget = self.len;
+        let mut polled = 0;
+        let mut woke_themselves = 0;
+        loop {
+            if self.len == 0 {
+                // Whatever is still queued is done: its entries are dropped
+                // later (below, or with the set).
+                return Poll::Ready(None);
+            }
+            let Some(ptr) = self.next_queued(cx.waker()) else {
+                return Poll::Pending;
+            };
+            // SAFETY: queued: the bit holds the block.
+            let header = unsafe { ptr.as_ref() };
+            // SAFETY: `slot` is the set's.
+            if header.slot.with(|s| unsafe { *s }) == NOT_RUNNING {
+                // Done since it was woken: drop the queue's hold.
+                // SAFETY: the bit is the set's to clear (`batch`).
+                unsafe { unhold(ptr, QUEUED) };
+                continue;
+            }
+            // Clear the bit before the poll, so that a wake-up during it
+            // queues the child again. The set's reference holds the block.
+            // Acquire: the poll sees what the wakers did before waking.
+            header.state.fetch_sub(QUEUED, AcqRel);
+            // SAFETY: running: the set holds it, future present.
+            match unsafe { Self::poll_child(ptr) } {
+                Poll::Ready(output) => {
+                    // SAFETY: `index` is the set's.
+                    let index = header.index.with(|i| unsafe { *i });
+                    // SAFETY: running in this set.
+                    unsafe { self.remove(ptr) };
+                    return Poll::Ready(Some((index, output)));
+                }
+                Poll::Pending => {
+                    polled += 1;
+                    if header.state.load(Relaxed) & QUEUED != 0 {
+                        woke_themselves += 1;
+                    }
+                    if polled >= budget || woke_themselves >= 2 {
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<D: ?Sized> Drop for TaskSet<D> {
+    fn drop(&mut self) {
+        self.clear();
+        // No push gets past this: a waker that outlives the set frees what
+        // it holds itself.
+        let stacked = self.queue.close();
+        drop(self.queue.waker.take());
+        // What is still queued, taken or not: drop the queue's holds.
+        let batch = self.batch.take().map_or(ptr::null_mut(), NonNull::as_ptr);
+        for mut next in [batch, stacked] {
+            while let Some(ptr) = NonNull::new(next) {
+                // SAFETY: queued: the bit holds it, and `next` is the set's.
+                next = unsafe { ptr.as_ref() }.next.load(Relaxed);
+                // SAFETY: the bit is the set's to clear; the set touches the
+                // block no more.
+                unsafe { unhold(ptr, QUEUED) };
+            }
+        }
+    }
+}
