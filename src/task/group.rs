@@ -29,18 +29,17 @@
 #![forbid(unsafe_code)]
 
 use alloc::sync::Arc;
-use alloc::task::Wake;
 use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::marker::PhantomData;
 use core::mem;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use futures_util::task::AtomicWaker;
-
-use super::set::{Holds, NewTask, Spawner, TaskSet, Unstarted, UnstartedQueue};
+use super::set::{Drain, Holds, NewTask, Spawner, TaskSet, Unstarted, UnstartedQueue};
 use crate::cancel::CancellationToken;
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock, ScopedRawMutex};
@@ -339,13 +338,23 @@ where
             if let Some(stop) = self.start(&mut on_output) {
                 return Poll::Ready(Some(stop));
             }
-            match self.running.poll_next(cx) {
-                Poll::Ready(Some((index, output))) => {
-                    if let Some(stop) = on_output(index, output) {
-                        return Poll::Ready(Some(stop));
-                    }
+            // Children still waiting for room, or spawns to take: a
+            // finished child sends the group back to start them first.
+            let waiting = !self.waiting.is_empty();
+            let spawned = &self.shared.spawned_hint;
+            let drained = self.running.drain(cx.waker(), |index, output| {
+                if let Some(stop) = on_output(index, output) {
+                    ControlFlow::Break(Some(stop))
+                } else if waiting || spawned.load(Relaxed) {
+                    ControlFlow::Break(None)
+                } else {
+                    ControlFlow::Continue(())
                 }
-                Poll::Ready(None) => {
+            });
+            match drained {
+                Drain::Break(Some(stop)) => return Poll::Ready(Some(stop)),
+                Drain::Break(None) => {}
+                Drain::Empty => {
                     // `start` left nothing waiting with `running` empty.
                     debug_assert!(self.waiting.is_empty(), "children waiting for room");
                     match self.shared.try_finish() {
@@ -356,10 +365,17 @@ where
                         Err(spawned) => self.admit_all(spawned),
                     }
                 }
-                Poll::Pending => match self.shared.park(cx.waker()) {
-                    Ok(()) => return Poll::Pending,
-                    Err(spawned) => self.admit_all(spawned),
-                },
+                Drain::Idle | Drain::Yielded => {
+                    if matches!(drained, Drain::Yielded) {
+                        // More are queued: poll again, after the executor's
+                        // other tasks.
+                        cx.waker().wake_by_ref();
+                    }
+                    match self.shared.park(cx.waker()) {
+                        Ok(()) => return Poll::Pending,
+                        Err(spawned) => self.admit_all(spawned),
+                    }
+                }
             }
         }
     }
@@ -407,34 +423,12 @@ fn take_all<V>(slots: &mut Vec<Option<V>>) -> Vec<V> {
         .collect()
 }
 
-/// The waker children see while a failed group winds down: it records that
-/// something was woken during a pass (and passes the wake-up on to the
-/// group's task).
-#[derive(Default)]
-struct PassWaker {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for PassWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, SeqCst);
-        self.task.wake();
-    }
-}
-
 /// A fail-fast group after its first error.
 struct Failure<E> {
     /// The first error first, then the others in the order they came.
     errors: Vec<(usize, E)>,
     /// Children dropped unstarted so far.
     dropped: usize,
-    passes: Arc<PassWaker>,
-    waker: Waker,
 }
 
 /// The fail-fast join: [`TaskGroup::join`] and [`LocalTaskGroup::join`].
@@ -502,37 +496,32 @@ where
         self.driver.waiting.clear();
         // Their values are no use now.
         self.values = Vec::new();
-        let passes = Arc::new(PassWaker::default());
         self.failure = Some(Failure {
             errors: alloc::vec![(index, error)],
             dropped,
-            waker: Waker::from(passes.clone()),
-            passes,
         });
     }
 
     /// Polls the ready children, in passes, until a pass finds none ready
-    /// and nothing was woken meanwhile (`Ready`), or until the passes of
-    /// this poll are used up (`Pending`).
+    /// and nothing woken meanwhile (`Ready`), or until the passes of this
+    /// poll are used up (`Pending`, with the waker woken).
     fn wind_down(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let failure = self.failure.as_mut().expect("failed");
-        failure.passes.task.register(cx.waker());
-        failure.passes.woken.store(false, SeqCst);
-        let mut pass_cx = Context::from_waker(&failure.waker);
         for _ in 0..PASSES_PER_POLL {
-            loop {
-                match self.driver.running.poll_next(&mut pass_cx) {
-                    Poll::Ready(Some((index, Err(error)))) => failure.errors.push((index, error)),
-                    // Too late to count: the group has failed.
-                    Poll::Ready(Some((_, Ok(_)))) => {}
-                    Poll::Ready(None) => return Poll::Ready(()),
-                    Poll::Pending => break,
+            let drained = self.driver.running.drain(cx.waker(), |index, output| {
+                // A value is too late to count: the group has failed.
+                if let Err(error) = output {
+                    failure.errors.push((index, error));
                 }
-            }
-            if !failure.passes.woken.swap(false, SeqCst) {
-                return Poll::Ready(());
+                ControlFlow::<Infallible>::Continue(())
+            });
+            match drained {
+                Drain::Empty | Drain::Idle => return Poll::Ready(()),
+                Drain::Yielded => {}
+                Drain::Break(never) => match never {},
             }
         }
+        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
@@ -565,7 +554,7 @@ where
         let results = &mut self.results;
         let polled = self.driver.poll_children(cx, |index, output| {
             put(results, index, output);
-            None::<core::convert::Infallible>
+            None::<Infallible>
         });
         match polled {
             Poll::Pending => Poll::Pending,

@@ -44,6 +44,7 @@ use alloc::vec::Vec;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop, MaybeUninit};
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
@@ -917,12 +918,17 @@ impl<D: ?Sized> TaskSet<D> {
         unsafe { drop_and_release(ptr) };
     }
 
-    /// The next child to poll, oldest wake-up first; `None` if none is
-    /// queued, with `waker` registered first, so that a wake-up after the
+    /// The next child to poll, oldest wake-up first, if one is queued.
+    /// When the batch is used up it takes the stack, having registered
+    /// `waker` first (unless `registered`), so that a wake-up after the
     /// look reaches the group.
-    fn next_queued(&mut self, waker: &Waker) -> Option<NonNull<Header>> {
+    #[inline]
+    fn next_queued(&mut self, waker: &Waker, registered: &mut bool) -> Option<NonNull<Header>> {
         if self.batch.is_none() {
-            self.queue.waker.register(waker);
+            if !*registered {
+                self.queue.waker.register(waker);
+                *registered = true;
+            }
             // Newest first: reverse into the batch.
             let mut head = self.queue.take();
             let mut batch: *mut Header = ptr::null_mut();
@@ -941,6 +947,20 @@ impl<D: ?Sized> TaskSet<D> {
         self.batch = NonNull::new(unsafe { ptr.as_ref() }.next.load(Relaxed));
         Some(ptr)
     }
+}
+
+/// How [`TaskSet::drain`] stopped.
+#[derive(Debug)]
+pub(crate) enum Drain<B> {
+    /// The callback broke with this.
+    Break(B),
+    /// No child is running (any still queued are done ones).
+    Empty,
+    /// No child is queued; the waker is registered.
+    Idle,
+    /// It polled as many pending children as it may in one go, with more
+    /// queued: the caller should yield (its waker is not woken).
+    Yielded,
 }
 
 impl<D: ?Sized + Future> TaskSet<D> {
@@ -993,27 +1013,33 @@ impl<D: ?Sized + Future> TaskSet<D> {
     }
 
     /// Polls the children woken since they were last polled, oldest
-    /// wake-up first, until one is ready (`Ready(Some)`, with its spawn
-    /// index), none is left (`Ready(None)`), or none is woken (`Pending`,
-    /// `cx`'s waker registered).
+    /// wake-up first, handing each output (with the spawn index) to
+    /// `on_ready`, until it breaks, no child is left, or none is queued
+    /// (see [`Drain`]).
     ///
-    /// Polls each running child at most once per call, roughly: after as
-    /// many pending polls as there are running children, or once two
-    /// children woke themselves while polled, it wakes `cx`'s waker and
-    /// returns `Pending`, so that a child that keeps waking itself cannot
-    /// keep the caller from its other work.
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, D::Output)>> {
+    /// Polls each running child about once per call: after as many
+    /// pending polls as there are running children, or once two children
+    /// woke themselves while polled, it stops with [`Drain::Yielded`], so
+    /// that a child that keeps waking itself cannot keep the caller from
+    /// its other work.
+    #[inline]
+    pub(crate) fn drain<B>(
+        &mut self,
+        waker: &Waker,
+        mut on_ready: impl FnMut(usize, D::Output) -> ControlFlow<B>,
+    ) -> Drain<B> {
         let budget = self.len;
         let mut polled = 0;
         let mut woke_themselves = 0;
+        let mut registered = false;
         loop {
             if self.len == 0 {
                 // Whatever is still queued is done: its entries are dropped
-                // later (below, or with the set).
-                return Poll::Ready(None);
+                // later (here, or with the set).
+                return Drain::Empty;
             }
-            let Some(ptr) = self.next_queued(cx.waker()) else {
-                return Poll::Pending;
+            let Some(ptr) = self.next_queued(waker, &mut registered) else {
+                return Drain::Idle;
             };
             // SAFETY: queued: the bit holds the block.
             let header = unsafe { ptr.as_ref() };
@@ -1035,7 +1061,9 @@ impl<D: ?Sized + Future> TaskSet<D> {
                     let index = header.index.with(|i| unsafe { *i });
                     // SAFETY: running in this set.
                     unsafe { self.remove(ptr) };
-                    return Poll::Ready(Some((index, output)));
+                    if let ControlFlow::Break(b) = on_ready(index, output) {
+                        return Drain::Break(b);
+                    }
                 }
                 Poll::Pending => {
                     polled += 1;
@@ -1043,8 +1071,7 @@ impl<D: ?Sized + Future> TaskSet<D> {
                         woke_themselves += 1;
                     }
                     if polled >= budget || woke_themselves >= 2 {
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
+                        return Drain::Yielded;
                     }
                 }
             }
