@@ -63,6 +63,9 @@ const MAX_STATE: usize = isize::MAX as usize;
 /// [`Header::slot`] of a child not in a [`TaskSet`]: not started, or done
 /// (its future dropped).
 const NOT_RUNNING: usize = usize::MAX;
+/// [`Header::slot`] of a child that is done and holds a count on its
+/// group's ready queue (see [`Header::queue`]).
+const HOLDS_QUEUE: usize = usize::MAX - 1;
 
 /// The ready stack's head once it is closed: an address no header has
 /// (headers are aligned to more than 1).
@@ -97,19 +100,27 @@ struct Vtable {
 ///   its push, then only by the group once it took the stack. Before the
 ///   child starts, `next` links it onto a spawn stack ([`UnstartedStack`]),
 ///   whose owner alone touches it.
-/// - `index` and `slot` are touched only by the group, and `index` is
-///   written only before the child's first poll.
-/// - `vtable` is that of the `F` the block was made with; `queue` never
-///   changes.
+/// - `index` and `slot` are touched only by the group until its reference
+///   is dropped (`index` only before the child's first poll); then `slot`
+///   is left as the group last wrote it, for whoever frees the block.
+/// - `queue` points at the group's ready queue, which is alive while the
+///   block is: a block that still has the group's reference belongs to a
+///   [`TaskSet`] (or a spawn queue or a [`Spawner`]'s caller), each of
+///   which holds a count on it; a block the group let go of while others
+///   still held it owns a count of its own, marked by `slot` being
+///   [`HOLDS_QUEUE`], which whoever frees the block gives back. (So a
+///   block that never outlives its group costs the queue's count nothing.)
+/// - `vtable` is that of the `F` the block was made with.
 #[repr(C)]
 struct Header {
     state: AtomicUsize,
     next: AtomicPtr<Header>,
-    queue: Arc<ReadyQueue>,
+    queue: NonNull<ReadyQueue>,
     vtable: &'static Vtable,
     /// The child's spawn index.
     index: UnsafeCell<usize>,
-    /// The child's position in its set's `slots`, or [`NOT_RUNNING`].
+    /// The child's position in its set's `slots`; [`NOT_RUNNING`] or
+    /// [`HOLDS_QUEUE`] when it is not running.
     slot: UnsafeCell<usize>,
 }
 
@@ -179,7 +190,17 @@ unsafe fn dealloc<F>(ptr: NonNull<Header>) {
     // SAFETY: the block came from `Box::new` (see `Spawner::task`), with
     // this `F`; the future is `ManuallyDrop`, so this drops only the
     // header and frees the block.
-    drop(unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) });
+    let task = unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) };
+    // SAFETY: no one else holds the block: its `slot` is ours to read.
+    let holds_queue = task.header.slot.with(|slot| unsafe { *slot }) == HOLDS_QUEUE;
+    let queue = task.header.queue;
+    drop(task);
+    if holds_queue {
+        // SAFETY: the block's own count on the queue (see `Header`), from
+        // `Arc::increment_strong_count` on the pointer `Arc::as_ptr` gave
+        // (the one `Arc::into_raw` gives), given back once.
+        unsafe { Arc::decrement_strong_count(queue.as_ptr().cast_const()) };
+    }
 }
 
 /// Drops one hold on a block (`amount` is [`REF`], or [`QUEUED`] when the
@@ -223,6 +244,15 @@ unsafe fn drop_and_release(ptr: NonNull<Header>) {
                 // SAFETY: the last hold, and the future is gone.
                 unsafe { (header.vtable.dealloc)(ptr) }
             } else {
+                // Wakers (or the queue) still hold it, and may outlive the
+                // group: the block takes a count on the queue they use.
+                // SAFETY: the group still holds the block, so the queue is
+                // alive (see `Header`); the pointer is `Arc::as_ptr`'s,
+                // the one `Arc::into_raw` gives.
+                unsafe { Arc::increment_strong_count(header.queue.as_ptr().cast_const()) };
+                // SAFETY: the group's field until its reference is dropped
+                // below, which publishes it to whoever frees the block.
+                header.slot.with_mut(|slot| unsafe { *slot = HOLDS_QUEUE });
                 // SAFETY: the group's reference, given up here.
                 unsafe { unhold(ptr, REF) }
             }
@@ -323,12 +353,13 @@ unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
         return;
     }
     // This call set the bit: the push is its to make.
-    match header.queue.push(ptr) {
+    // SAFETY: the caller's hold keeps the block alive, and the block keeps
+    // the queue alive (see `Header`): until the end of this call.
+    let queue = unsafe { header.queue.as_ref() };
+    match queue.push(ptr) {
         Ok(was_empty) => {
             if was_empty {
-                // The queue is alive: this call's hold keeps the block, which
-                // holds the queue.
-                header.queue.waker.wake();
+                queue.waker.wake();
             }
         }
         Err(Closed) => {
@@ -575,7 +606,10 @@ impl Spawner {
             header: Header {
                 state: AtomicUsize::new(REF),
                 next: AtomicPtr::new(ptr::null_mut()),
-                queue: self.queue.clone(),
+                // The caller (a set, or a handle's spawn queue) holds a
+                // count on it while the block has the group's reference.
+                // SAFETY: an `Arc`'s pointer is never null.
+                queue: unsafe { NonNull::new_unchecked(Arc::as_ptr(&self.queue).cast_mut()) },
                 vtable: &Task::<F>::VTABLE,
                 index: UnsafeCell::new(index),
                 slot: UnsafeCell::new(NOT_RUNNING),
@@ -1044,7 +1078,7 @@ impl<D: ?Sized + Future> TaskSet<D> {
             // SAFETY: queued: the bit holds the block.
             let header = unsafe { ptr.as_ref() };
             // SAFETY: `slot` is the set's.
-            if header.slot.with(|s| unsafe { *s }) == NOT_RUNNING {
+            if header.slot.with(|s| unsafe { *s }) >= HOLDS_QUEUE {
                 // Done since it was woken: drop the queue's hold.
                 // SAFETY: the bit is the set's to clear (`batch`).
                 unsafe { unhold(ptr, QUEUED) };
