@@ -39,7 +39,7 @@ use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::set::{Drain, Holds, NewTask, Spawner, TaskSet, Unstarted, UnstartedQueue};
+use super::set::{Drain, Holds, NewTask, TaskSet, Unstarted, UnstartedQueue};
 use crate::cancel::CancellationToken;
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock, ScopedRawMutex};
@@ -94,12 +94,10 @@ struct Shared<D: ?Sized, C, L: ScopedRawMutex> {
     /// the handles that are gone.
     handles: AtomicUsize,
     token: CancellationToken<C, L>,
-    /// Makes children for the group's task set.
-    spawner: Spawner,
 }
 
 impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
-    fn new(token: CancellationToken<C, L>, raw_mutex: L, spawner: Spawner) -> Self {
+    fn new(token: CancellationToken<C, L>, raw_mutex: L) -> Self {
         Self {
             state: Lock::new(
                 State {
@@ -113,7 +111,6 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
             next_index: AtomicUsize::new(0),
             handles: AtomicUsize::new(0),
             token,
-            spawner,
         }
     }
 
@@ -125,7 +122,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
         F: Future,
     {
         // Allocated before the lock is taken.
-        let mut child: NewTask<D, F> = self.spawner.task(fut, 0);
+        let mut child = NewTask::<D, F>::new(fut, 0);
         let (index, waker) = self
             .state
             .with(|st| {
@@ -242,10 +239,9 @@ struct Driver<D: ?Sized, T, E, C, L: ScopedRawMutex> {
 
 impl<D: ?Sized, T, E, C, L: ScopedRawMutex> Driver<D, T, E, C, L> {
     fn new(token: CancellationToken<C, L>, raw_mutex: L, cause: fn(&E) -> C) -> Self {
-        let running = TaskSet::new();
         Self {
-            shared: Arc::new(Shared::new(token, raw_mutex, running.spawner())),
-            running,
+            shared: Arc::new(Shared::new(token, raw_mutex)),
+            running: TaskSet::new(),
             waiting: UnstartedQueue::new(),
             limit: usize::MAX,
             cause,
@@ -1091,8 +1087,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> TaskGroup<'a, T, E, C, L> {
         F: Future<Output = Result<T, E>> + Send + 'a,
     {
         let index = self.driver.next_index();
-        let child = self.driver.shared.spawner.task(fut, index);
-        self.driver.admit(child.erase());
+        self.driver.admit(NewTask::new(fut, index).erase());
         index
     }
 
@@ -1558,8 +1553,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> LocalTaskGroup<'a, T, E, C, L> {
         F: Future<Output = Result<T, E>> + 'a,
     {
         let index = self.driver.next_index();
-        let child = self.driver.shared.spawner.task(fut, index);
-        self.driver.admit(child.erase());
+        self.driver.admit(NewTask::new(fut, index).erase());
         index
     }
 

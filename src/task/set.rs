@@ -6,12 +6,14 @@
 //!
 //! # A child's allocation
 //!
-//! A child is one heap block, a [`Task<F>`]: a [`Header`] and the future
-//! itself, `F` concrete (children of one group are of many types, so the
-//! header names the type's functions in a [`Vtable`]). The header holds
-//! a reference count and the *queued* bit in one word, the link of the ready
-//! queue, the group's ready queue, and two fields only the group touches
-//! (the child's spawn index and its slot in the set).
+//! A child is one heap block, a [`Task<F>`]: a [`Header`] of four words and
+//! the future itself, `F` concrete (children of one group are of many
+//! types, so the header names the type's functions in a [`Vtable`]). The
+//! header holds a reference count and the *queued* bit in one word, a link
+//! (the ready queue's while the child is queued, a spawn queue's before it
+//! starts, and otherwise a pointer to the group's ready queue, which its
+//! wakers push to), the vtable, and one field only the group touches (the
+//! spawn index until the child starts, then its slot in the set).
 //!
 //! Who may touch what:
 //!
@@ -38,6 +40,10 @@
 //! during the poll queues it again. When the set is dropped it closes the
 //! stack (a sentinel no push gets past), so a waker that outlives the group
 //! frees what it holds instead of queueing it.
+//!
+//! The queue lives in an `Arc` that the set holds, and that a block holds
+//! too only if the group lets go of it while wakers still hold it: a child
+//! whose wakers are gone by the time it finishes never touches that count.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -60,16 +66,15 @@ const REF: usize = 2;
 /// More references than this is a leak of wakers run wild: refuse to count
 /// on (the count can then never wrap).
 const MAX_STATE: usize = isize::MAX as usize;
-/// [`Header::slot`] of a child not in a [`TaskSet`]: not started, or done
-/// (its future dropped).
-const NOT_RUNNING: usize = usize::MAX;
+/// [`Header::slot`] of a child that is done.
+const DONE: usize = usize::MAX;
 /// [`Header::slot`] of a child that is done and holds a count on its
-/// group's ready queue (see [`Header::queue`]).
-const HOLDS_QUEUE: usize = usize::MAX - 1;
+/// group's ready queue (see [`Header`]).
+const DONE_HOLDING_QUEUE: usize = usize::MAX - 1;
 
 /// The ready stack's head once it is closed: an address no header has
 /// (headers are aligned to more than 1).
-fn closed() -> *mut Header {
+fn closed() -> *mut () {
     ptr::without_provenance_mut(1)
 }
 
@@ -96,31 +101,26 @@ struct Vtable {
 ///   set's batch, and holds the block alive like a reference. The block is
 ///   freed by whoever takes `state` to 0, and only then: so never while the
 ///   future exists, never while queued.
-/// - While queued, `next` belongs to the queue: written by the pusher before
-///   its push, then only by the group once it took the stack. Before the
-///   child starts, `next` links it onto a spawn stack ([`UnstartedStack`]),
-///   whose owner alone touches it.
-/// - `index` and `slot` are touched only by the group until its reference
-///   is dropped (`index` only before the child's first poll); then `slot`
-///   is left as the group last wrote it, for whoever frees the block.
-/// - `queue` points at the group's ready queue, which is alive while the
-///   block is: a block that still has the group's reference belongs to a
-///   [`TaskSet`] (or a spawn queue or a [`Spawner`]'s caller), each of
-///   which holds a count on it; a block the group let go of while others
-///   still held it owns a count of its own, marked by `slot` being
-///   [`HOLDS_QUEUE`], which whoever frees the block gives back. (So a
-///   block that never outlives its group costs the queue's count nothing.)
+/// - `next` is, before the child starts, the link of the spawn queue
+///   ([`UnstartedQueue`]) that owns it, if any, touched by that queue's
+///   owner alone (no waker exists yet). From the child's start on, it
+///   points at the group's [`ReadyQueue`] whenever the child is not queued;
+///   while it is queued it belongs to the queue (written by the pusher
+///   that set the bit, then by the group once it took the stack), and
+///   whoever clears the bit first puts the queue's pointer back.
+/// - `slot` is touched only by the group while it holds its reference:
+///   the spawn index before the child starts, the child's position in its
+///   set's `slots` while it runs, then [`DONE`]. When the group lets go of
+///   a block that wakers (or the queue) still hold, it sets
+///   [`DONE_HOLDING_QUEUE`] and takes a count on the ready queue, which
+///   whoever frees the block gives back: so the queue is alive while any
+///   started block is (the set holds its own count while it holds blocks).
 /// - `vtable` is that of the `F` the block was made with.
 #[repr(C)]
 struct Header {
     state: AtomicUsize,
-    next: AtomicPtr<Header>,
-    queue: NonNull<ReadyQueue>,
+    next: AtomicPtr<()>,
     vtable: &'static Vtable,
-    /// The child's spawn index.
-    index: UnsafeCell<usize>,
-    /// The child's position in its set's `slots`; [`NOT_RUNNING`] or
-    /// [`HOLDS_QUEUE`] when it is not running.
     slot: UnsafeCell<usize>,
 }
 
@@ -183,23 +183,24 @@ unsafe fn drop_future<F>(ptr: NonNull<Header>) {
 
 /// # Safety
 ///
-/// `ptr` is the header of a `Task<F>` made by [`Spawner::task`] (a
-/// `Box`), its future gone, and no one holds a reference to it any more
-/// (`state` reached 0, or it was never shared).
+/// `ptr` is the header of a `Task<F>` made by [`NewTask::new`] (a `Box`),
+/// its future gone, and no one holds a reference to it any more (`state`
+/// reached 0, or it was never shared).
 unsafe fn dealloc<F>(ptr: NonNull<Header>) {
-    // SAFETY: the block came from `Box::new` (see `Spawner::task`), with
+    // SAFETY: the block came from `Box::new` (see `NewTask::new`), with
     // this `F`; the future is `ManuallyDrop`, so this drops only the
     // header and frees the block.
     let task = unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) };
-    // SAFETY: no one else holds the block: its `slot` is ours to read.
-    let holds_queue = task.header.slot.with(|slot| unsafe { *slot }) == HOLDS_QUEUE;
-    let queue = task.header.queue;
+    // SAFETY: no one else holds the block: its fields are ours to read.
+    let holds_queue = task.header.slot.with(|slot| unsafe { *slot }) == DONE_HOLDING_QUEUE;
+    // Not queued (`state` is 0): `next` is the queue's pointer.
+    let queue = task.header.next.load(Relaxed);
     drop(task);
     if holds_queue {
-        // SAFETY: the block's own count on the queue (see `Header`), from
-        // `Arc::increment_strong_count` on the pointer `Arc::as_ptr` gave
-        // (the one `Arc::into_raw` gives), given back once.
-        unsafe { Arc::decrement_strong_count(queue.as_ptr().cast_const()) };
+        // SAFETY: the block's own count on the queue (see `Header`), taken
+        // with `Arc::increment_strong_count` on the pointer `Arc::as_ptr`
+        // gave (the one `Arc::into_raw` gives), given back once.
+        unsafe { Arc::decrement_strong_count(queue.cast::<ReadyQueue>().cast_const()) };
     }
 }
 
@@ -208,7 +209,8 @@ unsafe fn dealloc<F>(ptr: NonNull<Header>) {
 ///
 /// # Safety
 ///
-/// The caller holds what it gives up, and touches the block no more.
+/// The caller holds what it gives up, and touches the block no more. If
+/// it gives up the bit, it put the queue's pointer back in `next`.
 unsafe fn unhold(ptr: NonNull<Header>, amount: usize) {
     // SAFETY: the caller's hold keeps the block alive until this drop.
     let header = unsafe { ptr.as_ref() };
@@ -221,19 +223,43 @@ unsafe fn unhold(ptr: NonNull<Header>, amount: usize) {
     }
 }
 
-/// Drops the future of a block whose group reference the caller holds,
-/// then that reference (even if the drop panics, as a `Box` would).
+/// Drops the future of a child that was never polled, and frees it.
 ///
 /// # Safety
 ///
-/// The caller is the group, holds the group's reference to the block with
-/// the future present, and touches neither again.
-unsafe fn drop_and_release(ptr: NonNull<Header>) {
+/// The caller holds the group's reference, the only one there is (never
+/// polled, so no waker of it was ever made), and touches the block no
+/// more.
+unsafe fn drop_unstarted(ptr: NonNull<Header>) {
+    /// Frees the block last: when done or while unwinding, as a `Box`
+    /// would.
+    struct Free(NonNull<Header>);
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: the only reference, and the future is gone.
+            unsafe { (self.0.as_ref().vtable.dealloc)(self.0) }
+        }
+    }
+    let free = Free(ptr);
+    // SAFETY: the caller's contract: the only reference, future present.
+    unsafe { (ptr.as_ref().vtable.drop_future)(ptr) };
+    drop(free);
+}
+
+/// Drops the future of a started child, then the group's reference to it
+/// (even if the drop panics, as a `Box` would).
+///
+/// # Safety
+///
+/// The caller is the set whose ready queue `queue` is (its count held),
+/// holds the group's reference to the block with the future present, and
+/// touches neither again. The block's `slot` is [`DONE`].
+unsafe fn drop_started(ptr: NonNull<Header>, queue: NonNull<ReadyQueue>) {
     /// Drops the group's reference, last: when done or while unwinding.
-    struct Release(NonNull<Header>);
+    struct Release(NonNull<Header>, NonNull<ReadyQueue>);
     impl Drop for Release {
         fn drop(&mut self) {
-            let ptr = self.0;
+            let Self(ptr, queue) = *self;
             // SAFETY: the group's reference, held until now.
             let header = unsafe { ptr.as_ref() };
             // Only the group's reference, and not queued: no one else can
@@ -246,23 +272,24 @@ unsafe fn drop_and_release(ptr: NonNull<Header>) {
             } else {
                 // Wakers (or the queue) still hold it, and may outlive the
                 // group: the block takes a count on the queue they use.
-                // SAFETY: the group still holds the block, so the queue is
-                // alive (see `Header`); the pointer is `Arc::as_ptr`'s,
-                // the one `Arc::into_raw` gives.
-                unsafe { Arc::increment_strong_count(header.queue.as_ptr().cast_const()) };
+                // SAFETY: the set holds a count, so the queue is alive; the
+                // pointer is `Arc::as_ptr`'s, the one `Arc::into_raw`
+                // gives.
+                unsafe { Arc::increment_strong_count(queue.as_ptr().cast_const()) };
                 // SAFETY: the group's field until its reference is dropped
                 // below, which publishes it to whoever frees the block.
-                header.slot.with_mut(|slot| unsafe { *slot = HOLDS_QUEUE });
+                header
+                    .slot
+                    .with_mut(|slot| unsafe { *slot = DONE_HOLDING_QUEUE });
                 // SAFETY: the group's reference, given up here.
                 unsafe { unhold(ptr, REF) }
             }
         }
     }
-    let release = Release(ptr);
-    // SAFETY: the caller holds the group's reference, so the block is alive.
-    let vtable = unsafe { ptr.as_ref() }.vtable;
-    // SAFETY: the future is present and the group drops it once.
-    unsafe { (vtable.drop_future)(ptr) };
+    let release = Release(ptr, queue);
+    // SAFETY: the caller's contract: the future is present, and the group
+    // drops it once.
+    unsafe { (ptr.as_ref().vtable.drop_future)(ptr) };
     drop(release);
 }
 
@@ -274,18 +301,20 @@ static WAKER_VTABLE: RawWakerVTable =
 ///
 /// # Safety
 ///
-/// The block stays alive while the returned waker is in use.
+/// The child has started, and its block stays alive while the returned
+/// waker is in use.
 unsafe fn borrowed_waker(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &WAKER_VTABLE);
-    // SAFETY: `WAKER_VTABLE`'s functions keep `RawWaker`'s contract for a
-    // header pointer (each clone holds a reference; see `clone_waker`).
+    // SAFETY: `WAKER_VTABLE`'s functions keep `RawWaker`'s contract for the
+    // header of a started child (each clone holds a reference; see
+    // `clone_waker`).
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 
 /// # Safety (of the four waker functions)
 ///
-/// `data` is the header pointer of a block that the waker (or the borrowed
-/// waker's lender) holds alive.
+/// `data` is the header pointer of a started child's block, which the
+/// waker (or the borrowed waker's lender) holds alive.
 unsafe fn clone_waker(data: *const ()) -> RawWaker {
     // SAFETY: the waker being cloned holds the block alive.
     let header = unsafe { &*data.cast::<Header>() };
@@ -319,14 +348,16 @@ unsafe fn drop_waker(data: *const ()) {
 ///
 /// # Safety
 ///
-/// The caller holds a reference to the block (or, for a borrowed waker, its
-/// lender does) until this returns; with `owned`, it gives it up here.
+/// The child has started. The caller holds a reference to the block (or,
+/// for a borrowed waker, its lender does) until this returns; with
+/// `owned`, it gives it up here.
 unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
     // SAFETY: the caller's hold keeps the block alive through this call:
     // with `owned`, the reference is dropped only at the end.
     let header = unsafe { ptr.as_ref() };
     // Acquire-release: the group's poll after this wake-up sees what the
-    // waker did before it; and this sees the bit the group cleared.
+    // waker did before it; this sees the queue pointer the group put back
+    // in `next` before it cleared the bit.
     let prev = if owned {
         // Queue it, or, if it is queued already, drop the reference in the
         // same step (the bit holds the block: it cannot be the last).
@@ -352,10 +383,12 @@ unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
         // Queued already: the group polls it after this anyway.
         return;
     }
-    // This call set the bit: the push is its to make.
-    // SAFETY: the caller's hold keeps the block alive, and the block keeps
-    // the queue alive (see `Header`): until the end of this call.
-    let queue = unsafe { header.queue.as_ref() };
+    // This call set the bit: `next` is the queue's pointer, and the push is
+    // this call's to make.
+    let queue = header.next.load(Relaxed).cast::<ReadyQueue>();
+    // SAFETY: a started block keeps its queue alive (see `Header`), and the
+    // caller's hold keeps the block alive until the end of this call.
+    let queue = unsafe { &*queue };
     match queue.push(ptr) {
         Ok(was_empty) => {
             if was_empty {
@@ -363,9 +396,12 @@ unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
             }
         }
         Err(Closed) => {
-            // The group is gone: no one will take it. Clear the bit, which
-            // held the block, and free it if nothing else does (with
-            // `owned`, the reference below still does).
+            // The group is gone: no one will take it. Put the pointer back,
+            // clear the bit, which held the block, and free it if nothing
+            // else does (with `owned`, the reference below still does).
+            header
+                .next
+                .store(ptr::from_ref(queue).cast_mut().cast(), Relaxed);
             // SAFETY: this call set the bit, so it is this call's to drop.
             unsafe { unhold(ptr, QUEUED) };
         }
@@ -391,7 +427,7 @@ struct Closed;
 ///   changes: the set closes it when dropped, and no push gets past it.
 /// - Only the set takes from the stack.
 struct ReadyQueue {
-    head: AtomicPtr<Header>,
+    head: AtomicPtr<()>,
     waker: WakerSlot,
 }
 
@@ -404,7 +440,8 @@ impl ReadyQueue {
     }
 
     /// Pushes a child whose queued bit the caller set; `Ok(true)` if the
-    /// stack was empty (the caller then wakes the group).
+    /// stack was empty (the caller then wakes the group). On `Err`, the
+    /// caller's `next` may have been overwritten.
     fn push(&self, ptr: NonNull<Header>) -> Result<bool, Closed> {
         // SAFETY: the caller holds the block (the bit it set holds it too).
         let header = unsafe { ptr.as_ref() };
@@ -420,7 +457,7 @@ impl ReadyQueue {
             // group's waker, registered before the take that emptied it.
             match self
                 .head
-                .compare_exchange_weak(head, ptr.as_ptr(), AcqRel, Relaxed)
+                .compare_exchange_weak(head, ptr.as_ptr().cast(), AcqRel, Relaxed)
             {
                 Ok(_) => return Ok(head.is_null()),
                 Err(actual) => head = actual,
@@ -430,12 +467,12 @@ impl ReadyQueue {
 
     /// Takes the whole stack, newest first (null if empty). The set's
     /// alone, while the stack is open.
-    fn take(&self) -> *mut Header {
+    fn take(&self) -> *mut () {
         self.head.swap(ptr::null_mut(), AcqRel)
     }
 
     /// Closes the stack for good; returns what was on it.
-    fn close(&self) -> *mut Header {
+    fn close(&self) -> *mut () {
         let head = self.head.swap(closed(), AcqRel);
         debug_assert!(head != closed(), "a ready queue closed twice");
         head
@@ -481,23 +518,19 @@ impl WakerSlot {
     fn register(&self, waker: &Waker) {
         // Acquire: a wake that finished (IDLE again) happens before this,
         // and with it the push it woke for, which the next take sees.
-        match self.state.load(Acquire) {
-            IDLE => {
-                // SAFETY: only the set writes the slot, and the set is here.
-                let same = self
-                    .waker
-                    .with(|slot| unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(waker)) });
-                if same {
-                    return;
-                }
-            }
+        if self.state.load(Acquire) != IDLE {
             // A wake is reading the slot: it may be reading an old waker,
             // or already have woken it before the stack the caller is about
             // to look at was filled: poll again.
-            _ => {
-                waker.wake_by_ref();
-                return;
-            }
+            waker.wake_by_ref();
+            return;
+        }
+        // SAFETY: only the set writes the slot, and the set is here.
+        let same = self
+            .waker
+            .with(|slot| unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(waker)) });
+        if same {
+            return;
         }
         if self
             .state
@@ -587,42 +620,6 @@ unsafe impl<'a, O, F: Future<Output = O> + Send + 'a> Holds<F>
 // SAFETY: as above.
 unsafe impl<'a, O, F: Future<Output = O> + 'a> Holds<F> for dyn Future<Output = O> + 'a {}
 
-/// Makes children for one set: what a group's handles need to spawn.
-#[derive(Clone)]
-pub(crate) struct Spawner {
-    queue: Arc<ReadyQueue>,
-}
-
-impl Spawner {
-    /// A child with future `fut` and spawn index `index`, in one
-    /// allocation.
-    #[inline]
-    pub(crate) fn task<D: ?Sized + Holds<F>, F: Future>(
-        &self,
-        fut: F,
-        index: usize,
-    ) -> NewTask<D, F> {
-        let task = Box::new(Task {
-            header: Header {
-                state: AtomicUsize::new(REF),
-                next: AtomicPtr::new(ptr::null_mut()),
-                // The caller (a set, or a handle's spawn queue) holds a
-                // count on it while the block has the group's reference.
-                // SAFETY: an `Arc`'s pointer is never null.
-                queue: unsafe { NonNull::new_unchecked(Arc::as_ptr(&self.queue).cast_mut()) },
-                vtable: &Task::<F>::VTABLE,
-                index: UnsafeCell::new(index),
-                slot: UnsafeCell::new(NOT_RUNNING),
-            },
-            future: UnsafeCell::new(ManuallyDrop::new(fut)),
-        });
-        NewTask {
-            ptr: NonNull::from(Box::leak(task)),
-            _holder: PhantomData,
-        }
-    }
-}
-
 /// Marks what a child of `D` may be (its auto traits), owning nothing.
 type Holder<D> = fn() -> Box<D>;
 
@@ -631,11 +628,33 @@ type Holder<D> = fn() -> Box<D>;
 ///
 /// # Invariants
 ///
-/// `ptr` is a block made by [`Spawner::task`] with this `F`, its future
-/// present and never polled, and this is its only reference (the group's).
+/// `ptr` is a block made by [`NewTask::new`] with this `F`, its future
+/// present and never polled, and this is its only reference (the
+/// group's).
 pub(crate) struct NewTask<D: ?Sized, F> {
     ptr: NonNull<Task<F>>,
     _holder: PhantomData<(F, Holder<D>)>,
+}
+
+impl<D: ?Sized + Holds<F>, F: Future> NewTask<D, F> {
+    /// A child with future `fut` and spawn index `index`, in one
+    /// allocation.
+    #[inline]
+    pub(crate) fn new(fut: F, index: usize) -> Self {
+        let task = Box::new(Task {
+            header: Header {
+                state: AtomicUsize::new(REF),
+                next: AtomicPtr::new(ptr::null_mut()),
+                vtable: &Task::<F>::VTABLE,
+                slot: UnsafeCell::new(index),
+            },
+            future: UnsafeCell::new(ManuallyDrop::new(fut)),
+        });
+        Self {
+            ptr: NonNull::from(Box::leak(task)),
+            _holder: PhantomData,
+        }
+    }
 }
 
 impl<D: ?Sized, F> NewTask<D, F> {
@@ -643,7 +662,7 @@ impl<D: ?Sized, F> NewTask<D, F> {
     #[inline]
     pub(crate) fn set_index(&mut self, index: usize) {
         // SAFETY: the only reference, so no one else touches the header.
-        unsafe { (*self.ptr.as_ptr()).header.index.with_mut(|i| *i = index) }
+        unsafe { (*self.ptr.as_ptr()).header.slot.with_mut(|i| *i = index) }
     }
 
     /// The future back, never polled.
@@ -675,8 +694,8 @@ impl<D: ?Sized, F> NewTask<D, F> {
 
 impl<D: ?Sized, F> Drop for NewTask<D, F> {
     fn drop(&mut self) {
-        // SAFETY: the group's reference, with the future present.
-        unsafe { drop_and_release(self.ptr.cast()) }
+        // SAFETY: the only reference, future present, never polled.
+        unsafe { drop_unstarted(self.ptr.cast()) }
     }
 }
 
@@ -684,8 +703,8 @@ impl<D: ?Sized, F> Drop for NewTask<D, F> {
 ///
 /// # Invariants
 ///
-/// `ptr` is a block made by [`Spawner::task`] for an `F` that `D` holds,
-/// its future present and never polled, its slot [`NOT_RUNNING`]; this is
+/// `ptr` is a block made by [`NewTask::new`] for an `F` that `D` holds,
+/// its future present and never polled, its slot the spawn index; this is
 /// its only reference (the group's).
 pub(crate) struct Unstarted<D: ?Sized> {
     ptr: NonNull<Header>,
@@ -697,12 +716,6 @@ pub(crate) struct Unstarted<D: ?Sized> {
 unsafe impl<D: ?Sized + Send> Send for Unstarted<D> {}
 
 impl<D: ?Sized> Unstarted<D> {
-    /// The spawn index.
-    pub(crate) fn index(&self) -> usize {
-        // SAFETY: the only reference.
-        unsafe { self.ptr.as_ref() }.index.with(|i| unsafe { *i })
-    }
-
     /// Lets go of the block without dropping it: the caller takes over the
     /// group's reference.
     fn into_raw(self) -> NonNull<Header> {
@@ -712,10 +725,8 @@ impl<D: ?Sized> Unstarted<D> {
 
 impl<D: ?Sized> Drop for Unstarted<D> {
     fn drop(&mut self) {
-        // SAFETY: the group's reference, with the future present. (While
-        // `TaskSet::start` polls it, wakers may exist: then this is not the
-        // last hold, which `drop_and_release` checks.)
-        unsafe { drop_and_release(self.ptr) }
+        // SAFETY: the only reference, future present, never polled.
+        unsafe { drop_unstarted(self.ptr) }
     }
 }
 
@@ -767,7 +778,9 @@ impl<D: ?Sized> UnstartedQueue<D> {
         unsafe { ptr.as_ref() }.next.store(ptr::null_mut(), Relaxed);
         match self.tail {
             // SAFETY: the last one the queue owns.
-            Some(tail) => unsafe { tail.as_ref() }.next.store(ptr.as_ptr(), Relaxed),
+            Some(tail) => unsafe { tail.as_ref() }
+                .next
+                .store(ptr.as_ptr().cast(), Relaxed),
             None => self.head = Some(ptr),
         }
         self.tail = Some(ptr);
@@ -778,7 +791,8 @@ impl<D: ?Sized> UnstartedQueue<D> {
     pub(crate) fn pop_front(&mut self) -> Option<Unstarted<D>> {
         let ptr = self.head?;
         // SAFETY: owned by the queue (invariant).
-        self.head = NonNull::new(unsafe { ptr.as_ref() }.next.load(Relaxed));
+        let next = unsafe { ptr.as_ref() }.next.load(Relaxed);
+        self.head = NonNull::new(next.cast());
         if self.head.is_none() {
             self.tail = None;
         }
@@ -796,7 +810,9 @@ impl<D: ?Sized> UnstartedQueue<D> {
         };
         match self.tail {
             // SAFETY: the last one this queue owns.
-            Some(last) => unsafe { last.as_ref() }.next.store(head.as_ptr(), Relaxed),
+            Some(last) => unsafe { last.as_ref() }
+                .next
+                .store(head.as_ptr().cast(), Relaxed),
             None => self.head = Some(head),
         }
         self.tail = Some(tail);
@@ -827,13 +843,15 @@ impl<D: ?Sized> Drop for UnstartedQueue<D> {
 /// # Invariants
 ///
 /// - `slots` holds the group's reference to every running child (started,
-///   future present): child `p` is `Slot::Running(p)` at `slots[p.slot]`,
-///   and `len` counts them. The free slots form a list from `free`
-///   ([`NO_SLOT`] ends it) through `Slot::Free` links.
+///   future present): child `p` with spawn index `i` is
+///   `Slot::Running(p, i)` at `slots[p.slot]`, and `len` counts them. The
+///   free slots form a list from `free` ([`NO_SLOT`] ends it) through
+///   `Slot::Free` links.
 /// - `batch` is the part of the ready stack the set took and has not polled
 ///   yet, oldest first, linked through `next`: every header on it is queued
 ///   (the bit is the set's to clear), running or not.
-/// - Every child's `queue` is this set's.
+/// - Every started child's ready queue is `queue`, on which the set holds
+///   a count.
 pub(crate) struct TaskSet<D: ?Sized> {
     queue: Arc<ReadyQueue>,
     slots: Vec<Slot>,
@@ -845,7 +863,8 @@ pub(crate) struct TaskSet<D: ?Sized> {
 
 /// An entry of [`TaskSet::slots`].
 enum Slot {
-    Running(NonNull<Header>),
+    /// A running child and its spawn index.
+    Running(NonNull<Header>, usize),
     /// The next free slot, or [`NO_SLOT`].
     Free(usize),
 }
@@ -870,53 +889,55 @@ impl<D: ?Sized> TaskSet<D> {
         }
     }
 
-    /// What makes children for this set.
-    pub(crate) fn spawner(&self) -> Spawner {
-        Spawner {
-            queue: self.queue.clone(),
-        }
-    }
-
     /// How many children are running.
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
+    /// The ready queue, as the children's `next` and [`drop_started`] take
+    /// it.
+    #[inline]
+    fn queue_ptr(&self) -> NonNull<ReadyQueue> {
+        // SAFETY: an `Arc`'s pointer is never null.
+        unsafe { NonNull::new_unchecked(Arc::as_ptr(&self.queue).cast_mut()) }
+    }
+
     /// Drops every running child; returns how many.
     pub(crate) fn clear(&mut self) -> usize {
         let dropped = self.len;
+        let queue = self.queue_ptr();
         // Every slot goes: if a child's drop panics, the slots left are
         // still consistent (the free list is simply forgotten).
         self.free = NO_SLOT;
         while let Some(slot) = self.slots.pop() {
-            if let Slot::Running(ptr) = slot {
+            if let Slot::Running(ptr, _) = slot {
                 self.len -= 1;
                 // SAFETY: a running child: the set holds its reference, and
                 // no one but the set touches `slot`.
                 unsafe { ptr.as_ref() }
                     .slot
-                    .with_mut(|s| unsafe { *s = NOT_RUNNING });
+                    .with_mut(|s| unsafe { *s = DONE });
                 // SAFETY: the set's reference, future present; the slot is
                 // gone from `slots`, so the set touches it no more.
-                unsafe { drop_and_release(ptr) };
+                unsafe { drop_started(ptr, queue) };
             }
         }
         dropped
     }
 
-    /// Files a running child.
+    /// Files a running child with spawn index `index`.
     #[inline]
-    fn insert(&mut self, ptr: NonNull<Header>) {
+    fn insert(&mut self, ptr: NonNull<Header>, index: usize) {
         let slot = match self.free {
             NO_SLOT => {
-                self.slots.push(Slot::Running(ptr));
+                self.slots.push(Slot::Running(ptr, index));
                 self.slots.len() - 1
             }
             slot => {
-                match mem::replace(&mut self.slots[slot], Slot::Running(ptr)) {
+                match mem::replace(&mut self.slots[slot], Slot::Running(ptr, index)) {
                     Slot::Free(next) => self.free = next,
-                    Slot::Running(_) => unreachable!("a free slot in use"),
+                    Slot::Running(..) => unreachable!("a free slot in use"),
                 }
                 slot
             }
@@ -928,28 +949,33 @@ impl<D: ?Sized> TaskSet<D> {
             .with_mut(|s| unsafe { *s = slot });
     }
 
-    /// Takes a finished child out of `slots` and drops it.
+    /// Takes a finished child out of `slots` and drops it; returns its
+    /// spawn index.
     ///
     /// # Safety
     ///
     /// `ptr` is running in this set.
     #[inline]
-    unsafe fn remove(&mut self, ptr: NonNull<Header>) {
+    unsafe fn remove(&mut self, ptr: NonNull<Header>) -> usize {
         // SAFETY: running here: the set holds it, and owns `slot`.
         let slot = unsafe { ptr.as_ref() }
             .slot
-            .with_mut(|s| unsafe { mem::replace(&mut *s, NOT_RUNNING) });
+            .with_mut(|s| unsafe { mem::replace(&mut *s, DONE) });
+        let Slot::Running(_, index) = mem::replace(&mut self.slots[slot], Slot::Free(self.free))
+        else {
+            unreachable!("a running child in a free slot");
+        };
         self.len -= 1;
         if self.len == 0 {
             // None left: start afresh (keeping the capacity).
             self.slots.clear();
             self.free = NO_SLOT;
         } else {
-            self.slots[slot] = Slot::Free(self.free);
             self.free = slot;
         }
         // SAFETY: the set's reference, now out of `slots`.
-        unsafe { drop_and_release(ptr) };
+        unsafe { drop_started(ptr, self.queue_ptr()) };
+        index
     }
 
     /// The next child to poll, oldest wake-up first, if one is queued.
@@ -965,20 +991,24 @@ impl<D: ?Sized> TaskSet<D> {
             }
             // Newest first: reverse into the batch.
             let mut head = self.queue.take();
-            let mut batch: *mut Header = ptr::null_mut();
-            while let Some(ptr) = NonNull::new(head) {
+            let mut batch: *mut () = ptr::null_mut();
+            while let Some(ptr) = NonNull::new(head.cast::<Header>()) {
                 // SAFETY: queued (invariant of the stack): the bit holds it,
                 // and `next` is the set's once taken.
                 let header = unsafe { ptr.as_ref() };
                 head = header.next.load(Relaxed);
                 header.next.store(batch, Relaxed);
-                batch = ptr.as_ptr();
+                batch = ptr.as_ptr().cast();
             }
-            self.batch = NonNull::new(batch);
+            self.batch = NonNull::new(batch.cast());
         }
         let ptr = self.batch?;
         // SAFETY: queued: alive, and `next` is the set's.
-        self.batch = NonNull::new(unsafe { ptr.as_ref() }.next.load(Relaxed));
+        let header = unsafe { ptr.as_ref() };
+        self.batch = NonNull::new(header.next.load(Relaxed).cast());
+        // The link is read: put the queue's pointer back, for the wakers
+        // once the bit is cleared.
+        header.next.store(self.queue_ptr().as_ptr().cast(), Relaxed);
         Some(ptr)
     }
 }
@@ -998,16 +1028,17 @@ pub(crate) enum Drain<B> {
 }
 
 impl<D: ?Sized + Future> TaskSet<D> {
-    /// Polls `ptr`, a child the set holds, with its own waker.
+    /// Polls `ptr`, a started child the set holds, with its own waker.
     ///
     /// # Safety
     ///
     /// The set holds `ptr`'s group reference, with the future present, for
-    /// a `D` that holds the child's type (so its output is `D::Output`).
+    /// a `D` that holds the child's type (so its output is `D::Output`),
+    /// and its `next` is the set's queue unless it is queued.
     #[inline]
     unsafe fn poll_child(ptr: NonNull<Header>) -> Poll<D::Output> {
-        // SAFETY: the set's reference keeps the block alive while the waker
-        // is lent.
+        // SAFETY: started, and the set's reference keeps the block alive
+        // while the waker is lent.
         let waker = unsafe { borrowed_waker(ptr) };
         let mut cx = Context::from_waker(&waker);
         let mut out = MaybeUninit::<D::Output>::uninit();
@@ -1028,19 +1059,37 @@ impl<D: ?Sized + Future> TaskSet<D> {
     /// output.
     #[inline]
     pub(crate) fn start(&mut self, task: Unstarted<D>) -> Poll<(usize, D::Output)> {
-        // The task stays owned (and is dropped, if the poll panics) until
-        // filed.
-        let ptr = task.ptr;
-        // SAFETY: the group's reference is `task`'s, the future present; `D`
-        // holds its type (`Unstarted`'s invariant).
+        /// Drops a started child that has not been filed: if the poll
+        /// panics, or once it is ready.
+        struct Unfiled(NonNull<Header>, NonNull<ReadyQueue>);
+        impl Drop for Unfiled {
+            fn drop(&mut self) {
+                // SAFETY: started, not filed: the group's reference is this
+                // guard's, the future present, the slot DONE.
+                unsafe { drop_started(self.0, self.1) }
+            }
+        }
+        let ptr = task.into_raw();
+        let queue = self.queue_ptr();
+        // SAFETY: the group's reference is ours, so the header's fields are
+        // too: the spawn index out, DONE in (not filed), and the queue's
+        // pointer in `next` (no longer on a spawn queue) for its wakers.
+        let index = unsafe {
+            let header = ptr.as_ref();
+            header.next.store(queue.as_ptr().cast(), Relaxed);
+            header.slot.with_mut(|s| mem::replace(&mut *s, DONE))
+        };
+        let unfiled = Unfiled(ptr, queue);
+        // SAFETY: the group's reference is the guard's, the future present;
+        // `D` holds its type (`Unstarted`'s invariant); `next` is set.
         match unsafe { Self::poll_child(ptr) } {
             Poll::Ready(output) => {
-                let index = task.index();
-                drop(task);
+                drop(unfiled);
                 Poll::Ready((index, output))
             }
             Poll::Pending => {
-                self.insert(task.into_raw());
+                mem::forget(unfiled);
+                self.insert(ptr, index);
                 Poll::Pending
             }
         }
@@ -1078,23 +1127,23 @@ impl<D: ?Sized + Future> TaskSet<D> {
             // SAFETY: queued: the bit holds the block.
             let header = unsafe { ptr.as_ref() };
             // SAFETY: `slot` is the set's.
-            if header.slot.with(|s| unsafe { *s }) >= HOLDS_QUEUE {
-                // Done since it was woken: drop the queue's hold.
+            if header.slot.with(|s| unsafe { *s }) >= DONE_HOLDING_QUEUE {
+                // Done since it was woken: drop the queue's hold (`next` is
+                // back to the queue's pointer).
                 // SAFETY: the bit is the set's to clear (`batch`).
                 unsafe { unhold(ptr, QUEUED) };
                 continue;
             }
             // Clear the bit before the poll, so that a wake-up during it
             // queues the child again. The set's reference holds the block.
-            // Acquire: the poll sees what the wakers did before waking.
+            // Acquire: the poll sees what the wakers did before waking;
+            // release: the next waker sees the queue's pointer in `next`.
             header.state.fetch_sub(QUEUED, AcqRel);
-            // SAFETY: running: the set holds it, future present.
+            // SAFETY: running: the set holds it, future present, `next` set.
             match unsafe { Self::poll_child(ptr) } {
                 Poll::Ready(output) => {
-                    // SAFETY: `index` is the set's.
-                    let index = header.index.with(|i| unsafe { *i });
                     // SAFETY: running in this set.
-                    unsafe { self.remove(ptr) };
+                    let index = unsafe { self.remove(ptr) };
                     if let ControlFlow::Break(b) = on_ready(index, output) {
                         return Drain::Break(b);
                     }
@@ -1120,14 +1169,17 @@ impl<D: ?Sized> Drop for TaskSet<D> {
         // it holds itself.
         let stacked = self.queue.close();
         drop(self.queue.waker.take());
+        let queue = self.queue_ptr().as_ptr().cast::<()>();
         // What is still queued, taken or not: drop the queue's holds.
         let batch = self.batch.take().map_or(ptr::null_mut(), NonNull::as_ptr);
-        for mut next in [batch, stacked] {
-            while let Some(ptr) = NonNull::new(next) {
+        for mut next in [batch.cast::<()>(), stacked] {
+            while let Some(ptr) = NonNull::new(next.cast::<Header>()) {
                 // SAFETY: queued: the bit holds it, and `next` is the set's.
-                next = unsafe { ptr.as_ref() }.next.load(Relaxed);
-                // SAFETY: the bit is the set's to clear; the set touches the
-                // block no more.
+                let header = unsafe { ptr.as_ref() };
+                next = header.next.load(Relaxed);
+                header.next.store(queue, Relaxed);
+                // SAFETY: the bit is the set's to clear (the queue's pointer
+                // is back in `next`); the set touches the block no more.
                 unsafe { unhold(ptr, QUEUED) };
             }
         }
