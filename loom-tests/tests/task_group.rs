@@ -1,18 +1,25 @@
-//! loom models of `TaskGroup`'s own shared state: the spawn queue that
-//! handles push to, the group closing it (on completion, on a failure, on
-//! a drop), and the wake-up a spawn owes a waiting group. The children run
-//! on the group's thread (futures-util's `FuturesUnordered` is not
-//! loom-aware and needs no model: it is only touched there); the racing
-//! thread holds a handle, as a child's helper task on another thread
-//! would.
+//! loom models of `TaskGroup`'s own shared state.
 //!
-//! Every model checks that a spawned future is accounted for exactly once:
-//! run by the group, dropped by it, or handed back refused, unpolled.
+//! The spawn queue that handles push to, the group closing it (on
+//! completion, on a failure, on a drop), and the wake-up a spawn owes a
+//! waiting group: the racing thread holds a handle, as a child's helper
+//! task on another thread would. Every such model checks that a spawned
+//! future is accounted for exactly once: run by the group, dropped by it,
+//! or handed back refused, unpolled.
+//!
+//! The task set the children run in (`src/task/set.rs`): a child's waker
+//! woken on another thread while the group polls, registers its own waker
+//! or waits (the ready stack and the group's waker slot); woken while the
+//! group is dropped (a push racing the stack's closing); and woken or
+//! dropped elsewhere after the child finished (the block outliving the
+//! group's hold, with its count on the ready queue). loom's `Arc` is the
+//! ready queue's, so a block left behind is reported as a leak.
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
+use futures_lite::future::{or, yield_now};
 use sluicegate::{Event, TaskGroup};
-use sluicegate_loom_tests::{block_on, model, thread};
+use sluicegate_loom_tests::{block_on, model, thread, Polled};
 
 /// Counts the polls and the drops of a future that returns `out`.
 #[derive(Default)]
@@ -159,5 +166,121 @@ fn a_spawn_racing_the_groups_drop_is_dropped_exactly_once_and_never_polled() {
         spawner.join().unwrap();
         assert!(token.is_cancelled());
         assert_eq!((probe.polls(), probe.drops()), (0, 1));
+    });
+}
+
+#[test]
+fn a_childs_waker_woken_on_another_thread_while_the_group_polls_is_never_lost() {
+    model(|| {
+        let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let mut group = TaskGroup::<'static, u8, ()>::new();
+        let (wait_a, wait_b) = (a.clone(), b.clone());
+        group.spawn(async move {
+            wait_a.wait().await;
+            Ok(1)
+        });
+        group.spawn(async move {
+            wait_b.wait().await;
+            Ok(2)
+        });
+        // Each set wakes its child's waker on its own thread: a push onto
+        // the ready stack, waking the group if the stack was empty, while
+        // the group polls, takes the stack or registers its waker. A lost
+        // wake-up leaves the group waiting forever (loom reports it).
+        let setter = thread::spawn(move || a.set());
+        b.set();
+        assert_eq!(block_on(group.join()), Ok(vec![1, 2]));
+        setter.join().unwrap();
+    });
+}
+
+#[test]
+fn a_childs_waker_woken_while_the_group_is_dropped_frees_the_child_once() {
+    model(|| {
+        let go = Arc::new(Event::new());
+        let probe = Arc::new(Probe::default());
+        let guard = DropCount(probe.clone());
+        let wait = go.clone();
+        let mut group = TaskGroup::<'static, (), ()>::new();
+        group.spawn(async move {
+            let _guard = guard;
+            wait.wait().await;
+            Ok(())
+        });
+        let mut join = Polled::new(group.join());
+        assert!(join.poll().is_pending());
+        // The wake-up's push races the set's drop, which closes the stack:
+        // it lands on the stack the drop empties, or meets the closed one
+        // and frees what it holds itself.
+        let setter = thread::spawn(move || go.set());
+        drop(join);
+        setter.join().unwrap();
+        assert_eq!(probe.drops(), 1);
+    });
+}
+
+#[test]
+fn a_childs_waker_woken_elsewhere_after_the_child_finished_frees_the_block_once() {
+    model(|| {
+        let (here, there) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let mut group = TaskGroup::<'static, u8, ()>::new();
+        let (wait_here, wait_there) = (here.clone(), there.clone());
+        // Registered with both events: one clone of its waker each.
+        group.spawn(async move {
+            or(
+                async move {
+                    wait_here.wait().await;
+                    Ok(1)
+                },
+                async move {
+                    wait_there.wait().await;
+                    Ok(2)
+                },
+            )
+            .await
+        });
+        // Sets `here` once child 0 has registered with both.
+        group.spawn(async move {
+            yield_now().await;
+            here.set();
+            Ok(0)
+        });
+        // The other thread takes its clone out of `there`'s list and wakes
+        // it, maybe after child 0 finished through `here` and the group let
+        // go of the block (which then counts on the ready queue until that
+        // last waker is gone), maybe after the group is gone too.
+        let setter = thread::spawn(move || there.set());
+        let out = block_on(group.join()).unwrap();
+        assert!(out == [1, 0] || out == [2, 0], "{out:?}");
+        setter.join().unwrap();
+    });
+}
+
+#[test]
+fn two_childs_wakers_woken_on_two_threads_while_the_group_waits_are_never_lost() {
+    model(|| {
+        let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
+        let mut group = TaskGroup::<'static, u8, ()>::new();
+        let (wait_a, wait_b) = (a.clone(), b.clone());
+        group.spawn(async move {
+            wait_a.wait().await;
+            Ok(1)
+        });
+        group.spawn(async move {
+            wait_b.wait().await;
+            Ok(2)
+        });
+        // Two pushes from two threads: one may find the stack empty while
+        // the other still owns the group's waker slot, waking the group for
+        // its own push, which the group may already have taken: the owner's
+        // wake-up, delivered once it lets go, must cover both.
+        let setters = [
+            thread::spawn(move || a.set()),
+            thread::spawn(move || b.set()),
+        ];
+        assert_eq!(block_on(group.join()), Ok(vec![1, 2]));
+        for setter in setters {
+            setter.join().unwrap();
+        }
     });
 }

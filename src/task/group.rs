@@ -326,6 +326,8 @@ where
         cx: &mut Context<'_>,
         mut on_output: impl FnMut(usize, Result<T, E>) -> Option<R>,
     ) -> Poll<Option<R>> {
+        // Before any child starts: a child's wake-up then always finds it.
+        self.running.register(cx.waker());
         loop {
             if self.shared.spawned_hint.load(Relaxed) {
                 let spawned = self.shared.take_spawned();
@@ -338,7 +340,7 @@ where
             // finished child sends the group back to start them first.
             let waiting = !self.waiting.is_empty();
             let spawned = &self.shared.spawned_hint;
-            let drained = self.running.drain(cx.waker(), |index, output| {
+            let drained = self.running.drain(|index, output| {
                 if let Some(stop) = on_output(index, output) {
                     ControlFlow::Break(Some(stop))
                 } else if waiting || spawned.load(Relaxed) {
@@ -503,8 +505,9 @@ where
     /// poll are used up (`Pending`, with the waker woken).
     fn wind_down(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let failure = self.failure.as_mut().expect("failed");
+        self.driver.running.register(cx.waker());
         for _ in 0..PASSES_PER_POLL {
-            let drained = self.driver.running.drain(cx.waker(), |index, output| {
+            let drained = self.driver.running.drain(|index, output| {
                 // A value is too late to count: the group has failed.
                 if let Err(error) = output {
                     failure.errors.push((index, error));

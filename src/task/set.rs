@@ -41,9 +41,23 @@
 //! stack (a sentinel no push gets past), so a waker that outlives the group
 //! frees what it holds instead of queueing it.
 //!
+//! The group's own waker sits in a [`WakerSlot`]: the set registers it at
+//! the start of each of the group's polls (nothing to do if it is the same
+//! task's), and the push that finds the stack empty wakes it. No lock is
+//! involved, so a child's waker may be woken on any thread (a local
+//! group's lock could not be taken there).
+//!
 //! The queue lives in an `Arc` that the set holds, and that a block holds
 //! too only if the group lets go of it while wakers still hold it: a child
 //! whose wakers are gone by the time it finishes never touches that count.
+//!
+//! # Checks
+//!
+//! The unit tests below run under miri (`cargo miri test --lib`); the loom
+//! models of the wake, poll and drop races are in
+//! `loom-tests/tests/task_group.rs`; the group's hand-polled tests
+//! (`tests/task_group_hand_polled.rs`, under miri in CI) go through all of
+//! it.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -56,7 +70,7 @@ use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::loom::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
-use crate::loom::{Arc, UnsafeCell};
+use crate::loom::{spin_loop, Arc, UnsafeCell};
 
 /// The queued bit of [`Header::state`]: the child is on the ready stack (or
 /// in the group's batch taken from it) and not yet polled since.
@@ -240,6 +254,11 @@ unsafe fn drop_unstarted(ptr: NonNull<Header>) {
             unsafe { (self.0.as_ref().vtable.dealloc)(self.0) }
         }
     }
+    // SAFETY: the only reference: the slot is ours. Not the spawn index
+    // any more, which `dealloc` could take for `DONE_HOLDING_QUEUE`.
+    unsafe { ptr.as_ref() }
+        .slot
+        .with_mut(|slot| unsafe { *slot = DONE });
     let free = Free(ptr);
     // SAFETY: the caller's contract: the only reference, future present.
     unsafe { (ptr.as_ref().vtable.drop_future)(ptr) };
@@ -385,10 +404,10 @@ unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
     }
     // This call set the bit: `next` is the queue's pointer, and the push is
     // this call's to make.
-    let queue = header.next.load(Relaxed).cast::<ReadyQueue>();
+    let queue_ptr = header.next.load(Relaxed);
     // SAFETY: a started block keeps its queue alive (see `Header`), and the
     // caller's hold keeps the block alive until the end of this call.
-    let queue = unsafe { &*queue };
+    let queue = unsafe { &*queue_ptr.cast::<ReadyQueue>() };
     match queue.push(ptr) {
         Ok(was_empty) => {
             if was_empty {
@@ -399,9 +418,9 @@ unsafe fn schedule(ptr: NonNull<Header>, owned: bool) {
             // The group is gone: no one will take it. Put the pointer back,
             // clear the bit, which held the block, and free it if nothing
             // else does (with `owned`, the reference below still does).
-            header
-                .next
-                .store(ptr::from_ref(queue).cast_mut().cast(), Relaxed);
+            // (The pointer as loaded: a reference's would only cover the
+            // queue, not the `Arc` counts around it.)
+            header.next.store(queue_ptr, Relaxed);
             // SAFETY: this call set the bit, so it is this call's to drop.
             unsafe { unhold(ptr, QUEUED) };
         }
@@ -484,11 +503,16 @@ impl ReadyQueue {
 ///
 /// # Invariants
 ///
-/// `state` is [`IDLE`], [`REGISTERING`] (the set is writing `waker`; no one
-/// else touches it), or has [`WAKING`] (one waker is reading `waker` to
-/// wake it; the set does not write it). Only the set writes `waker`, and
-/// only while it holds `REGISTERING`; anyone reads it while they hold
-/// `WAKING`, and the set may also read it while `IDLE` (no writer then).
+/// `state` is [`IDLE`]; [`REGISTERING`] (the set is writing `waker`; no one
+/// else touches it), maybe with [`WAKING`] added by a wake that then left
+/// the waking to the set; or [`WAKING`] (one wake, the *owner*, is cloning
+/// `waker`, to wake the clone once it has let go; the set does not write
+/// it meanwhile), maybe with [`AGAIN`] (a wake that came meanwhile, whose
+/// push the owner's wake-up then covers). Only the set writes `waker`, and
+/// only while it holds `REGISTERING`; an owner reads it while it holds
+/// `WAKING`; the set may read it whenever it is not writing it (no other
+/// writer exists). No executor code runs while `WAKING` is held but the
+/// waker's clone, so the set may wait for it to go by spinning.
 struct WakerSlot {
     state: AtomicUsize,
     waker: UnsafeCell<Option<Waker>>,
@@ -497,6 +521,7 @@ struct WakerSlot {
 const IDLE: usize = 0;
 const REGISTERING: usize = 1;
 const WAKING: usize = 2;
+const AGAIN: usize = 4;
 
 // SAFETY: `waker` is only accessed as `WakerSlot`'s invariants say, which
 // the state word orders; a `Waker` is `Send` and `Sync`.
@@ -512,34 +537,28 @@ impl WakerSlot {
         }
     }
 
-    /// Makes `waker` the one a push wakes, unless it is already (the set's
-    /// alone). If a wake-up races this, `waker` is woken here: a push that
-    /// the caller's next look at the stack misses still reaches it.
+    /// Makes `waker` the one a push wakes (the set's alone), such that a
+    /// push the set's next look at the stack misses still wakes it.
     fn register(&self, waker: &Waker) {
-        // Acquire: a wake that finished (IDLE again) happens before this,
-        // and with it the push it woke for, which the next take sees.
-        if self.state.load(Acquire) != IDLE {
-            // A wake is reading the slot: it may be reading an old waker,
-            // or already have woken it before the stack the caller is about
-            // to look at was filled: poll again.
-            waker.wake_by_ref();
-            return;
-        }
         // SAFETY: only the set writes the slot, and the set is here.
         let same = self
             .waker
             .with(|slot| unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(waker)) });
+        // The same task: nothing to do, whatever the state. A push the
+        // next look misses finds the stack empty and wakes this waker.
         if same {
             return;
         }
-        if self
+        // Acquire: what an owner read of the slot is done.
+        while self
             .state
-            .compare_exchange(IDLE, REGISTERING, Acquire, Acquire)
+            .compare_exchange_weak(IDLE, REGISTERING, Acquire, Relaxed)
             .is_err()
         {
-            // A wake began meanwhile: as above.
-            waker.wake_by_ref();
-            return;
+            // An owner is cloning the old waker: a moment. (Only when the
+            // group's task changed its waker, or the executor's wakers do
+            // not recognise their own clones.)
+            spin_loop();
         }
         // SAFETY: REGISTERING: the set alone touches the slot.
         let old = self
@@ -551,36 +570,57 @@ impl WakerSlot {
             .compare_exchange(REGISTERING, IDLE, AcqRel, Acquire)
             .is_err()
         {
-            // A wake came while registering (it set WAKING and left the
-            // waking to this call).
-            self.state.store(IDLE, Release);
+            // A wake came while registering (it added WAKING and left the
+            // waking to this call). Acquire, as a read-modify-write: every
+            // such wake's push is seen by the poll this wake-up brings.
+            self.state.swap(IDLE, AcqRel);
             waker.wake_by_ref();
         }
         // A waker's drop is executor code: after the slot is given back.
         drop(old);
     }
 
-    /// Wakes the registered waker, unless another wake is doing so, or the
-    /// set is registering one (which then wakes it).
+    /// Wakes the registered waker: this call becomes the owner, or leaves
+    /// the waking to the owner or to the set if it is registering one.
     fn wake(&self) {
-        if self.state.fetch_or(WAKING, AcqRel) != IDLE {
-            return;
+        // Acquire-release on every path: whoever delivers the wake-up this
+        // call owes sees its push first.
+        let mut state = self.state.load(Relaxed);
+        loop {
+            let new = match state {
+                IDLE => WAKING,
+                // The owner lets go after this, and wakes after it lets go.
+                _ if state & WAKING != 0 => state | AGAIN,
+                // The set, registering, wakes its new waker.
+                _ => state | WAKING,
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, AcqRel, Relaxed)
+            {
+                Ok(IDLE) => break,
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
         }
-        /// Clears WAKING when done, or if the waker panics, so that the
-        /// set can register again.
-        struct Done<'a>(&'a AtomicUsize);
-        impl Drop for Done<'_> {
+        /// Lets go of WAKING if the clone panics, so that the set does not
+        /// wait for it forever.
+        struct LetGo<'a>(&'a AtomicUsize);
+        impl Drop for LetGo<'_> {
             fn drop(&mut self) {
-                self.0.fetch_and(!WAKING, Release);
+                self.0.store(IDLE, Release);
             }
         }
-        let _done = Done(&self.state);
-        self.waker.with(|slot| {
-            // SAFETY: WAKING: no one writes the slot.
-            if let Some(waker) = unsafe { &*slot } {
-                waker.wake_by_ref();
-            }
-        });
+        let let_go = LetGo(&self.state);
+        // SAFETY: WAKING: no one writes the slot.
+        let waker = self.waker.with(|slot| unsafe { (*slot).clone() });
+        mem::forget(let_go);
+        // Acquire, as a read-modify-write: the pushes of every wake that
+        // came meanwhile (AGAIN) happen before the wake-up below.
+        self.state.swap(IDLE, AcqRel);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Takes the registered waker out (the set's alone), unless a wake is
@@ -676,8 +716,13 @@ impl<D: ?Sized, F> NewTask<D, F> {
                 .future
                 .with_mut(|fut| ManuallyDrop::take(&mut *fut))
         };
-        // SAFETY: the only reference, and the future is gone.
-        unsafe { dealloc::<F>(ptr.cast()) };
+        // SAFETY: the only reference, and the future is gone. The slot is
+        // not the spawn index any more, which `dealloc` could take for
+        // `DONE_HOLDING_QUEUE`.
+        unsafe {
+            (*ptr.as_ptr()).header.slot.with_mut(|slot| *slot = DONE);
+            dealloc::<F>(ptr.cast());
+        }
         fut
     }
 
@@ -978,17 +1023,20 @@ impl<D: ?Sized> TaskSet<D> {
         index
     }
 
-    /// The next child to poll, oldest wake-up first, if one is queued.
-    /// When the batch is used up it takes the stack, having registered
-    /// `waker` first (unless `registered`), so that a wake-up after the
-    /// look reaches the group.
+    /// Makes `waker` the one a wake-up of a child wakes. The group calls
+    /// it at the start of each of its polls, before it starts or drains
+    /// any child: so a wake-up that a drain's last look at the ready stack
+    /// misses still reaches the group.
     #[inline]
-    fn next_queued(&mut self, waker: &Waker, registered: &mut bool) -> Option<NonNull<Header>> {
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.queue.waker.register(waker);
+    }
+
+    /// The next child to poll, oldest wake-up first, if one is queued;
+    /// when the batch is used up it takes the stack.
+    #[inline]
+    fn next_queued(&mut self) -> Option<NonNull<Header>> {
         if self.batch.is_none() {
-            if !*registered {
-                self.queue.waker.register(waker);
-                *registered = true;
-            }
             // Newest first: reverse into the batch.
             let mut head = self.queue.take();
             let mut batch: *mut () = ptr::null_mut();
@@ -1020,7 +1068,7 @@ pub(crate) enum Drain<B> {
     Break(B),
     /// No child is running (any still queued are done ones).
     Empty,
-    /// No child is queued; the waker is registered.
+    /// No child is queued.
     Idle,
     /// It polled as many pending children as it may in one go, with more
     /// queued: the caller should yield (its waker is not woken).
@@ -1098,7 +1146,8 @@ impl<D: ?Sized + Future> TaskSet<D> {
     /// Polls the children woken since they were last polled, oldest
     /// wake-up first, handing each output (with the spawn index) to
     /// `on_ready`, until it breaks, no child is left, or none is queued
-    /// (see [`Drain`]).
+    /// (see [`Drain`]). The caller registered its waker first
+    /// ([`register`](Self::register)).
     ///
     /// Polls each running child about once per call: after as many
     /// pending polls as there are running children, or once two children
@@ -1108,20 +1157,18 @@ impl<D: ?Sized + Future> TaskSet<D> {
     #[inline]
     pub(crate) fn drain<B>(
         &mut self,
-        waker: &Waker,
         mut on_ready: impl FnMut(usize, D::Output) -> ControlFlow<B>,
     ) -> Drain<B> {
         let budget = self.len;
         let mut polled = 0;
         let mut woke_themselves = 0;
-        let mut registered = false;
         loop {
             if self.len == 0 {
                 // Whatever is still queued is done: its entries are dropped
                 // later (here, or with the set).
                 return Drain::Empty;
             }
-            let Some(ptr) = self.next_queued(waker, &mut registered) else {
+            let Some(ptr) = self.next_queued() else {
                 return Drain::Idle;
             };
             // SAFETY: queued: the bit holds the block.
@@ -1183,5 +1230,363 @@ impl<D: ?Sized> Drop for TaskSet<D> {
                 unsafe { unhold(ptr, QUEUED) };
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec;
+    use core::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::{Arc as StdArc, Mutex};
+    use std::task::Wake;
+
+    type Child = dyn Future<Output = u32> + Send;
+
+    /// The group's waker: counts its wake-ups.
+    #[derive(Default)]
+    struct Group(StdAtomicUsize);
+
+    impl Wake for Group {
+        fn wake(self: StdArc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn group() -> (StdArc<Group>, Waker) {
+        let group = StdArc::new(Group::default());
+        (group.clone(), Waker::from(group))
+    }
+
+    /// What a test shares with one child: whether it may finish, the waker
+    /// it left, how often it was polled, and whether it was dropped.
+    #[derive(Default)]
+    struct Probe {
+        open: Mutex<bool>,
+        waker: Mutex<Option<Waker>>,
+        polls: StdAtomicUsize,
+        drops: StdAtomicUsize,
+    }
+
+    impl Probe {
+        fn new() -> StdArc<Self> {
+            StdArc::default()
+        }
+
+        /// A child that finishes with `value` once opened, leaving a clone
+        /// of its waker meanwhile.
+        fn child(self: &StdArc<Self>, value: u32) -> impl Future<Output = u32> + Send + 'static {
+            struct Guard(StdArc<Probe>);
+            impl Drop for Guard {
+                fn drop(&mut self) {
+                    self.0.drops.fetch_add(1, SeqCst);
+                }
+            }
+            let guard = Guard(self.clone());
+            core::future::poll_fn(move |cx| {
+                let probe = &guard.0;
+                probe.polls.fetch_add(1, SeqCst);
+                if *probe.open.lock().unwrap() {
+                    Poll::Ready(value)
+                } else {
+                    *probe.waker.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            })
+        }
+
+        fn open(&self) {
+            *self.open.lock().unwrap() = true;
+        }
+
+        /// Takes the waker the child left.
+        fn waker(&self) -> Waker {
+            self.waker.lock().unwrap().take().expect("a waker left")
+        }
+
+        fn polls(&self) -> usize {
+            self.polls.load(SeqCst)
+        }
+
+        fn drops(&self) -> usize {
+            self.drops.load(SeqCst)
+        }
+    }
+
+    fn unstarted<F: Future<Output = u32> + Send + 'static>(
+        fut: F,
+        index: usize,
+    ) -> Unstarted<Child> {
+        NewTask::<Child, F>::new(fut, index).erase()
+    }
+
+    /// Drains `set`, collecting `(index, output)` in the order they came.
+    fn drain_all(set: &mut TaskSet<Child>, waker: &Waker) -> (Vec<(usize, u32)>, Drain<()>) {
+        let mut out = Vec::new();
+        set.register(waker);
+        let how = set.drain(|index, value| {
+            out.push((index, value));
+            ControlFlow::<()>::Continue(())
+        });
+        (out, how)
+    }
+
+    #[test]
+    fn a_header_is_four_words_and_a_slot_two() {
+        assert_eq!(mem::size_of::<Header>(), 4 * mem::size_of::<usize>());
+        assert_eq!(mem::size_of::<Slot>(), 2 * mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn a_child_ready_at_its_first_poll_is_freed_at_once() {
+        let mut set = TaskSet::<Child>::new();
+        let probe = Probe::new();
+        probe.open();
+        let Poll::Ready((index, value)) = set.start(unstarted(probe.child(7), 3)) else {
+            panic!("ready at once");
+        };
+        assert_eq!((index, value), (3, 7));
+        assert_eq!((probe.polls(), probe.drops(), set.len()), (1, 1, 0));
+    }
+
+    #[test]
+    fn woken_children_are_polled_in_wake_order_and_the_group_is_woken_once() {
+        let (group, waker) = group();
+        let mut set = TaskSet::<Child>::new();
+        let probes: Vec<_> = (0..3).map(|_| Probe::new()).collect();
+        for (i, probe) in probes.iter().enumerate() {
+            assert!(set
+                .start(unstarted(probe.child(i as u32 * 10), i))
+                .is_pending());
+        }
+        assert_eq!(set.len(), 3);
+        assert!(matches!(drain_all(&mut set, &waker), (out, Drain::Idle) if out.is_empty()));
+        // Woken 2, then 0: by value, then by reference.
+        for i in [2, 0] {
+            probes[i].open();
+        }
+        probes[2].waker().wake();
+        assert_eq!(group.0.load(SeqCst), 1, "the first push wakes the group");
+        let second = probes[0].waker();
+        second.wake_by_ref();
+        second.wake_by_ref(); // queued already: nothing more
+        assert_eq!(group.0.load(SeqCst), 1, "the stack was not empty");
+        let (out, how) = drain_all(&mut set, &waker);
+        assert_eq!(out, [(2, 20), (0, 0)]);
+        assert!(matches!(how, Drain::Idle));
+        assert_eq!(set.len(), 1);
+        // The clone outlived its child: waking it now queues a done child,
+        // which the next drain skips; dropping it frees the block.
+        second.wake_by_ref();
+        assert_eq!(group.0.load(SeqCst), 2);
+        probes[1].open();
+        probes[1].waker().wake();
+        assert_eq!(drain_all(&mut set, &waker).0, [(1, 10)]);
+        drop(second);
+        assert!(probes.iter().all(|p| p.drops() == 1 && p.polls() == 2));
+    }
+
+    #[test]
+    fn a_waker_that_outlives_the_set_queues_nothing_and_frees_the_block() {
+        let (_, waker) = group();
+        let mut set = TaskSet::<Child>::new();
+        let (a, b) = (Probe::new(), Probe::new());
+        assert!(set.start(unstarted(a.child(1), 0)).is_pending());
+        assert!(set.start(unstarted(b.child(2), 1)).is_pending());
+        let (a_waker, b_waker) = (a.waker(), b.waker());
+        // `b` is queued when the set goes: its batch entry is dropped too.
+        b_waker.wake_by_ref();
+        assert!(matches!(drain_all(&mut set, &waker).1, Drain::Idle));
+        b_waker.wake_by_ref();
+        drop(set);
+        assert_eq!(
+            (a.drops(), b.drops()),
+            (1, 1),
+            "the set dropped both futures"
+        );
+        // The blocks live on in the wakers, which only free them.
+        a_waker.wake_by_ref();
+        let clone = a_waker.clone();
+        a_waker.wake();
+        b_waker.wake();
+        clone.wake();
+        assert_eq!((a.polls(), b.polls()), (1, 2));
+    }
+
+    #[test]
+    fn a_waker_woken_on_another_thread_reaches_the_group() {
+        let (group, waker) = group();
+        let mut set = TaskSet::<Child>::new();
+        let probe = Probe::new();
+        assert!(set.start(unstarted(probe.child(5), 0)).is_pending());
+        assert!(matches!(drain_all(&mut set, &waker).1, Drain::Idle));
+        let (remote, done) = (probe.clone(), probe.waker());
+        std::thread::spawn(move || {
+            remote.open();
+            done.wake();
+        })
+        .join()
+        .unwrap();
+        assert_eq!(group.0.load(SeqCst), 1);
+        assert_eq!(drain_all(&mut set, &waker).0, [(0, 5)]);
+        assert!(matches!(drain_all(&mut set, &waker).1, Drain::Empty));
+    }
+
+    #[test]
+    fn a_child_that_keeps_waking_itself_makes_the_drain_yield() {
+        let (_, waker) = group();
+        let mut set = TaskSet::<Child>::new();
+        let polls = StdArc::new(StdAtomicUsize::new(0));
+        let counted = polls.clone();
+        let spinner = core::future::poll_fn(move |cx| {
+            if counted.fetch_add(1, SeqCst) == 10 {
+                return Poll::Ready(0);
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        });
+        assert!(set.start(unstarted(spinner, 0)).is_pending());
+        let mut yields = 0;
+        let out = loop {
+            match drain_all(&mut set, &waker) {
+                (_, Drain::Yielded) => yields += 1,
+                (out, Drain::Empty) => break out,
+                (_, other) => panic!("stopped with {other:?}"),
+            }
+        };
+        assert_eq!(out, [(0, 0)]);
+        assert_eq!(polls.load(SeqCst), 11);
+        assert_eq!(yields, 9, "one pending poll per drain, with one child");
+    }
+
+    #[test]
+    fn clear_drops_every_running_child_and_counts_them() {
+        let mut set = TaskSet::<Child>::new();
+        let probes: Vec<_> = (0..4).map(|_| Probe::new()).collect();
+        for (i, probe) in probes.iter().enumerate() {
+            assert!(set.start(unstarted(probe.child(0), i)).is_pending());
+        }
+        // One finishes first: its slot goes on the free list, then is reused.
+        probes[1].open();
+        probes[1].waker().wake();
+        let (_, waker) = group();
+        assert_eq!(drain_all(&mut set, &waker).0, [(1, 0)]);
+        let late = Probe::new();
+        assert!(set.start(unstarted(late.child(0), 4)).is_pending());
+        assert_eq!(set.clear(), 4);
+        assert_eq!(set.len(), 0);
+        assert!(probes.iter().chain([&late]).all(|p| p.drops() == 1));
+    }
+
+    #[test]
+    fn an_unstarted_child_is_dropped_unpolled_or_given_back() {
+        let probe = Probe::new();
+        drop(unstarted(probe.child(1), 0));
+        assert_eq!((probe.polls(), probe.drops()), (0, 1));
+        let probe = Probe::new();
+        let mut task = NewTask::<Child, _>::new(probe.child(2), 0);
+        task.set_index(9);
+        let fut = task.into_future();
+        assert_eq!(probe.drops(), 0, "moved out, not dropped");
+        drop(fut);
+        assert_eq!((probe.polls(), probe.drops()), (0, 1));
+    }
+
+    #[test]
+    fn an_unstarted_queue_is_first_in_first_out_and_appends_in_one_step() {
+        let mut set = TaskSet::<Child>::new();
+        let (mut a, mut b) = (UnstartedQueue::new(), UnstartedQueue::new());
+        let probes: Vec<_> = (0..5).map(|_| Probe::new()).collect();
+        for (i, probe) in probes.iter().enumerate() {
+            probe.open();
+            let queue = if i < 2 { &mut a } else { &mut b };
+            queue.push_back(unstarted(probe.child(i as u32), i));
+        }
+        a.append(&mut b);
+        assert!(b.is_empty());
+        assert_eq!(b.len(), 0);
+        assert_eq!(a.len(), 5);
+        let mut started = vec![];
+        while let Some(task) = a.pop_front() {
+            let Poll::Ready((index, _)) = set.start(task) else {
+                panic!("ready at once");
+            };
+            started.push(index);
+        }
+        assert_eq!(started, [0, 1, 2, 3, 4]);
+        // Dropped with children still queued: each dropped once, unpolled.
+        let left = Probe::new();
+        a.push_back(unstarted(left.child(0), 5));
+        drop(a);
+        assert_eq!((left.polls(), left.drops()), (0, 1));
+    }
+
+    #[test]
+    fn a_child_panicking_at_its_first_poll_is_dropped_and_the_set_goes_on() {
+        let mut set = TaskSet::<Child>::new();
+        let dropped = StdArc::new(StdAtomicUsize::new(0));
+        struct Count(StdArc<StdAtomicUsize>);
+        impl Drop for Count {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        let count = Count(dropped.clone());
+        let panicking = core::future::poll_fn(move |cx| {
+            let _keep = &count;
+            // A waker clone outlives the panic: the block must too.
+            cx.waker().wake_by_ref();
+            panic!("child failed")
+        });
+        let task = unstarted(panicking, 0);
+        let caught = catch_unwind(AssertUnwindSafe(|| set.start(task)));
+        assert!(caught.is_err());
+        assert_eq!(dropped.load(SeqCst), 1);
+        assert_eq!(set.len(), 0);
+        let probe = Probe::new();
+        probe.open();
+        assert!(set.start(unstarted(probe.child(1), 1)).is_ready());
+    }
+
+    #[test]
+    fn a_child_panicking_when_polled_again_stays_in_the_set_until_dropped() {
+        let (_, waker) = group();
+        let mut set = TaskSet::<Child>::new();
+        let probe = Probe::new();
+        let mut first = true;
+        let inner = probe.child(0);
+        let mut inner = alloc::boxed::Box::pin(inner);
+        let panicking = core::future::poll_fn(move |cx| {
+            if core::mem::take(&mut first) {
+                return inner.as_mut().poll(cx);
+            }
+            panic!("child failed")
+        });
+        assert!(set.start(unstarted(panicking, 0)).is_pending());
+        probe.waker().wake();
+        let caught = catch_unwind(AssertUnwindSafe(|| drain_all(&mut set, &waker)));
+        assert!(caught.is_err());
+        assert_eq!(set.len(), 1, "still running");
+        assert_eq!(probe.drops(), 0);
+        drop(set);
+        assert_eq!(probe.drops(), 1);
+    }
+
+    #[test]
+    fn children_borrowing_from_the_caller_run_in_a_local_set() {
+        type Local<'a> = dyn Future<Output = usize> + 'a;
+        let words = [String::from("alpha"), String::from("be")];
+        let mut set = TaskSet::<Local<'_>>::new();
+        let mut lens = vec![];
+        for (i, word) in words.iter().enumerate() {
+            let rc = std::rc::Rc::new(word.len());
+            let task = NewTask::<Local<'_>, _>::new(async move { *rc }, i).erase();
+            if let Poll::Ready(out) = set.start(task) {
+                lens.push(out);
+            }
+        }
+        assert_eq!(lens, [(0, 5), (1, 2)]);
     }
 }
