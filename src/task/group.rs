@@ -901,6 +901,16 @@ impl<F> core::error::Error for SpawnError<F> {}
 /// owner's spawn takes no lock; a handle's takes the group's lock for a
 /// few pointer writes and allocates nothing under it.
 ///
+/// # A panicking child
+///
+/// A child's panic is not caught: it propagates out of the poll of the
+/// group's join (the executor's business, as for any future), and leaves
+/// the join as it was at that point: still open to spawns, its token not
+/// cancelled, the child that panicked still counted as running (it is not
+/// polled again unless something wakes it), the other children untouched.
+/// Dropping the join then drops every child left, after closing the group
+/// and cancelling its token, as it would after any poll; nothing leaks.
+///
 /// # `Send` and local
 ///
 /// `TaskGroup` takes `Send` children and is `Send` (for multi-thread
