@@ -31,7 +31,10 @@ mod imp {
     pub(crate) mod atomic {
         /// The rate limiter's timestamp word (where the target has it).
         pub(crate) use loom::sync::atomic::AtomicU64;
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+        pub(crate) use loom::sync::atomic::AtomicPtr;
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     }
     pub(crate) use loom::hint::spin_loop;
     /// Internal only: see the module docs.
@@ -51,10 +54,24 @@ mod imp {
         /// 64-bit atomics natively (elsewhere the limiter uses its lock).
         #[cfg(target_has_atomic = "64")]
         pub(crate) use core::sync::atomic::AtomicU64;
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(
+            feature = "alloc",
+            target_has_atomic = "ptr",
+            not(feature = "portable-atomic")
+        ))]
+        pub(crate) use core::sync::atomic::AtomicPtr;
         #[cfg(not(feature = "portable-atomic"))]
-        pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+        pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(
+            feature = "alloc",
+            target_has_atomic = "ptr",
+            feature = "portable-atomic"
+        ))]
+        pub(crate) use portable_atomic::AtomicPtr;
         #[cfg(feature = "portable-atomic")]
-        pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+        pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
     }
 
     /// Internal only: see the module docs.
