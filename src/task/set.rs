@@ -511,8 +511,22 @@ impl ReadyQueue {
 /// push the owner's wake-up then covers). Only the set writes `waker`, and
 /// only while it holds `REGISTERING`; an owner reads it while it holds
 /// `WAKING`; the set may read it whenever it is not writing it (no other
-/// writer exists). No executor code runs while `WAKING` is held but the
-/// waker's clone, so the set may wait for it to go by spinning.
+/// writer exists).
+///
+/// # Progress
+///
+/// No one ever waits for another thread. A wake that finds the slot busy
+/// leaves a mark (`AGAIN` on an owner, `WAKING` on a registration) and
+/// returns; whoever holds the slot sees the mark as it lets go and
+/// delivers the wake-up. A registration that finds an owner cloning the
+/// old waker does not wait for it either (the owner may be preempted, or
+/// on the same single core at a lower priority): it leaves the old waker
+/// in place and wakes the new one itself, so the group is polled again
+/// and registers then. Until then a push that finds the stack empty wakes
+/// the old waker, but the group's next poll takes the stack after that
+/// self-wake, so it sees those pushes anyway: every poll of the group
+/// either registers its waker before it takes the stack, or has woken
+/// that waker already.
 struct WakerSlot {
     state: AtomicUsize,
     waker: UnsafeCell<Option<Waker>>,
@@ -549,16 +563,25 @@ impl WakerSlot {
         if same {
             return;
         }
-        // Acquire: what an owner read of the slot is done.
-        while self
+        // Acquire: what an owner read of the slot is done. Strong: a
+        // spurious failure would cost a needless wake-up.
+        if self
             .state
-            .compare_exchange_weak(IDLE, REGISTERING, Acquire, Relaxed)
+            .compare_exchange(IDLE, REGISTERING, Acquire, Relaxed)
             .is_err()
         {
-            // An owner is cloning the old waker: a moment. (Only when the
-            // group's task changed its waker, or the executor's wakers do
-            // not recognise their own clones.)
+            // An owner is cloning the old waker (only the set registers, so
+            // WAKING is what holds the slot). Not waiting for it (see
+            // `WakerSlot`): the new waker is woken here, so the group is
+            // polled again, registers then, and takes the stack after this
+            // wake-up, seeing every push the old waker was woken for. (Only
+            // when the group's task changed its waker, or the executor's
+            // wakers do not recognise their own clones.)
+            waker.wake_by_ref();
+            // A hint, not a wait: under loom, lets the owner's thread run
+            // before the group is polled again.
             spin_loop();
+            return;
         }
         // SAFETY: REGISTERING: the set alone touches the slot.
         let old = self
@@ -603,8 +626,8 @@ impl WakerSlot {
                 Err(actual) => state = actual,
             }
         }
-        /// Lets go of WAKING if the clone panics, so that the set does not
-        /// wait for it forever.
+        /// Lets go of WAKING if the clone panics, so that the set can
+        /// register again.
         struct LetGo<'a>(&'a AtomicUsize);
         impl Drop for LetGo<'_> {
             fn drop(&mut self) {
@@ -1588,5 +1611,76 @@ mod tests {
             }
         }
         assert_eq!(lens, [(0, 5), (1, 2)]);
+    }
+
+    /// A group waker that counts its wake-ups and, the first time it is
+    /// cloned, registers `next` in `slot`: as if the group's task, polled
+    /// again with a new waker on another core, registered it just while a
+    /// push's wake cloned this one (the slot then held by that wake).
+    struct Reentrant {
+        slot: *const WakerSlot,
+        next: Waker,
+        registered: StdAtomicUsize,
+        wakes: StdAtomicUsize,
+    }
+
+    static REENTRANT: RawWakerVTable =
+        RawWakerVTable::new(reentrant_clone, reentrant_wake, reentrant_wake, |_| {});
+
+    /// # Safety (of both)
+    ///
+    /// `data` is a `Reentrant` that outlives every waker made from it, and
+    /// so does its `slot`.
+    unsafe fn reentrant_clone(data: *const ()) -> RawWaker {
+        // SAFETY: the contract above.
+        let this = unsafe { &*data.cast::<Reentrant>() };
+        if this.registered.fetch_add(1, SeqCst) == 0 {
+            // SAFETY: the contract above.
+            unsafe { &*this.slot }.register(&this.next);
+        }
+        RawWaker::new(data, &REENTRANT)
+    }
+
+    unsafe fn reentrant_wake(data: *const ()) {
+        // SAFETY: the contract above.
+        unsafe { &*data.cast::<Reentrant>() }
+            .wakes
+            .fetch_add(1, SeqCst);
+    }
+
+    #[test]
+    fn a_registration_racing_a_wake_wakes_the_new_waker_itself_and_never_waits() {
+        let slot = WakerSlot::new();
+        let (next_group, next) = group();
+        let old = Reentrant {
+            slot: &slot,
+            next: next.clone(),
+            registered: StdAtomicUsize::new(0),
+            wakes: StdAtomicUsize::new(0),
+        };
+        // SAFETY: `REENTRANT`'s functions keep `RawWaker`'s contract for
+        // `old`, which outlives every waker made from it (all dropped below).
+        let old_waker =
+            unsafe { Waker::from_raw(RawWaker::new((&raw const old).cast(), &REENTRANT)) };
+        slot.register(&old_waker);
+        assert_eq!(old.registered.load(SeqCst), 1, "the slot keeps a clone");
+        // The wake owns the slot while it clones the old waker, which
+        // registers the new one then: that registration cannot write the
+        // slot, and must neither wait for the owner (it would wait for
+        // itself here: a deadlock) nor drop the wake-up.
+        slot.wake();
+        assert_eq!(
+            next_group.0.load(SeqCst),
+            1,
+            "the registration woke the new waker"
+        );
+        assert_eq!(old.wakes.load(SeqCst), 1, "the owner woke the old one");
+        // Polled again, the group registers the new waker, now for good.
+        slot.register(&next);
+        slot.wake();
+        assert_eq!(next_group.0.load(SeqCst), 2);
+        assert_eq!(old.wakes.load(SeqCst), 1);
+        drop(slot.take());
+        drop(old_waker);
     }
 }
