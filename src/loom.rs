@@ -29,6 +29,9 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) mod atomic {
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+        pub(crate) use loom::sync::atomic::AtomicPtr;
         /// The rate limiter's timestamp word (where the target has it).
         pub(crate) use loom::sync::atomic::AtomicU64;
         pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -47,12 +50,26 @@ mod imp {
     pub(crate) use core::hint::spin_loop;
 
     pub(crate) mod atomic {
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(
+            feature = "alloc",
+            target_has_atomic = "ptr",
+            not(feature = "portable-atomic")
+        ))]
+        pub(crate) use core::sync::atomic::AtomicPtr;
         /// The rate limiter's timestamp word, only where the target has
         /// 64-bit atomics natively (elsewhere the limiter uses its lock).
         #[cfg(target_has_atomic = "64")]
         pub(crate) use core::sync::atomic::AtomicU64;
         #[cfg(not(feature = "portable-atomic"))]
         pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(
+            feature = "alloc",
+            target_has_atomic = "ptr",
+            feature = "portable-atomic"
+        ))]
+        pub(crate) use portable_atomic::AtomicPtr;
         #[cfg(feature = "portable-atomic")]
         pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
     }

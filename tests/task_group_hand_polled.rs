@@ -7,6 +7,7 @@ mod common;
 
 use std::cell::RefCell;
 use std::future::{pending, poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
@@ -233,9 +234,6 @@ fn a_spawn_from_outside_wakes_the_waiting_group() {
         Ok(1)
     });
     let mut join = polled(group.join());
-    join.pending();
-    // (FuturesUnordered wakes itself once it has polled every child in
-    // one go: a poll that finds nothing ready follows.)
     join.pending();
     let before = join.wakes();
     handle.spawn(async { Ok(2) }).unwrap();
@@ -624,6 +622,105 @@ fn dropping_a_group_with_a_long_spawn_queue_does_not_recurse() {
     }
     drop(group);
     assert!(handle.is_closed());
+}
+
+/// Counts the drops of the futures it is moved into.
+#[derive(Default)]
+struct Drops(AtomicUsize);
+
+struct DropCounted<'a>(&'a Drops);
+
+impl Drop for DropCounted<'_> {
+    fn drop(&mut self) {
+        self.0 .0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn a_panicking_child_panics_the_groups_poll_and_dropping_the_join_drops_the_others() {
+    // The panic propagates out of the poll of the join, which is left as it
+    // was: still open to spawns, its token not cancelled, the child that
+    // panicked still among the running ones (it is not polled again unless
+    // woken), the others untouched. Dropping the join then drops every
+    // child left, as after any other poll; nothing leaks (miri checks).
+    let drops = Drops::default();
+    let log = Log::default();
+    let gate = Event::new();
+    let mut group = TaskGroup::<u8, ()>::new();
+    let handle = group.handle();
+    let token = group.token().clone();
+    let (drops_ref, gate_ref) = (&drops, &gate);
+    group.spawn(async move {
+        let _counted = DropCounted(drops_ref);
+        gate_ref.wait().await;
+        Ok(0)
+    });
+    group.spawn(async move {
+        let _counted = DropCounted(drops_ref);
+        gate_ref.wait().await;
+        panic!("child 1 failed")
+    });
+    let guard = OnDrop(&log, "2 dropped");
+    group.spawn(async move {
+        let _counted = DropCounted(drops_ref);
+        let _guard = guard;
+        pending::<()>().await;
+        Ok(2)
+    });
+    let mut join = polled(group.join());
+    join.pending();
+    gate.set(); // 0 finishes, then 1 panics, in the next poll
+    let panic = catch_unwind(AssertUnwindSafe(|| join.poll())).unwrap_err();
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"child 1 failed"));
+    assert_eq!(
+        drops.0.load(SeqCst),
+        2,
+        "0 finished; 1's state unwound with its panic"
+    );
+    assert!(log.entries().is_empty(), "2 untouched");
+    assert!(!token.is_cancelled());
+    assert!(!handle.is_closed());
+    // Polled again, it goes on with the others (2 still waits).
+    join.pending();
+    drop(join);
+    assert_eq!(log.entries(), ["2 dropped"]);
+    assert_eq!(drops.0.load(SeqCst), 3, "every child dropped once");
+    assert!(token.is_cancelled());
+    assert!(handle.spawn(async { Ok(3) }).is_err());
+}
+
+#[test]
+fn a_child_panicking_at_its_first_poll_leaves_the_children_not_started_unpolled() {
+    let polls = AtomicUsize::new(0);
+    let drops = Drops::default();
+    let mut group = TaskGroup::<(), ()>::with_cause(|_| ()).with_limit(2);
+    let drops_ref = &drops;
+    group.spawn(async move {
+        let _counted = DropCounted(drops_ref);
+        pending::<()>().await;
+        Ok(())
+    });
+    group.spawn(async move {
+        let _counted = DropCounted(drops_ref);
+        panic!("child 1 failed at once")
+    });
+    for _ in 0..2 {
+        let counted_drop = DropCounted(drops_ref);
+        group.spawn(counted(&polls, async move {
+            let _counted = counted_drop;
+            Ok(())
+        }));
+    }
+    let mut join = polled(group.join_all());
+    let panic = catch_unwind(AssertUnwindSafe(|| join.poll())).unwrap_err();
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"child 1 failed at once")
+    );
+    assert_eq!(drops.0.load(SeqCst), 1, "1 dropped as its panic unwound");
+    drop(join);
+    assert_eq!(polls.load(SeqCst), 0, "2 and 3 never started");
+    assert_eq!(drops.0.load(SeqCst), 4, "every child dropped once");
 }
 
 #[test]

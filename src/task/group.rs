@@ -3,18 +3,20 @@
 //!
 //! # Design
 //!
-//! A group is one future that polls its children itself, in a futures-util
-//! `FuturesUnordered` (`running`), so it needs no executor and no `std`.
-//! Every child is one allocation, a [`Child`] node: its future, its spawn
-//! index and a link. The link threads not-yet-taken children onto the
-//! spawn queue that handles push to (a stack under a short lock, so a spawn
-//! allocates nothing while holding it); the group takes the whole stack at
-//! once and reverses it into spawn order. Children wait in `waiting` until
-//! the concurrency limit has room; a child starts with a poll by the group
-//! itself and moves to `running` only if that poll is pending, so a child
-//! ready at once never costs a `FuturesUnordered` task (see
-//! `Driver::start`). Results go into a slot per spawn index, so they come
-//! back in spawn order whatever order the children finish in.
+//! A group is one future that polls its children itself, in a task set of
+//! its own (`running`, see `set.rs`), so it needs no executor and no `std`.
+//! Every child is one allocation, made at spawn: its future, its spawn
+//! index, a link, and what its waker needs (a reference count, a queued
+//! bit, the group's ready queue). The link threads not-yet-taken children
+//! onto the spawn queue that handles push to (a FIFO under a short lock,
+//! so a spawn allocates nothing while holding it); the group takes the
+//! whole queue at once and appends it to `waiting`, through the same
+//! links. Children wait in `waiting` until the concurrency limit has room
+//! (in spawn order, and again with no allocation); a child starts with a
+//! poll with its own waker, and a pending one stays in `running`, which
+//! polls it again when that waker is woken (see `Driver::start`). Results
+//! go into a slot per spawn index, so they come back in spawn order
+//! whatever order the children finish in.
 //!
 //! With no handle left, nothing can spawn into a running group (a handle
 //! is made only from the owner, which `join` consumes, or from another
@@ -26,23 +28,18 @@
 
 #![forbid(unsafe_code)]
 
-use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use alloc::task::Wake;
 use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::marker::PhantomData;
 use core::mem;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use futures_core::Stream;
-use futures_util::stream::FuturesUnordered;
-use futures_util::task::AtomicWaker;
-use pin_project_lite::pin_project;
-
+use super::set::{Drain, Holds, NewTask, TaskSet, Unstarted, UnstartedQueue};
 use crate::cancel::CancellationToken;
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use crate::raw_mutex::{DefaultRawMutex, Lock, ScopedRawMutex};
@@ -52,98 +49,12 @@ type SendDyn<'a, T, E> = dyn Future<Output = Result<T, E>> + Send + 'a;
 /// A child of a [`LocalTaskGroup`], as the group stores it.
 type LocalDyn<'a, T, E> = dyn Future<Output = Result<T, E>> + 'a;
 
-/// A child, pinned in its one allocation, its future behind `D` (a `dyn
-/// Future`).
-type Node<D> = Pin<Box<Child<D, D>>>;
-
 /// At most this many passes over the ready children per poll of a group
 /// that is winding down after a failure; then it yields to the executor
-/// (its waker is woken) and goes on at the next poll. Two are enough when
-/// no child keeps waking itself: `FuturesUnordered` wakes itself after
-/// polling every child once, so the pass that finds nothing ready is often
-/// the second.
+/// (its waker is woken) and goes on at the next poll. One is enough when
+/// no child keeps waking itself; a few more let children whose clean-up
+/// takes a poll or two finish in the same poll of the group.
 const PASSES_PER_POLL: usize = 4;
-
-pin_project! {
-    /// A child: its future, its spawn index, and the link that threads it
-    /// onto the spawn queue (`None` everywhere else).
-    ///
-    /// `D` is the `dyn Future` type the group stores; `F` is the child's
-    /// own future type until the box is unsized to `Child<D, D>` (only the
-    /// last field mentions `F`, which is what makes the coercion possible).
-    struct Child<D: ?Sized, F: ?Sized> {
-        next: Option<Node<D>>,
-        index: usize,
-        #[pin]
-        fut: F,
-    }
-}
-
-impl<D: ?Sized, F: Future + ?Sized> Future for Child<D, F> {
-    type Output = (usize, F::Output);
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let index = *this.index;
-        this.fut.poll(cx).map(|output| (index, output))
-    }
-}
-
-/// Children threaded through their `next` links, newest first.
-struct Stack<D: ?Sized> {
-    head: Option<Node<D>>,
-    len: usize,
-}
-
-impl<D: ?Sized> Stack<D> {
-    const fn new() -> Self {
-        Self { head: None, len: 0 }
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.head.is_none()
-    }
-
-    #[inline]
-    fn push(&mut self, mut node: Node<D>) {
-        *node.as_mut().project().next = self.head.take();
-        self.head = Some(node);
-        self.len += 1;
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<Node<D>> {
-        let mut node = self.head.take()?;
-        self.head = node.as_mut().project().next.take();
-        self.len -= 1;
-        Some(node)
-    }
-
-    /// The same children, oldest first.
-    fn reversed(mut self) -> Self {
-        let mut reversed = Self::new();
-        while let Some(node) = self.pop() {
-            reversed.push(node);
-        }
-        reversed
-    }
-}
-
-impl<D: ?Sized> Default for Stack<D> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<D: ?Sized> Drop for Stack<D> {
-    fn drop(&mut self) {
-        // One at a time: dropping the head would drop the chain by
-        // recursion, one stack frame per queued child.
-        while self.pop().is_some() {}
-    }
-}
 
 /// What handles and the group share, under the lock.
 struct State<D: ?Sized> {
@@ -151,7 +62,7 @@ struct State<D: ?Sized> {
     /// or is dropped. Never set again once cleared.
     open: bool,
     /// Spawned through a handle, not yet taken by the group.
-    spawned: Stack<D>,
+    spawned: UnstartedQueue<D>,
     /// The group's waker while it waits; a spawn takes it to wake it.
     waker: Option<Waker>,
 }
@@ -191,7 +102,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
             state: Lock::new(
                 State {
                     open: true,
-                    spawned: Stack::new(),
+                    spawned: UnstartedQueue::new(),
                     waker: None,
                 },
                 raw_mutex,
@@ -203,33 +114,36 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
         }
     }
 
-    /// Queues `child` for the group (waking it if it waits), or hands it
-    /// back if the group is closed. `unsize` turns the box into the
-    /// group's node type: only a caller that names both types can write
-    /// that coercion.
-    fn try_spawn<F>(
-        &self,
-        mut child: Box<Child<D, F>>,
-        unsize: impl FnOnce(Box<Child<D, F>>) -> Node<D>,
-    ) -> Result<usize, Box<Child<D, F>>> {
-        let (index, waker) = self.state.with(|st| {
-            if !st.open {
-                return Err(child);
-            }
-            let index = self.next_index.fetch_add(1, Relaxed);
-            child.index = index;
-            st.spawned.push(unsize(child));
-            self.spawned_hint.store(true, Relaxed);
-            Ok((index, st.waker.take()))
-        })?;
+    /// Queues `fut` for the group (waking it if it waits), or hands it
+    /// back if the group is closed.
+    fn try_spawn<F>(&self, fut: F) -> Result<usize, F>
+    where
+        D: Holds<F>,
+        F: Future,
+    {
+        // Allocated before the lock is taken.
+        let mut child = NewTask::<D, F>::new(fut, 0);
+        let (index, waker) = self
+            .state
+            .with(|st| {
+                if !st.open {
+                    return Err(child);
+                }
+                let index = self.next_index.fetch_add(1, Relaxed);
+                child.set_index(index);
+                st.spawned.push_back(child.erase());
+                self.spawned_hint.store(true, Relaxed);
+                Ok((index, st.waker.take()))
+            })
+            .map_err(NewTask::into_future)?;
         if let Some(waker) = waker {
             waker.wake();
         }
         Ok(index)
     }
 
-    /// Takes what handles spawned (newest first).
-    fn take_spawned(&self) -> Stack<D> {
+    /// Takes what handles spawned.
+    fn take_spawned(&self) -> UnstartedQueue<D> {
         self.state.with(|st| {
             self.spawned_hint.store(false, Relaxed);
             mem::take(&mut st.spawned)
@@ -245,7 +159,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
 
     /// The group is about to wait: registers its waker, unless something
     /// was spawned meanwhile, which it gets instead.
-    fn park(&self, waker: &Waker) -> Result<(), Stack<D>> {
+    fn park(&self, waker: &Waker) -> Result<(), UnstartedQueue<D>> {
         if self.unreachable() {
             return Ok(());
         }
@@ -268,7 +182,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
 
     /// The group has no child left: closes it, unless something was
     /// spawned meanwhile, which it gets instead.
-    fn try_finish(&self) -> Result<(), Stack<D>> {
+    fn try_finish(&self) -> Result<(), UnstartedQueue<D>> {
         if self.unreachable() {
             // Closed in effect: no handle is left to see it.
             return Ok(());
@@ -289,7 +203,7 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
 
     /// Refuses every spawn from now on; returns the children queued and
     /// not taken, for the caller to drop with no lock held.
-    fn close(&self) -> Stack<D> {
+    fn close(&self) -> UnstartedQueue<D> {
         let mut waker = None;
         let queued = self.state.with(|st| {
             st.open = false;
@@ -310,17 +224,13 @@ impl<D: ?Sized, C, L: ScopedRawMutex> Shared<D, C, L> {
 struct Driver<D: ?Sized, T, E, C, L: ScopedRawMutex> {
     shared: Arc<Shared<D, C, L>>,
     /// Started children: each one is polled whenever it is woken.
-    running: FuturesUnordered<Node<D>>,
+    running: TaskSet<D>,
     /// Children not started yet, oldest first: spawned by the owner before
     /// the group runs, taken from handles, or held back by the limit. Not
     /// empty after `start` only while `running` is full.
-    waiting: VecDeque<Node<D>>,
+    waiting: UnstartedQueue<D>,
     /// `usize::MAX` for none.
     limit: usize,
-    /// Children went to `running` unpolled, and `running` has not polled
-    /// them yet: until it has, new ones go there unpolled too, so that
-    /// children are first polled in the order they start.
-    deferred: bool,
     cause: fn(&E) -> C,
     /// Set once the group completed: nothing is left to close or cancel.
     finished: bool,
@@ -331,10 +241,9 @@ impl<D: ?Sized, T, E, C, L: ScopedRawMutex> Driver<D, T, E, C, L> {
     fn new(token: CancellationToken<C, L>, raw_mutex: L, cause: fn(&E) -> C) -> Self {
         Self {
             shared: Arc::new(Shared::new(token, raw_mutex)),
-            running: FuturesUnordered::new(),
-            waiting: VecDeque::new(),
+            running: TaskSet::new(),
+            waiting: UnstartedQueue::new(),
             limit: usize::MAX,
-            deferred: false,
             cause,
             finished: false,
             _output: PhantomData,
@@ -376,49 +285,31 @@ where
 {
     /// Queues a child to start (in spawn order).
     #[inline]
-    fn admit(&mut self, node: Node<D>) {
-        self.waiting.push_back(node);
+    fn admit(&mut self, child: Unstarted<D>) {
+        self.waiting.push_back(child);
     }
 
-    fn admit_all(&mut self, stack: Stack<D>) {
-        let mut stack = stack.reversed();
-        while let Some(node) = stack.pop() {
-            self.waiting.push_back(node);
-        }
+    fn admit_all(&mut self, mut spawned: UnstartedQueue<D>) {
+        self.waiting.append(&mut spawned);
     }
 
     /// Starts waiting children, oldest first, while the limit has room.
     ///
-    /// A child starts with a poll here and goes to `running` only if it is
-    /// pending, so a child that is ready at once costs no task in
-    /// `running`. A pending one is then polled again there, with its own
-    /// waker; that second poll is the price, paid once per batch: after the
-    /// first pending child, the rest go to `running` unpolled (which polls
-    /// them in the same order) until `running` has polled them. Stops, the
-    /// rest still waiting, if `on_output` says so.
+    /// A child starts with a poll, with its own waker; a pending one stays
+    /// in `running`, a ready one is gone at once. Stops, the rest still
+    /// waiting, if `on_output` says so.
     #[inline]
     fn start<R>(
         &mut self,
-        cx: &mut Context<'_>,
         on_output: &mut impl FnMut(usize, Result<T, E>) -> Option<R>,
     ) -> Option<R> {
         while self.running.len() < self.limit {
-            let Some(mut node) = self.waiting.pop_front() else {
+            let Some(child) = self.waiting.pop_front() else {
                 break;
             };
-            if self.deferred {
-                self.running.push(node);
-                continue;
-            }
-            match node.as_mut().poll(cx) {
-                Poll::Ready((index, output)) => {
-                    if let Some(stop) = on_output(index, output) {
-                        return Some(stop);
-                    }
-                }
-                Poll::Pending => {
-                    self.running.push(node);
-                    self.deferred = true;
+            if let Poll::Ready((index, output)) = self.running.start(child) {
+                if let Some(stop) = on_output(index, output) {
+                    return Some(stop);
                 }
             }
         }
@@ -435,22 +326,33 @@ where
         cx: &mut Context<'_>,
         mut on_output: impl FnMut(usize, Result<T, E>) -> Option<R>,
     ) -> Poll<Option<R>> {
+        // Before any child starts: a child's wake-up then always finds it.
+        self.running.register(cx.waker());
         loop {
             if self.shared.spawned_hint.load(Relaxed) {
                 let spawned = self.shared.take_spawned();
                 self.admit_all(spawned);
             }
-            if let Some(stop) = self.start(cx, &mut on_output) {
+            if let Some(stop) = self.start(&mut on_output) {
                 return Poll::Ready(Some(stop));
             }
-            match Pin::new(&mut self.running).poll_next(cx) {
-                Poll::Ready(Some((index, output))) => {
-                    if let Some(stop) = on_output(index, output) {
-                        return Poll::Ready(Some(stop));
-                    }
+            // Children still waiting for room, or spawns to take: a
+            // finished child sends the group back to start them first.
+            let waiting = !self.waiting.is_empty();
+            let spawned = &self.shared.spawned_hint;
+            let drained = self.running.drain(|index, output| {
+                if let Some(stop) = on_output(index, output) {
+                    ControlFlow::Break(Some(stop))
+                } else if waiting || spawned.load(Relaxed) {
+                    ControlFlow::Break(None)
+                } else {
+                    ControlFlow::Continue(())
                 }
-                Poll::Ready(None) => {
-                    self.deferred = false;
+            });
+            match drained {
+                Drain::Break(Some(stop)) => return Poll::Ready(Some(stop)),
+                Drain::Break(None) => {}
+                Drain::Empty => {
                     // `start` left nothing waiting with `running` empty.
                     debug_assert!(self.waiting.is_empty(), "children waiting for room");
                     match self.shared.try_finish() {
@@ -461,12 +363,12 @@ where
                         Err(spawned) => self.admit_all(spawned),
                     }
                 }
-                Poll::Pending => {
-                    // It polled what was queued, or yielded early (two
-                    // children woke themselves): then a deferred child may
-                    // be first polled after a newer one. The order of first
-                    // polls is an effort, not a promise.
-                    self.deferred = false;
+                Drain::Idle | Drain::Yielded => {
+                    if matches!(drained, Drain::Yielded) {
+                        // More are queued: poll again, after the executor's
+                        // other tasks.
+                        cx.waker().wake_by_ref();
+                    }
                     match self.shared.park(cx.waker()) {
                         Ok(()) => return Poll::Pending,
                         Err(spawned) => self.admit_all(spawned),
@@ -519,34 +421,12 @@ fn take_all<V>(slots: &mut Vec<Option<V>>) -> Vec<V> {
         .collect()
 }
 
-/// The waker children see while a failed group winds down: it records that
-/// something was woken during a pass (and passes the wake-up on to the
-/// group's task).
-#[derive(Default)]
-struct PassWaker {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for PassWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, SeqCst);
-        self.task.wake();
-    }
-}
-
 /// A fail-fast group after its first error.
 struct Failure<E> {
     /// The first error first, then the others in the order they came.
     errors: Vec<(usize, E)>,
     /// Children dropped unstarted so far.
     dropped: usize,
-    passes: Arc<PassWaker>,
-    waker: Waker,
 }
 
 /// The fail-fast join: [`TaskGroup::join`] and [`LocalTaskGroup::join`].
@@ -594,11 +474,9 @@ where
             return Poll::Pending;
         }
         let failure = self.failure.take().expect("failed");
-        let unfinished = mem::take(&mut self.driver.running);
-        let dropped = failure.dropped + unfinished.len();
         self.driver.finished = true;
         self.done = true;
-        drop(unfinished);
+        let dropped = failure.dropped + self.driver.running.clear();
         Poll::Ready(Err(TaskGroupError {
             errors: failure.errors,
             dropped,
@@ -611,42 +489,38 @@ where
         let cause = (self.driver.cause)(&error);
         let queued = self.driver.shared.close();
         self.driver.shared.token.cancel_with(cause);
-        let dropped = queued.len + self.driver.waiting.len();
+        let dropped = queued.len() + self.driver.waiting.len();
         drop(queued);
         self.driver.waiting.clear();
         // Their values are no use now.
         self.values = Vec::new();
-        let passes = Arc::new(PassWaker::default());
         self.failure = Some(Failure {
             errors: alloc::vec![(index, error)],
             dropped,
-            waker: Waker::from(passes.clone()),
-            passes,
         });
     }
 
     /// Polls the ready children, in passes, until a pass finds none ready
-    /// and nothing was woken meanwhile (`Ready`), or until the passes of
-    /// this poll are used up (`Pending`).
+    /// and nothing woken meanwhile (`Ready`), or until the passes of this
+    /// poll are used up (`Pending`, with the waker woken).
     fn wind_down(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let failure = self.failure.as_mut().expect("failed");
-        failure.passes.task.register(cx.waker());
-        failure.passes.woken.store(false, SeqCst);
-        let mut pass_cx = Context::from_waker(&failure.waker);
+        self.driver.running.register(cx.waker());
         for _ in 0..PASSES_PER_POLL {
-            loop {
-                match Pin::new(&mut self.driver.running).poll_next(&mut pass_cx) {
-                    Poll::Ready(Some((index, Err(error)))) => failure.errors.push((index, error)),
-                    // Too late to count: the group has failed.
-                    Poll::Ready(Some((_, Ok(_)))) => {}
-                    Poll::Ready(None) => return Poll::Ready(()),
-                    Poll::Pending => break,
+            let drained = self.driver.running.drain(|index, output| {
+                // A value is too late to count: the group has failed.
+                if let Err(error) = output {
+                    failure.errors.push((index, error));
                 }
-            }
-            if !failure.passes.woken.swap(false, SeqCst) {
-                return Poll::Ready(());
+                ControlFlow::<Infallible>::Continue(())
+            });
+            match drained {
+                Drain::Empty | Drain::Idle => return Poll::Ready(()),
+                Drain::Yielded => {}
+                Drain::Break(never) => match never {},
             }
         }
+        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
@@ -679,7 +553,7 @@ where
         let results = &mut self.results;
         let polled = self.driver.poll_children(cx, |index, output| {
             put(results, index, output);
-            None::<core::convert::Infallible>
+            None::<Infallible>
         });
         match polled {
             Poll::Pending => Poll::Pending,
@@ -1021,11 +895,21 @@ impl<F> core::error::Error for SpawnError<F> {}
 ///
 /// # Cost
 ///
-/// A child is one allocation (its future, boxed, with its spawn index);
-/// one that is still pending after its first poll also takes a
-/// `FuturesUnordered` task, a second allocation, until it finishes. The
+/// A child is one allocation, made when it is spawned and freed when it
+/// finishes (or, if a waker of it outlives it, when the last such waker is
+/// dropped): its future, its spawn index, and what its waker needs. The
 /// owner's spawn takes no lock; a handle's takes the group's lock for a
 /// few pointer writes and allocates nothing under it.
+///
+/// # A panicking child
+///
+/// A child's panic is not caught: it propagates out of the poll of the
+/// group's join (the executor's business, as for any future), and leaves
+/// the join as it was at that point: still open to spawns, its token not
+/// cancelled, the child that panicked still counted as running (it is not
+/// polled again unless something wakes it), the other children untouched.
+/// Dropping the join then drops every child left, after closing the group
+/// and cancelling its token, as it would after any poll; nothing leaks.
 ///
 /// # `Send` and local
 ///
@@ -1216,11 +1100,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> TaskGroup<'a, T, E, C, L> {
         F: Future<Output = Result<T, E>> + Send + 'a,
     {
         let index = self.driver.next_index();
-        self.driver.admit(Box::pin(Child {
-            next: None,
-            index,
-            fut,
-        }));
+        self.driver.admit(NewTask::new(fut, index).erase());
         index
     }
 
@@ -1394,16 +1274,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> TaskGroupHandle<'a, T, E, C, L> {
     where
         F: Future<Output = Result<T, E>> + Send + 'a,
     {
-        let child = Box::new(Child {
-            next: None,
-            index: 0,
-            fut,
-        });
-        self.shared
-            .try_spawn(child, |child| -> Node<SendDyn<'a, T, E>> {
-                Box::into_pin(child)
-            })
-            .map_err(|child| SpawnError(child.fut))
+        self.shared.try_spawn(fut).map_err(SpawnError)
     }
 
     /// Whether the group refuses spawns: it has completed, failed fast or
@@ -1695,11 +1566,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> LocalTaskGroup<'a, T, E, C, L> {
         F: Future<Output = Result<T, E>> + 'a,
     {
         let index = self.driver.next_index();
-        self.driver.admit(Box::pin(Child {
-            next: None,
-            index,
-            fut,
-        }));
+        self.driver.admit(NewTask::new(fut, index).erase());
         index
     }
 
@@ -1843,16 +1710,7 @@ impl<'a, T, E, C, L: ScopedRawMutex> LocalTaskGroupHandle<'a, T, E, C, L> {
     where
         F: Future<Output = Result<T, E>> + 'a,
     {
-        let child = Box::new(Child {
-            next: None,
-            index: 0,
-            fut,
-        });
-        self.shared
-            .try_spawn(child, |child| -> Node<LocalDyn<'a, T, E>> {
-                Box::into_pin(child)
-            })
-            .map_err(|child| SpawnError(child.fut))
+        self.shared.try_spawn(fut).map_err(SpawnError)
     }
 
     /// Whether the group refuses spawns (see

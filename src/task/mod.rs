@@ -27,6 +27,8 @@
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 mod group;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+mod set;
 mod tracker;
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
