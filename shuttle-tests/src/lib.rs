@@ -143,6 +143,17 @@ impl<T> Task<T> {
     }
 }
 
+impl<T: Send + 'static> Task<T> {
+    /// Waits for the task from another task.
+    pub async fn join_async(self) -> T {
+        #[cfg(shuttle)]
+        return self.handle.await.expect("the task was not aborted");
+        // Each task is a thread of its own here: blocking it is waiting.
+        #[cfg(not(shuttle))]
+        return self.join();
+    }
+}
+
 /// Joins every task, in order.
 pub fn join_all<T>(tasks: Vec<Task<T>>) -> Vec<T> {
     tasks.into_iter().map(Task::join).collect()

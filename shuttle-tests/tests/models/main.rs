@@ -4,3 +4,4 @@
 //! account. See the crate docs for how to run and replay them.
 
 mod channel;
+mod semaphore;
