@@ -4,4 +4,5 @@
 //! account. See the crate docs for how to run and replay them.
 
 mod channel;
+mod condition;
 mod semaphore;
