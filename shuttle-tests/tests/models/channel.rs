@@ -329,7 +329,7 @@ impl Shape {
 /// cancelled or closed early: every value arrives once, in order.
 #[test]
 fn spsc_delivers_every_value_once_in_order() {
-    model("spsc", 2000, shape(1, 1, 12, Close::Drop));
+    model("spsc", 3000, shape(1, 1, 12, Close::Drop));
 }
 
 /// The same with sends polled once and dropped, lost in a select, and
@@ -339,7 +339,7 @@ fn spsc_delivers_every_value_once_in_order() {
 fn spsc_cancelled_sends_never_enqueue_and_the_rest_arrive_in_order() {
     model(
         "spsc-cancel-send",
-        2000,
+        3000,
         shape(1, 1, 12, Close::Drop).cancel_sends(),
     );
 }
@@ -350,7 +350,7 @@ fn spsc_cancelled_sends_never_enqueue_and_the_rest_arrive_in_order() {
 fn spsc_cancelled_receives_lose_and_duplicate_nothing() {
     model(
         "spsc-cancel-both",
-        2000,
+        3000,
         shape(1, 1, 12, Close::Drop).cancel_sends().cancel_recvs(),
     );
 }
@@ -378,13 +378,14 @@ fn mpmc_with_cancellations_accounts_for_every_value() {
     );
 }
 
-/// 32 senders and 32 receivers (64 tasks), sends and receives cancelled.
+/// 32 senders and 32 receivers (64 tasks), one value each, sends and
+/// receives cancelled.
 #[test]
 fn mpmc_sixty_four_tasks_account_for_every_value() {
     model(
         "mpmc-64",
-        300,
-        shape(32, 32, 2, Close::Drop).cancel_sends().cancel_recvs(),
+        1000,
+        shape(32, 32, 1, Close::Drop).cancel_sends().cancel_recvs(),
     );
 }
 

@@ -138,7 +138,7 @@ fn notify_one_and_notify_n_lose_no_wake_up_among_thirty_two_tasks() {
 /// 40 consumers, 16 producers and 8 waiters that give up (64 tasks).
 #[test]
 fn notify_one_and_notify_n_lose_no_wake_up_among_sixty_four_tasks() {
-    check("cond-tokens-64", 300, || tokens(40, 16, 8));
+    check("cond-tokens-64", 1000, || tokens(40, 16, 8));
 }
 
 /// 31 waiters on a flag (waits of every form, some given up and resumed),

@@ -242,10 +242,10 @@ async fn round(sem: &Semaphore, usage: &Usage, way: usize) {
     }
 }
 
-/// `tasks` tasks, 3 rounds each, every way of acquiring in turn, one or
+/// `tasks` tasks, `rounds` rounds each, every way of acquiring in turn, one or
 /// two permits, some given up; one task shrinks the semaphore by a permit
 /// (`forget_permits`) and gives it back (`add_permits`) meanwhile.
-fn contended(tasks: usize) {
+fn contended(tasks: usize, rounds: usize) {
     let total = 1 + choose(3);
     let sem = Arc::new(Semaphore::new(total));
     let usage = Usage::new(total);
@@ -260,7 +260,7 @@ fn contended(tasks: usize) {
                     yield_now().await;
                     sem.add_permits(1);
                 }
-                for r in 0..3 {
+                for r in 0..rounds {
                     round(&sem, &usage, (id + r) % 5).await;
                 }
             })
@@ -271,17 +271,18 @@ fn contended(tasks: usize) {
     assert_eq!(usage.in_use.load(Ordering::SeqCst), 0);
 }
 
-/// 32 tasks acquiring and releasing one or two of 1 to 3 permits, with
-/// cancellations: never more permits in use than exist, and all back.
+/// 32 tasks, two rounds each, acquiring and releasing one or two of 1 to 3
+/// permits, with cancellations: never more permits in use than exist, and
+/// all back.
 #[test]
 fn thirty_two_tasks_never_exceed_the_permits_and_return_them_all() {
-    check("sem-contended", 1000, || contended(32));
+    check("sem-contended", 1000, || contended(32, 2));
 }
 
-/// 64 tasks, the same.
+/// 64 tasks, one round each, the same.
 #[test]
 fn sixty_four_tasks_never_exceed_the_permits_and_return_them_all() {
-    check("sem-contended-64", 300, || contended(64));
+    check("sem-contended-64", 1000, || contended(64, 1));
 }
 
 /// 24 tasks acquire while one closes the semaphore: every acquisition
