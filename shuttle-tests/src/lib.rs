@@ -36,9 +36,13 @@
 //! pass that string to `shuttle::replay` to replay the failure
 //! ```
 //!
-//! Run that one model again with the string in `SHUTTLE_REPLAY`; it then runs
-//! exactly that schedule, once, and fails the same way (the models have no
-//! randomness but shuttle's, so a schedule decides everything):
+//! (It may print two: one when the task panics, one after the other tasks
+//! have unwound; either replays.) Run that one model again with the string
+//! in `SHUTTLE_REPLAY` (its line breaks may stay: whitespace is ignored); it
+//! then runs exactly that schedule, once, and fails
+//! the same way, with the same values (the models have no randomness but
+//! shuttle's, capacities and other choices included, so a schedule decides
+//! everything):
 //!
 //! ```text
 //! SHUTTLE_REPLAY="91022ceac7d5bcb1a7fcc5..." RUSTFLAGS="--cfg shuttle" \
@@ -75,19 +79,25 @@ pub fn check<F>(name: &str, default_iterations: usize, model: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    use shuttle::scheduler::{PctScheduler, RandomScheduler};
+    use shuttle::scheduler::{PctScheduler, RandomScheduler, ReplayScheduler};
     use shuttle::{Config, Runner};
 
-    if let Ok(schedule) = std::env::var("SHUTTLE_REPLAY") {
-        shuttle::replay(model, schedule.trim());
-        return;
-    }
-    let n = iterations(default_iterations);
-    let seed = seed(name);
     let mut config = Config::new();
     // shuttle warns once that it treats every ordering as SeqCst: known
     // (loom checks the orderings), and the warning would only be noise.
     config.silence_warnings = true;
+    if let Ok(schedule) = std::env::var("SHUTTLE_REPLAY") {
+        // Stop at the first panic: the recorded schedule ends there, and
+        // running the unwinding tasks on would only add a second panic
+        // ("schedule ended early") after the one being replayed.
+        config
+            .ungraceful_shutdown_config
+            .immediately_return_on_panic = true;
+        Runner::new(ReplayScheduler::new_from_encoded(&schedule), config).run(model);
+        return;
+    }
+    let n = iterations(default_iterations);
+    let seed = seed(name);
     let model = Arc::new(model);
     let m = model.clone();
     Runner::new(RandomScheduler::new_from_seed(seed, n), config.clone()).run(move || m());
