@@ -39,10 +39,9 @@
 //! (It may print two: one when the task panics, one after the other tasks
 //! have unwound; either replays.) Run that one model again with the string
 //! in `SHUTTLE_REPLAY` (its line breaks may stay: whitespace is ignored); it
-//! then runs exactly that schedule, once, and fails
-//! the same way, with the same values (the models have no randomness but
-//! shuttle's, capacities and other choices included, so a schedule decides
-//! everything):
+//! then runs exactly that schedule, once, and fails the same way, with the
+//! same values (the models have no randomness but shuttle's, capacities and
+//! other choices included, so a schedule decides everything):
 //!
 //! ```text
 //! SHUTTLE_REPLAY="91022ceac7d5bcb1a7fcc5..." RUSTFLAGS="--cfg shuttle" \
