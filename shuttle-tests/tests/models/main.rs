@@ -4,5 +4,6 @@
 //! account. See the crate docs for how to run and replay them.
 
 mod channel;
+mod channel_forms;
 mod condition;
 mod semaphore;
