@@ -53,7 +53,6 @@
 #![allow(clippy::new_without_default)]
 
 use std::future::Future;
-use std::sync::Arc;
 
 /// Schedules per scheduler, from `SHUTTLE_ITERATIONS` or else `default`.
 pub fn iterations(default: usize) -> usize {
@@ -97,7 +96,7 @@ where
     }
     let n = iterations(default_iterations);
     let seed = seed(name);
-    let model = Arc::new(model);
+    let model = std::sync::Arc::new(model);
     let m = model.clone();
     Runner::new(RandomScheduler::new_from_seed(seed, n), config.clone()).run(move || m());
     Runner::new(PctScheduler::new_from_seed(seed, PCT_DEPTH, n), config).run(move || model());
