@@ -203,17 +203,25 @@ async fn tracked_sender(tx: Sender<Value, Tracked>, ledger: Arc<Ledger>, id: usi
     for seq in 0..3 {
         let value = ledger.make(id, seq);
         let key = value.id();
-        if tx.send(value).await.is_ok() {
+        // Every other value through a permit: one sent after a shutdown is
+        // dropped, and must not stay unfinished.
+        if (id + seq) % 2 == 0 {
+            if tx.send(value).await.is_ok() {
+                ledger.sent(key);
+            }
+        } else if let Ok(permit) = tx.reserve().await {
+            permit.send(value);
             ledger.sent(key);
         }
     }
 }
 
-/// A tracked channel, capacity 1 to 4: 8 senders, 8 receivers marking each
-/// value done in every way, 4 tasks waiting on `join()` (2 on the sender's,
-/// 2 on the receiver's): every join returns, and at the end nothing is
-/// unfinished. With `shutdown`, receiver 0 shuts the channel down after its
-/// first value, and the discarded values count as finished.
+/// A tracked channel, capacity 1 to 4: 8 senders (`send` and permits), 8
+/// receivers marking each value done in every way, 4 tasks waiting on
+/// `join()` (2 on the sender's, 2 on the receiver's): every join returns,
+/// and at the end nothing is unfinished. With `shutdown`, receiver 0 shuts
+/// the channel down after its first value, and the discarded values count
+/// as finished.
 fn tracked_model(shutdown: bool) {
     let (tx, rx) = tracked::<Value>(1 + choose(4));
     let ledger = Ledger::new(8, 3);
