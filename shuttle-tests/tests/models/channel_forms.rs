@@ -205,12 +205,12 @@ async fn tracked_sender(tx: Sender<Value, Tracked>, ledger: Arc<Ledger>, id: usi
         let key = value.id();
         // Every other value through a permit: one sent after a shutdown is
         // dropped, and must not stay unfinished.
-        if (id + seq) % 2 == 0 {
-            if tx.send(value).await.is_ok() {
+        if (id + seq) % 2 == 1 {
+            if let Ok(permit) = tx.reserve().await {
+                permit.send(value);
                 ledger.sent(key);
             }
-        } else if let Ok(permit) = tx.reserve().await {
-            permit.send(value);
+        } else if tx.send(value).await.is_ok() {
             ledger.sent(key);
         }
     }
