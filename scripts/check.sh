@@ -65,6 +65,15 @@ run "test (spin lock as the default, no std feature)" cargo test --no-default-fe
 run "loom models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     cargo test -p sluicegate-loom-tests --release --target-dir target/loom
 
+# shuttle samples schedules where loom enumerates them: random and PCT
+# schedules of 16 to 64 tasks over the channel, the semaphore and the
+# condition, each ending in an exact account (shuttle-tests/). Its own
+# target dir, as loom's, so neither cfg rebuilds the other. A failure
+# prints the schedule; SHUTTLE_REPLAY replays it (see the crate docs), and
+# SHUTTLE_ITERATIONS raises the schedules per model.
+run "shuttle models" env RUSTFLAGS="--cfg shuttle" \
+    cargo test -p sluicegate-shuttle-tests --release --target-dir target/shuttle --test models
+
 # A crate outside the workspace, as a user's is, loom-tests its own code with
 # sluicegate inside and nothing but `--cfg loom` (no extra manifest lines).
 run "loom: a downstream crate's models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \

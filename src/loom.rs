@@ -17,6 +17,19 @@
 //! in its own manifest when it models a primitive built on them, so that their
 //! atomics are modelled too; this crate never enables them itself.
 //!
+//! # shuttle
+//!
+//! [shuttle](https://docs.rs/shuttle) is the second model checker, selected
+//! the same way with `RUSTFLAGS="--cfg shuttle"`: its atomics, its `Mutex`
+//! (the lock of [`DefaultRawMutex`](crate::raw_mutex::DefaultRawMutex), so
+//! that a schedule can switch tasks at every wait-list lock) and its spin
+//! hint, which yields to the scheduler. Where loom explores every
+//! interleaving of two or three threads, shuttle samples schedules (random
+//! and PCT) of many tasks; the `shuttle-tests` crate holds its models. Its
+//! types have `const` constructors, so every `const fn` stays `const`, and
+//! the cell is `core`'s (shuttle does not track cell accesses). `loom` and
+//! `shuttle` are never set together.
+//!
 //! `alloc::sync::Arc` is not shimmed where it appears in public signatures
 //! (`self: Arc<Self>` receivers), which loom's `Arc` cannot serve, and where
 //! its reference count is not part of any protocol this crate models. The
@@ -24,6 +37,9 @@
 //! of a protocol (the cancellation tree: a canceller takes a count on a
 //! child under its parent's lock) and never appear in a public signature;
 //! loom then also reports a leaked node at the end of a model.
+
+#[cfg(all(loom, shuttle))]
+compile_error!("`--cfg loom` and `--cfg shuttle` each select a model checker: set only one");
 
 #[cfg(loom)]
 mod imp {
@@ -45,7 +61,36 @@ mod imp {
     pub(crate) use loom::sync::Mutex;
 }
 
-#[cfg(not(loom))]
+#[cfg(all(shuttle, not(loom)))]
+mod imp {
+    /// shuttle's spin hint yields to its scheduler, so a spin loop lets the
+    /// lock holder run.
+    pub(crate) use shuttle::hint::spin_loop;
+
+    pub(crate) mod atomic {
+        /// The task group's ready stack (`task::set`).
+        #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+        pub(crate) use shuttle::sync::atomic::AtomicPtr;
+        /// The rate limiter's timestamp word (where the target has it).
+        #[cfg(target_has_atomic = "64")]
+        pub(crate) use shuttle::sync::atomic::AtomicU64;
+        pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    }
+
+    /// Internal only: see the module docs. shuttle has no `Arc` of its
+    /// own: reference counts are not scheduling points.
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    pub(crate) use alloc::sync::Arc;
+
+    /// Only for [`DefaultRawMutex`](crate::raw_mutex::DefaultRawMutex)
+    /// under shuttle, so that a schedule switches tasks at the wait lists'
+    /// lock.
+    pub(crate) use shuttle::sync::Mutex;
+
+    pub(crate) use super::core_cell::UnsafeCell;
+}
+
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     pub(crate) use core::hint::spin_loop;
 
@@ -78,6 +123,11 @@ mod imp {
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     pub(crate) use alloc::sync::Arc;
 
+    pub(crate) use super::core_cell::UnsafeCell;
+}
+
+#[cfg(not(loom))]
+mod core_cell {
     /// `core::cell::UnsafeCell` with loom's closure-based access API, so the
     /// same code compiles against both.
     #[derive(Debug)]

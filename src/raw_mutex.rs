@@ -89,7 +89,8 @@ pub use mutex_traits::{ConstInit, ScopedRawMutex};
 /// sharing a default-lock primitive with an interrupt handler).
 ///
 /// Under `--cfg loom` it is loom's mutex, so that a loom model of code using
-/// sluicegate explores every interleaving of its wait lists.
+/// sluicegate explores every interleaving of its wait lists; under
+/// `--cfg shuttle`, shuttle's, so that its schedules switch tasks there.
 ///
 /// # Examples
 ///
@@ -112,7 +113,15 @@ mod default_imp {
     }
 }
 
-#[cfg(all(not(loom), feature = "std"))]
+#[cfg(all(shuttle, not(loom)))]
+mod default_imp {
+    pub(super) type Inner = crate::loom::Mutex<()>;
+    pub(super) const fn new() -> Inner {
+        crate::loom::Mutex::new(())
+    }
+}
+
+#[cfg(all(not(any(loom, shuttle)), feature = "std"))]
 mod default_imp {
     pub(super) type Inner = super::StdRawMutex;
     pub(super) const fn new() -> Inner {
@@ -120,7 +129,7 @@ mod default_imp {
     }
 }
 
-#[cfg(all(not(loom), not(feature = "std")))]
+#[cfg(all(not(any(loom, shuttle)), not(feature = "std")))]
 mod default_imp {
     pub(super) type Inner = super::SpinRawMutex;
     pub(super) const fn new() -> Inner {
@@ -154,18 +163,18 @@ impl ConstInit for DefaultRawMutex {
 unsafe impl ScopedRawMutex for DefaultRawMutex {
     #[inline]
     fn try_with_lock<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         {
             let _guard = self.0.try_lock().ok()?;
             Some(f())
         }
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         self.0.try_with_lock(f)
     }
 
     #[inline]
     fn with_lock<R>(&self, f: impl FnOnce() -> R) -> R {
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         {
             let _guard = self
                 .0
@@ -173,17 +182,17 @@ unsafe impl ScopedRawMutex for DefaultRawMutex {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             f()
         }
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         self.0.with_lock(f)
     }
 
     #[inline]
     fn is_locked(&self) -> bool {
-        #[cfg(loom)]
+        #[cfg(any(loom, shuttle))]
         {
             self.0.try_lock().is_err()
         }
-        #[cfg(not(loom))]
+        #[cfg(not(any(loom, shuttle)))]
         self.0.is_locked()
     }
 }
