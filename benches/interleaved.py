@@ -4,7 +4,7 @@
     cargo build --profile bench -p sluicegate-benches --examples
     python3 benches/interleaved.py semaphore [repetitions]
     python3 benches/interleaved.py condition [repetitions]
-    python3 benches/interleaved.py channel [repetitions]
+    python3 benches/interleaved.py channel [repetitions] [tokio-ct|smol]
     python3 benches/interleaved.py channel-cap1 [repetitions]
 
 Runs one example binary per contestant in turn, `repetitions` times
@@ -24,6 +24,8 @@ median in brackets once there are 6 or more repetitions (time ratios: below
   `channel` bench's tokio current-thread rows; millions of messages/s and
   sluicegate's throughput ratio to flume and kanal (above 1.00, sluicegate
   is faster).
+  With `smol` as a third argument, the same rows on a one-thread
+  `smol::Executor` (the criterion bench's smol rows).
 - `channel-cap1`: the capacity-1 rows of `channel` against flume only (the
   rows where the two are closest), with the order inside each pair
   alternated so that neither contestant always runs second.
@@ -126,8 +128,9 @@ def condition(reps: int) -> None:
         print(f"| {label} | {med[name]:.1f} | {paired(samples[name], samples['notify'])} |")
 
 
-def channel(reps: int) -> None:
-    print(f"median of {reps} interleaved runs of {CHANNEL_MESSAGES:,} messages, millions/s\n")
+def channel(reps: int, runtime: str = "tokio-ct") -> None:
+    print(f"median of {reps} interleaved runs of {CHANNEL_MESSAGES:,} messages on {runtime}, "
+          "millions/s\n")
     print("| msg | shape | cap | sluicegate | flume | kanal | vs flume | vs kanal |")
     print("|---|---|--:|--:|--:|--:|--:|--:|")
     for msg in ("u64", "64B"):
@@ -137,14 +140,15 @@ def channel(reps: int) -> None:
                 for _ in range(reps):
                     for name in CHANNEL:
                         ns = run("channel_flow", name, producers, consumers, cap,
-                                 CHANNEL_MESSAGES, msg)
+                                 CHANNEL_MESSAGES, msg, runtime)
                         samples[name].append(1e3 / ns)
                 med = {name: statistics.median(v) for name, v in samples.items()}
                 ours = med["sluicegate"]
                 print(
                     f"| {msg} | {shape} | {cap} | {ours:.1f} | {med['flume']:.1f} | "
                     f"{med['kanal']:.1f} | {paired(samples['sluicegate'], samples['flume'])} | "
-                    f"{paired(samples['sluicegate'], samples['kanal'])} |"
+                    f"{paired(samples['sluicegate'], samples['kanal'])} |",
+                    flush=True,
                 )
 
 
@@ -180,7 +184,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:
         sys.exit(__doc__)
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 9
-    MODES[sys.argv[1]](reps)
+    MODES[sys.argv[1]](reps, *sys.argv[3:4])
 
 
 if __name__ == "__main__":

@@ -123,9 +123,9 @@ mod default_imp {
 
 #[cfg(all(not(any(loom, shuttle)), feature = "std"))]
 mod default_imp {
-    pub(super) type Inner = super::StdRawMutex;
+    pub(super) type Inner = super::parking::ParkingRawMutex;
     pub(super) const fn new() -> Inner {
-        super::StdRawMutex::new()
+        super::parking::ParkingRawMutex::new()
     }
 }
 
@@ -665,5 +665,155 @@ impl<T, L: ScopedRawMutex> Lock<T, L> {
 impl<T, L> fmt::Debug for Lock<T, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Lock { .. }")
+    }
+}
+
+#[cfg(all(not(loom), feature = "std"))]
+mod parking {
+    //! The default lock with `std`: one compare-exchange to lock and one
+    //! swap to unlock, like `std`'s futex mutex, without its poison
+    //! bookkeeping (two `thread::panicking()` checks per lock and unlock,
+    //! which the wait lists never need: nothing that can panic runs under
+    //! the lock once it has started changing them). A contended thread
+    //! spins briefly, then sleeps on a `std` condition variable.
+
+    use crate::loom::atomic::{
+        AtomicUsize,
+        Ordering::{Acquire, Relaxed, Release},
+    };
+    use crate::raw_mutex::ScopedRawMutex;
+
+    const UNLOCKED: usize = 0;
+    const LOCKED: usize = 1;
+    /// Locked, and a thread may be asleep waiting for it.
+    const SLEEPERS: usize = 2;
+
+    /// How many times a contended `lock` re-reads the state before it
+    /// sleeps (std's futex mutex spins as long).
+    const SPINS: u32 = 100;
+
+    /// # Invariants
+    ///
+    /// - `state` is `UNLOCKED` exactly while no closure runs under this
+    ///   lock; a closure runs only after a compare-exchange or swap that
+    ///   moved `state` from `UNLOCKED` (with acquire ordering), until the
+    ///   swap back to `UNLOCKED` (release) after it.
+    /// - A thread sleeps on `wakeup` only after storing `SLEEPERS` while
+    ///   holding `parking`, and the unlock that finds `SLEEPERS` notifies
+    ///   under `parking`: so a sleeper is woken by the unlock that follows
+    ///   its store (no wake-up is lost between its check and its sleep).
+    pub(crate) struct ParkingRawMutex {
+        state: AtomicUsize,
+        parking: std::sync::Mutex<()>,
+        wakeup: std::sync::Condvar,
+    }
+
+    impl ParkingRawMutex {
+        pub(crate) const fn new() -> Self {
+            Self {
+                state: AtomicUsize::new(UNLOCKED),
+                parking: std::sync::Mutex::new(()),
+                wakeup: std::sync::Condvar::new(),
+            }
+        }
+
+        #[inline]
+        fn try_lock(&self) -> bool {
+            self.state
+                .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
+                .is_ok()
+        }
+
+        #[inline]
+        fn lock(&self) {
+            if !self.try_lock() {
+                self.lock_contended();
+            }
+        }
+
+        #[cold]
+        fn lock_contended(&self) {
+            // Spin while the holder is likely to be done soon (the wait
+            // lists' critical sections are a few pointer updates).
+            for _ in 0..SPINS {
+                let state = self.state.load(Relaxed);
+                if state == UNLOCKED && self.try_lock() {
+                    return;
+                }
+                if state == SLEEPERS {
+                    break;
+                }
+                crate::loom::spin_loop();
+            }
+            let mut parked = self
+                .parking
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Taking it as `SLEEPERS` (not `LOCKED`) is conservative: we
+            // cannot tell whether other threads still sleep, so our unlock
+            // wakes one if any does.
+            while self.state.swap(SLEEPERS, Acquire) != UNLOCKED {
+                parked = self
+                    .wakeup
+                    .wait(parked)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+
+        #[inline]
+        fn unlock(&self) {
+            if self.state.swap(UNLOCKED, Release) == SLEEPERS {
+                self.wake_one();
+            }
+        }
+
+        #[cold]
+        fn wake_one(&self) {
+            // Under `parking`: a thread that stored `SLEEPERS` is then
+            // either asleep already or has not yet looked at `state`
+            // again, and will find it unlocked.
+            let _parked = self
+                .parking
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.wakeup.notify_one();
+        }
+    }
+
+    /// Unlocks when dropped, so a panicking closure unlocks.
+    struct Unlock<'a>(&'a ParkingRawMutex);
+
+    impl Drop for Unlock<'_> {
+        #[inline]
+        fn drop(&mut self) {
+            self.0.unlock();
+        }
+    }
+
+    // SAFETY: `f` runs only between a successful lock (which moved `state`
+    // from `UNLOCKED`, with acquire ordering) and the release swap back to
+    // `UNLOCKED`; every other caller, on this thread too, waits for that
+    // swap (a nested `with_lock` sleeps forever, it never succeeds).
+    unsafe impl ScopedRawMutex for ParkingRawMutex {
+        #[inline]
+        fn try_with_lock<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+            if !self.try_lock() {
+                return None;
+            }
+            let _unlock = Unlock(self);
+            Some(f())
+        }
+
+        #[inline]
+        fn with_lock<R>(&self, f: impl FnOnce() -> R) -> R {
+            self.lock();
+            let _unlock = Unlock(self);
+            f()
+        }
+
+        #[inline]
+        fn is_locked(&self) -> bool {
+            self.state.load(Relaxed) != UNLOCKED
+        }
     }
 }

@@ -8,11 +8,16 @@
 //! ```
 //!
 //! Arguments: `<sluicegate|flume|kanal> <producers> <consumers> <capacity>
-//! <messages> [u64|64B]`. Like the `channel` bench's tokio current-thread
-//! rows: the producers send `messages` values in all, the consumers receive
-//! until the channel closes. Prints the wall time per message.
+//! <messages> [u64|64B] [tokio-ct|smol]`. Like the `channel` bench's tokio
+//! current-thread rows (or its smol rows: one thread running a
+//! `smol::Executor`): the producers send `messages` values in all, the
+//! consumers receive until the channel closes. Prints the wall time per
+//! message.
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 #[allow(dead_code)]
@@ -20,62 +25,145 @@ use std::time::Instant;
 mod channels;
 use channels::{Channel, Flume, Got, Kanal, Message, Msg64, Sent, Sluice};
 
-fn flow<C: Channel<M>, M: Message>(producers: u64, consumers: usize, cap: usize, messages: u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (tx, rx) = C::bounded(cap);
-        let per = messages / producers;
-        let mut joins = Vec::new();
-        for p in 0..producers {
-            let tx = tx.clone();
-            joins.push(tokio::spawn(async move {
-                for i in 0..per {
-                    C::send(&tx, M::make(p * per + i)).await.expect_sent();
-                }
-            }));
-        }
-        drop(tx);
-        let mut rxs = Vec::with_capacity(consumers);
-        for _ in 1..consumers {
-            rxs.push(C::clone_rx(&rx));
-        }
-        rxs.push(rx);
-        for mut rx in rxs {
-            joins.push(tokio::spawn(async move {
-                while let Some(m) = C::recv(&mut rx).await.got() {
-                    black_box(m);
-                }
-            }));
-        }
-        for j in joins {
-            j.await.unwrap();
-        }
-    });
+/// Where the tasks run: the two single-threaded runtimes of the bench.
+#[derive(Clone, Copy)]
+enum Rt {
+    TokioCt,
+    Smol,
 }
 
-fn run<M: Message>(which: &str, producers: u64, consumers: usize, cap: usize, messages: u64) {
+/// Spawns a task on the runtime the workload runs on (statically
+/// dispatched, so the tasks' futures are the same as with a direct
+/// `tokio::spawn`).
+trait Spawn {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join;
+}
+
+struct Tokio;
+struct Smol<'a>(&'a smol::Executor<'static>);
+
+enum Join {
+    Tokio(tokio::task::JoinHandle<()>),
+    Smol(smol::Task<()>),
+}
+
+impl Future for Join {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.get_mut() {
+            Join::Tokio(h) => Pin::new(h).poll(cx).map(Result::unwrap),
+            Join::Smol(t) => Pin::new(t).poll(cx),
+        }
+    }
+}
+
+impl Spawn for Tokio {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
+        Join::Tokio(tokio::spawn(f))
+    }
+}
+
+impl Spawn for Smol<'_> {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
+        Join::Smol(self.0.spawn(f))
+    }
+}
+
+async fn workload<C: Channel<M>, M: Message>(
+    rt: impl Spawn,
+    producers: u64,
+    consumers: usize,
+    cap: usize,
+    messages: u64,
+) {
+    let (tx, rx) = C::bounded(cap);
+    let per = messages / producers;
+    let mut joins = Vec::new();
+    for p in 0..producers {
+        let tx = tx.clone();
+        joins.push(rt.spawn(async move {
+            for i in 0..per {
+                C::send(&tx, M::make(p * per + i)).await.expect_sent();
+            }
+        }));
+    }
+    drop(tx);
+    let mut rxs = Vec::with_capacity(consumers);
+    for _ in 1..consumers {
+        rxs.push(C::clone_rx(&rx));
+    }
+    rxs.push(rx);
+    for mut rx in rxs {
+        joins.push(rt.spawn(async move {
+            while let Some(m) = C::recv(&mut rx).await.got() {
+                black_box(m);
+            }
+        }));
+    }
+    for j in joins {
+        j.await;
+    }
+}
+
+fn flow<C: Channel<M>, M: Message>(
+    rt: Rt,
+    producers: u64,
+    consumers: usize,
+    cap: usize,
+    messages: u64,
+) {
+    match rt {
+        Rt::TokioCt => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(workload::<C, M>(Tokio, producers, consumers, cap, messages)),
+        Rt::Smol => {
+            let ex = smol::Executor::new();
+            smol::block_on(ex.run(workload::<C, M>(
+                Smol(&ex),
+                producers,
+                consumers,
+                cap,
+                messages,
+            )));
+        }
+    }
+}
+
+fn run<M: Message>(
+    which: &str,
+    rt: Rt,
+    producers: u64,
+    consumers: usize,
+    cap: usize,
+    messages: u64,
+) {
     match which {
-        "sluicegate" => flow::<Sluice, M>(producers, consumers, cap, messages),
-        "flume" => flow::<Flume, M>(producers, consumers, cap, messages),
-        "kanal" => flow::<Kanal, M>(producers, consumers, cap, messages),
+        "sluicegate" => flow::<Sluice, M>(rt, producers, consumers, cap, messages),
+        "flume" => flow::<Flume, M>(rt, producers, consumers, cap, messages),
+        "kanal" => flow::<Kanal, M>(rt, producers, consumers, cap, messages),
         other => panic!("unknown channel {other:?}"),
     }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (which, producers, consumers, cap, messages, msg) = match &args[..] {
-        [w, p, c, cap, m] => (w, p, c, cap, m, "u64"),
-        [w, p, c, cap, m, msg] => (w, p, c, cap, m, msg.as_str()),
+    let (which, producers, consumers, cap, messages, msg, rt) = match &args[..] {
+        [w, p, c, cap, m] => (w, p, c, cap, m, "u64", "tokio-ct"),
+        [w, p, c, cap, m, msg] => (w, p, c, cap, m, msg.as_str(), "tokio-ct"),
+        [w, p, c, cap, m, msg, rt] => (w, p, c, cap, m, msg.as_str(), rt.as_str()),
         _ => {
             eprintln!(
                 "usage: channel_flow <sluicegate|flume|kanal> <producers> <consumers> \
-                 <capacity> <messages> [u64|64B]"
+                 <capacity> <messages> [u64|64B] [tokio-ct|smol]"
             );
             std::process::exit(2);
         }
+    };
+    let rt = match rt {
+        "tokio-ct" => Rt::TokioCt,
+        "smol" => Rt::Smol,
+        other => panic!("unknown runtime {other:?}"),
     };
     let (producers, consumers, cap, messages): (u64, usize, usize, u64) = (
         producers.parse().unwrap(),
@@ -85,8 +173,8 @@ fn main() {
     );
     let start = Instant::now();
     match msg {
-        "u64" => run::<u64>(which, producers, consumers, cap, messages),
-        "64B" => run::<Msg64>(which, producers, consumers, cap, messages),
+        "u64" => run::<u64>(which, rt, producers, consumers, cap, messages),
+        "64B" => run::<Msg64>(which, rt, producers, consumers, cap, messages),
         other => panic!("unknown message type {other:?}"),
     }
     println!(

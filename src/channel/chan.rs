@@ -75,6 +75,8 @@
 //! instructions per message.
 
 use core::fmt;
+use core::mem::MaybeUninit;
+use core::ops::{Deref, DerefMut};
 use core::pin::Pin;
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
@@ -84,6 +86,7 @@ use alloc::{boxed::Box, vec::Vec};
 use pin_project_lite::pin_project;
 
 use super::error::{RecvError, TryRecvError, TrySendError};
+use super::ring::{Push, Ring, RingState, RX_SLOW, SLOW, TX_SLOW};
 use super::{Buffer, Completion, Storage, Tracked};
 use crate::defer::Defer;
 use crate::raw_mutex::ScopedRawMutex;
@@ -95,28 +98,60 @@ const CLOSED: u8 = 0b01;
 /// once.
 const DISCARD: u8 = 0b10;
 
-/// The locked state: receivers wait in the list itself (their node holds the
-/// value handed to them); everything else is in [`Core`].
-pub(crate) type Locked<T, S, K> = List<Core<T, S, K>, Option<T>>;
+/// The receivers' list: receivers wait in the list itself (their node holds
+/// the value handed to them); the rest of the locked state is in [`Core`].
+type Receivers<T, K> = List<Core<K>, Option<T>>;
 
-/// What every flavour shares: the lock, its state and the capacity.
-pub(crate) struct Chan<T, S: Storage, K: Completion, L: ScopedRawMutex> {
-    waiters: WaitList<Core<T, S, K>, Option<T>, L>,
-    cap: usize,
+/// What a holder of the channel's lock works on: the receivers' list (with
+/// [`Core`] as its state, which `Deref` reaches) and the ring, which the
+/// lock owns while it is held (see the `ring` module).
+pub(crate) struct Locked<'a, T, S: Storage, K: Completion> {
+    list: &'a mut Receivers<T, K>,
+    /// The buffer and the counts that capacity is made of.
+    pub(crate) ring: &'a mut RingState<T, S>,
 }
 
-/// The state guarded by the channel's lock.
-pub(crate) struct Core<T, S: Storage, K: Completion> {
-    buf: S::Buffer<T>,
+impl<T, S: Storage, K: Completion> Deref for Locked<'_, T, S, K> {
+    type Target = Receivers<T, K>;
+
+    #[inline(always)]
+    fn deref(&self) -> &Self::Target {
+        self.list
+    }
+}
+
+impl<T, S: Storage, K: Completion> DerefMut for Locked<'_, T, S, K> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.list
+    }
+}
+
+impl<T, S: Storage, K: Completion> Locked<'_, T, S, K> {
+    /// Nothing is left that a receiver could still get: closed with every
+    /// slot empty (a reservation or a handed value may still turn into a
+    /// value for a receiver), or shut down immediately.
+    #[inline]
+    fn drained(&self) -> bool {
+        let c = &self.list.state;
+        c.discards() || (c.is_closed() && self.ring.in_use() == 0)
+    }
+}
+
+/// What every flavour shares: the lock, its state, the ring and the
+/// capacity.
+pub(crate) struct Chan<T, S: Storage, K: Completion, L: ScopedRawMutex> {
+    waiters: WaitList<Core<K>, Option<T>, L>,
+    ring: Ring<T, S>,
     cap: usize,
-    /// Index of the oldest value in `buf`.
-    head: usize,
-    /// Values in `buf`.
-    len: usize,
-    /// Values moved into a woken receiver's node, not yet picked up.
-    handed: usize,
-    /// Slots granted to permits or woken senders, not yet written.
-    reserved: usize,
+    /// The ring's fast path is off for good: an explicit lock, or
+    /// completion tracking (see the `ring` module docs).
+    pinned: bool,
+}
+
+/// The state guarded by the channel's lock (besides the ring, which it owns
+/// while held).
+pub(crate) struct Core<K: Completion> {
     flags: u8,
     /// Waiting `send`/`reserve` futures; the node data is "a slot was
     /// granted to me".
@@ -197,17 +232,7 @@ impl Wake {
     }
 }
 
-impl<T, S: Storage, K: Completion> Core<T, S, K> {
-    #[inline]
-    fn in_use(&self) -> usize {
-        self.len + self.handed + self.reserved
-    }
-
-    #[inline]
-    fn free(&self) -> usize {
-        self.cap - self.in_use()
-    }
-
+impl<K: Completion> Core<K> {
     #[inline]
     fn is_closed(&self) -> bool {
         self.flags & CLOSED != 0
@@ -216,51 +241,6 @@ impl<T, S: Storage, K: Completion> Core<T, S, K> {
     #[inline]
     fn discards(&self) -> bool {
         self.flags & DISCARD != 0
-    }
-
-    /// Nothing is left that a receiver could still get: closed with every
-    /// slot empty (a reservation or a handed value may still turn into a
-    /// value for a receiver), or shut down immediately.
-    #[inline]
-    fn drained(&self) -> bool {
-        self.discards() || (self.is_closed() && self.in_use() == 0)
-    }
-
-    #[inline]
-    fn push_back(&mut self, value: T) {
-        debug_assert!(self.len < self.cap);
-        let mut i = self.head + self.len;
-        if i >= self.cap {
-            i -= self.cap;
-        }
-        self.buf.slots()[i] = Some(value);
-        self.len += 1;
-    }
-
-    fn push_front(&mut self, value: T) {
-        debug_assert!(self.len < self.cap);
-        self.head = if self.head == 0 {
-            self.cap - 1
-        } else {
-            self.head - 1
-        };
-        self.buf.slots()[self.head] = Some(value);
-        self.len += 1;
-    }
-
-    #[inline]
-    fn pop_front(&mut self) -> Option<T> {
-        if self.len == 0 {
-            return None;
-        }
-        let value = self.buf.slots()[self.head].take();
-        self.head += 1;
-        if self.head == self.cap {
-            self.head = 0;
-        }
-        self.len -= 1;
-        debug_assert!(value.is_some());
-        value
     }
 
     #[inline]
@@ -290,7 +270,7 @@ impl<T, S: Storage, K: Completion> Core<T, S, K> {
 /// futures keep a `finish` without a sweep check.
 #[inline(always)]
 fn streams_due<T, S: Storage, K: Completion, L: ScopedRawMutex>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     chan: &Chan<T, S, K, L>,
 ) -> Wake {
     if l.state.streams.is_empty() {
@@ -306,7 +286,7 @@ fn streams_due<T, S: Storage, K: Completion, L: ScopedRawMutex>(
 #[cold]
 #[inline(never)]
 fn wake_streams<T, S: Storage, K: Completion, L: ScopedRawMutex>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     chan: &Chan<T, S, K, L>,
 ) -> Option<Waker> {
     let streams = &mut l.state.streams;
@@ -362,18 +342,18 @@ unsafe fn sweeper<T, S: Storage, K: Completion, L: ScopedRawMutex>(
 /// the waiting streams, which are never handed a value).
 #[inline]
 fn deliver<T, S: Storage, K: Completion, L: ScopedRawMutex>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     chan: &Chan<T, S, K, L>,
     value: T,
 ) -> Wake {
     l.state.count_sent();
     if l.is_empty() {
-        l.state.push_back(value);
+        l.ring.push_back(value);
         streams_due(l, chan)
     } else {
         let mut value = Some(value);
         l.with_front(|slot| *slot = value.take());
-        l.state.handed += 1;
+        l.ring.hand();
         Wake::one(l.pop_front().flatten())
     }
 }
@@ -382,14 +362,14 @@ fn deliver<T, S: Storage, K: Completion, L: ScopedRawMutex>(
 /// channel nobody is granted anything any more (the close's sweep fails the
 /// waiting senders), but the channel may have just drained.
 #[inline]
-fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
-    let c = &mut l.state;
+fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<'_, T, S, K>) -> Wake {
+    let c = &mut l.list.state;
     if !c.senders.is_empty() && !c.is_closed() {
         c.senders.with_front(|granted| *granted = true);
-        c.reserved += 1;
+        l.ring.reserve();
         Wake::one(c.senders.pop_front().flatten())
     } else {
-        Wake::sweep(c.drained() && !(l.is_empty() && l.state.streams.is_empty()))
+        Wake::sweep(l.drained() && !(l.is_empty() && l.state.streams.is_empty()))
     }
 }
 
@@ -400,19 +380,19 @@ fn slot_freed<T, S: Storage, K: Completion>(l: &mut Locked<T, S, K>) -> Wake {
 /// [`Task`]: super::Task
 #[inline]
 fn take<T, S: Storage, K: Completion>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     counted: bool,
 ) -> (Result<Option<T>, RecvError>, Wake) {
     if l.state.discards() {
         return (Err(RecvError(())), Wake::NONE);
     }
-    if let Some(value) = l.state.pop_front() {
+    if let Some(value) = l.ring.pop_front() {
         if counted {
             l.state.count_received(1);
         }
         return (Ok(Some(value)), slot_freed(l));
     }
-    if l.state.drained() {
+    if l.drained() {
         return (Err(RecvError(())), Wake::NONE);
     }
     (Ok(None), Wake::NONE)
@@ -423,11 +403,11 @@ fn take<T, S: Storage, K: Completion>(
 /// (it is older than anything buffered), waking the waiting streams. After
 /// an immediate shutdown it is returned, to be dropped outside the lock.
 fn pass_on<T, S: Storage, K: Completion, L: ScopedRawMutex>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     chan: &Chan<T, S, K, L>,
     value: T,
 ) -> (Option<T>, Wake) {
-    l.state.handed -= 1;
+    l.ring.unhand();
     if l.state.discards() {
         let joiners_due = l.state.count_discarded(1);
         let wake = slot_freed(l);
@@ -440,45 +420,89 @@ fn pass_on<T, S: Storage, K: Completion, L: ScopedRawMutex>(
         );
     }
     if l.is_empty() {
-        l.state.push_front(value);
+        l.ring.push_front(value);
         (None, streams_due(l, chan))
     } else {
         let mut value = Some(value);
         l.with_front(|slot| *slot = value.take());
-        l.state.handed += 1;
+        l.ring.hand();
         (None, Wake::one(l.pop_front().flatten()))
     }
 }
 
+/// Whether a channel keeps the ring's fast path off for good: with a lock
+/// the user chose (`fast` false: it may be shared with an interrupt
+/// handler, see the `ring` module), with completion tracking (its counts
+/// live under the channel's lock), and at capacity 1, where a fast send
+/// fills the channel and a fast receive empties it, so each side's fast
+/// path turns itself off after one operation and never pays for the mode
+/// bits it would recompute on every exit from the lock (measured: 28
+/// instructions per capacity-1 message).
+const fn pinned(fast: bool, tracked: bool, cap: usize) -> bool {
+    !fast || tracked || cap == 1
+}
+
 impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
-    /// A channel over `buf`, whose length is the capacity.
+    /// A channel over `buf`, whose length is the capacity. `fast`: whether
+    /// the ring's fast path may be used, which only the default lock allows
+    /// (see the `ring` module docs).
     #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    pub(crate) fn with_buffer(mut buf: S::Buffer<T>, raw_mutex: L) -> Self {
+    pub(crate) fn with_buffer(mut buf: S::Buffer<T>, raw_mutex: L, fast: bool) -> Self {
         let cap = buf.slots().len();
+        let pinned = pinned(fast, K::TRACKED, cap);
         Self {
-            waiters: WaitList::new(
-                Core {
-                    buf,
-                    cap,
-                    head: 0,
-                    len: 0,
-                    handed: 0,
-                    reserved: 0,
-                    flags: 0,
-                    senders: List::new(()),
-                    closers: List::new(()),
-                    streams: List::new(0),
-                    track: K::INIT,
-                },
-                raw_mutex,
-            ),
+            waiters: WaitList::new(Core::new(), raw_mutex),
+            ring: Ring::new(RingState::new(buf, cap), pinned),
             cap,
+            pinned,
         }
     }
 
+    /// Runs `f` under the channel's lock, with the ring owned by it.
     #[inline]
-    pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut Locked<T, S, K>) -> R) -> R {
-        self.waiters.lock(f)
+    pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut Locked<'_, T, S, K>) -> R) -> R {
+        self.waiters.lock(|list| {
+            // SAFETY: this closure runs under the channel's lock.
+            unsafe {
+                self.ring.owned(|ring| {
+                    let mut l = Locked { list, ring };
+                    let r = f(&mut l);
+                    (r, self.exit_mode(&l))
+                })
+            }
+        })
+    }
+
+    /// The ring's mode bits after a critical section (see the `ring`
+    /// module): a side goes fast only when nothing on it needs the lock,
+    /// and stays slow while its fast path could not succeed anyway (so a
+    /// channel that keeps waiting never flips them).
+    #[inline]
+    fn exit_mode(&self, l: &Locked<'_, T, S, K>) -> usize {
+        if self.pinned {
+            return SLOW;
+        }
+        // The ring first: a channel that keeps waiting is decided here, by
+        // the hysteresis alone.
+        let r = &l.ring;
+        let mut mode = 0;
+        if r.in_use() == self.cap {
+            mode |= TX_SLOW;
+        }
+        if r.len == 0 {
+            mode |= RX_SLOW;
+        }
+        let c = &l.state;
+        if mode == SLOW || !c.senders.is_empty() || !l.is_empty() || !c.streams.is_empty() {
+            return SLOW;
+        }
+        if c.is_closed() {
+            mode |= TX_SLOW;
+        }
+        if c.discards() {
+            mode |= RX_SLOW;
+        }
+        mode
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -488,7 +512,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// Queued values: buffered, or handed to a receiver that has not picked
     /// them up yet.
     pub(crate) fn len(&self) -> usize {
-        self.lock(|l| l.state.len + l.state.handed)
+        self.lock(|l| l.ring.queued())
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -500,15 +524,23 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// handed to a woken `recv` before an immediate shutdown still goes to
     /// that `recv`, but a stream is never handed anything.)
     pub(crate) fn is_drained(&self) -> bool {
-        self.lock(|l| l.state.drained())
+        self.lock(|l| l.drained())
     }
 
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.ring.try_push(value) {
+            Push::Done => Ok(()),
+            Push::Full(value) => Err(TrySendError::Full(value)),
+            Push::Slow(value) => self.try_send_slow(value),
+        }
+    }
+
+    #[inline(never)]
+    fn try_send_slow(&self, value: T) -> Result<(), TrySendError<T>> {
         let res = self.lock(|l| {
-            let c = &mut l.state;
-            if c.is_closed() {
+            if l.state.is_closed() {
                 Err(TrySendError::Closed(value))
-            } else if c.free() == 0 {
+            } else if l.ring.free() == 0 {
                 Err(TrySendError::Full(value))
             } else {
                 Ok(deliver(l, self, value))
@@ -517,15 +549,31 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
         res.map(|wake| wake.finish(self))
     }
 
+    /// A `send` future's first poll, when the ring's fast path applies:
+    /// buffers the value (moved out of `value`) without the channel's lock.
+    /// `false`: the future must go the slow way, its value untouched (the
+    /// lock decides then, and queues it if the channel is full).
+    #[inline]
+    pub(crate) fn send_fast(&self, value: &mut Option<T>) -> bool {
+        self.ring.try_push_from(value)
+    }
+
+    /// A receive's fast path: the oldest buffered value, taken without the
+    /// channel's lock. `None`: ask under the lock (nothing buffered, or a
+    /// side that needs the lock).
+    #[inline]
+    pub(crate) fn recv_fast(&self) -> Option<T> {
+        self.ring.try_pop()
+    }
+
     pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
         self.lock(|l| {
-            let c = &mut l.state;
-            if c.is_closed() {
+            if l.state.is_closed() {
                 Err(TrySendError::Closed(()))
-            } else if c.free() == 0 {
+            } else if l.ring.free() == 0 {
                 Err(TrySendError::Full(()))
             } else {
-                c.reserved += 1;
+                l.ring.reserve();
                 Ok(())
             }
         })
@@ -535,7 +583,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// shutdown the value is dropped instead.
     pub(crate) fn send_reserved(&self, value: T) {
         let (discarded, wake) = self.lock(|l| {
-            l.state.reserved -= 1;
+            l.ring.unreserve();
             if l.state.discards() {
                 (Some(value), slot_freed(l))
             } else {
@@ -549,7 +597,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     /// Gives back a slot reserved earlier, unused.
     pub(crate) fn release_reserved(&self) {
         self.lock(|l| {
-            l.state.reserved -= 1;
+            l.ring.unreserve();
             slot_freed(l)
         })
         .finish(self);
@@ -557,15 +605,14 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
 
     pub(crate) fn force_send(&self, value: T) -> Result<Option<T>, TrySendError<T>> {
         let res = self.lock(|l| {
-            let c = &mut l.state;
-            if c.is_closed() {
+            if l.state.is_closed() {
                 Err(TrySendError::Closed(value))
-            } else if c.free() > 0 {
+            } else if l.ring.free() > 0 {
                 Ok((None, deliver(l, self, value)))
-            } else if let Some(oldest) = c.pop_front() {
+            } else if let Some(oldest) = l.ring.pop_front() {
                 // No receiver waits while values are buffered, so the new
                 // value goes to the back; the unfinished count is unchanged.
-                c.push_back(value);
+                l.ring.push_back(value);
                 Ok((Some(oldest), Wake::NONE))
             } else {
                 // Every slot is reserved or handed to a receiver: nothing
@@ -580,6 +627,16 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
     }
 
     pub(crate) fn try_recv(&self, counted: bool) -> Result<T, TryRecvError> {
+        // A tracked channel never takes the fast path, so nothing taken
+        // there needs counting.
+        if let Some(value) = self.recv_fast() {
+            return Ok(value);
+        }
+        self.try_recv_slow(counted)
+    }
+
+    #[inline(never)]
+    fn try_recv_slow(&self, counted: bool) -> Result<T, TryRecvError> {
         let (res, wake) = self.lock(|l| take(l, counted));
         wake.finish_recv(self, matches!(res, Ok(Some(_))), counted);
         match res {
@@ -636,7 +693,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
                 }
                 let mut n = 0;
                 while n < room && !batch.is_full() {
-                    let Some(value) = l.state.pop_front() else {
+                    let Some(value) = l.ring.pop_front() else {
                         break;
                     };
                     buf.push(value);
@@ -646,7 +703,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
                     sweep |= wake.sweep != 0;
                 }
                 l.state.count_received(n);
-                queued = l.state.len;
+                queued = l.ring.len;
                 n
             });
             batch.wake_all();
@@ -684,7 +741,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
         let mut discarded = 0;
         loop {
             let value = self.lock(|l| {
-                let value = l.state.pop_front();
+                let value = l.ring.pop_front();
                 if value.is_some() {
                     let _ = l.state.count_discarded(1);
                 }
@@ -740,10 +797,12 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
                 if batch.is_full() {
                     return true;
                 }
-                let c = &mut l.state;
+                let drained = l.drained();
+                let buffered = l.ring.len > 0;
+                let c = &mut l.list.state;
                 // Streams, once a value is buffered for them or nothing is
                 // left to wait for.
-                if c.len > 0 || c.drained() {
+                if buffered || drained {
                     if let Some(waker) = c.streams.pop_front() {
                         c.streams.state -= 1;
                         batch.push(waker);
@@ -759,7 +818,7 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
                         batch.push(waker);
                         continue;
                     }
-                    if c.drained() {
+                    if drained {
                         if let Some(waker) = l.pop_front() {
                             batch.push(waker);
                             continue;
@@ -842,8 +901,8 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> fmt::Debug for Chan<T, S, 
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Read under the lock, format outside it.
         let (len, reserved, closed) = self.lock(|l| {
-            let c = &l.state;
-            (c.len + c.handed, c.reserved, c.is_closed())
+            let r = &l.ring;
+            (r.queued(), r.reserved(), l.state.is_closed())
         });
         f.debug_struct("Channel")
             .field("len", &len)
@@ -879,6 +938,20 @@ impl RawSlot {
             Self::Waiting { .. } => "waiting",
             Self::Done => "done",
         }
+    }
+
+    /// Whether no poll has run yet (or a `Sink` reset it).
+    #[inline(always)]
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self, Self::Idle)
+    }
+
+    /// Completes an idle state machine whose owner got its slot by the
+    /// ring's fast path.
+    #[inline(always)]
+    pub(crate) fn finish(mut self: Pin<&mut Self>) {
+        debug_assert!(self.is_idle());
+        self.set(Self::Done);
     }
 
     /// Makes a completed state machine reusable (a `Sink` reuses one).
@@ -942,7 +1015,7 @@ impl RawSlot {
         mut self: Pin<&mut Self>,
         chan: &Chan<T, S, K, L>,
         cx: &mut Context<'_>,
-        on_slot: impl FnOnce(&mut Locked<T, S, K>) -> (R, Wake),
+        on_slot: impl FnOnce(&mut Locked<'_, T, S, K>) -> (R, Wake),
     ) -> Poll<Result<R, ()>> {
         if let Self::Done = *self {
             panic!("channel future polled after completion");
@@ -954,12 +1027,11 @@ impl RawSlot {
             // is dropped after the lock too.
             let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
-                let c = &mut l.state;
-                if c.is_closed() {
+                if l.state.is_closed() {
                     return (Poll::Ready(Err(())), Wake::NONE);
                 }
-                if c.free() > 0 {
-                    c.reserved += 1;
+                if l.ring.free() > 0 {
+                    l.ring.reserve();
                     let (r, wake) = on_slot(l);
                     return (Poll::Ready(Ok(r)), wake);
                 }
@@ -991,7 +1063,7 @@ impl RawSlot {
         // Dropped after the lock is released, like every waker.
         let mut displaced = None;
         let (res, wake) = chan.lock(|l| {
-            let c = &mut l.state;
+            let c = &mut l.list.state;
             // SAFETY: the node is used with `senders` only.
             let (granted, linked) = unsafe {
                 c.senders
@@ -1001,7 +1073,7 @@ impl RawSlot {
                 // Granted, but an immediate shutdown came before the slot
                 // was used: fail as a `send` arriving now would (Python
                 // 3.13 fails a woken putter too), and give the slot back.
-                c.reserved -= 1;
+                l.ring.unreserve();
                 (Poll::Ready(Err(())), slot_freed(l))
             } else if granted {
                 // A slot granted before a (graceful) close stays usable.
@@ -1059,7 +1131,7 @@ impl RawSlot {
                     return Wake::NONE;
                 }
             }
-            l.state.reserved -= 1;
+            l.ring.unreserve();
             slot_freed(l)
         });
         // Unlinked above.
@@ -1072,12 +1144,12 @@ impl RawSlot {
 /// granted (never after an immediate shutdown: `poll_slot` fails then).
 #[inline]
 pub(crate) fn write_value<T, S: Storage, K: Completion, L: ScopedRawMutex>(
-    l: &mut Locked<T, S, K>,
+    l: &mut Locked<'_, T, S, K>,
     chan: &Chan<T, S, K, L>,
     value: T,
 ) -> Wake {
     debug_assert!(!l.state.discards());
-    l.state.reserved -= 1;
+    l.ring.unreserve();
     deliver(l, chan, value)
 }
 
@@ -1114,10 +1186,16 @@ impl<T> RawRecv<T> {
             panic!("channel future polled after completion");
         }
         if let Self::Idle = *self {
-            // First poll: one lock takes a buffered value, or builds the node
-            // in place and queues it (the node costs nothing on the fast
-            // path). A fresh node holds no waker to displace; were it to,
-            // that one is dropped after the lock too.
+            // First poll: the ring's fast path takes a buffered value
+            // without the lock (never on a tracked channel, so there is
+            // nothing to count); else one lock takes a buffered value, or
+            // builds the node in place and queues it (the node costs
+            // nothing on the fast path). A fresh node holds no waker to
+            // displace; were it to, that one is dropped after the lock too.
+            if let Some(value) = chan.recv_fast() {
+                self.set(Self::Done);
+                return Poll::Ready(Ok(value));
+            }
             let mut displaced = None;
             let (res, wake) = chan.lock(|l| {
                 let (res, wake) = take(l, counted);
@@ -1155,7 +1233,7 @@ impl<T> RawRecv<T> {
         // Dropped after the lock is released, like every waker.
         let mut displaced = None;
         // Takes a buffered value, or requeues the node.
-        let take_or_queue = |l: &mut Locked<T, S, K>, displaced: &mut Option<Waker>| {
+        let take_or_queue = |l: &mut Locked<'_, T, S, K>, displaced: &mut Option<Waker>| {
             let (res, wake) = take(l, counted);
             match res {
                 Ok(Some(value)) => (Poll::Ready(Ok(value)), wake),
@@ -1172,7 +1250,7 @@ impl<T> RawRecv<T> {
             // SAFETY: the node is used with the receivers' list only.
             let (value, linked) = unsafe { l.with_node(node, |v, linked| (v.take(), linked)) };
             if let Some(value) = value {
-                l.state.handed -= 1;
+                l.ring.unhand();
                 if counted {
                     l.state.count_received(1);
                 }
@@ -1180,7 +1258,7 @@ impl<T> RawRecv<T> {
             } else if !linked {
                 // Woken by a sweep: look again.
                 take_or_queue(l, &mut displaced)
-            } else if l.state.drained() {
+            } else if l.drained() {
                 // SAFETY: as above.
                 unsafe { l.remove(node) };
                 (Poll::Ready(Err(RecvError(()))), Wake::NONE)
@@ -1283,6 +1361,17 @@ impl RawStream {
         let this = self.project();
         let node = this.node.into_ref();
         let queued = this.queued;
+        // Woken (popped): the node is nobody's but ours again.
+        if *queued && node.popped() {
+            *queued = false;
+        }
+        // Not queued: the ring's fast path may take a value without the
+        // lock (never on a tracked channel, so there is nothing to count).
+        if !*queued {
+            if let Some(value) = chan.recv_fast() {
+                return Poll::Ready(Some(value));
+            }
+        }
         // Dropped after the lock is released, like every waker.
         let mut displaced = None;
         let (res, wake) = chan.lock(|l| {
@@ -1482,37 +1571,43 @@ impl RawJoin {
 }
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-impl<T> Buffer<T> for Box<[Option<T>]> {
-    fn slots(&mut self) -> &mut [Option<T>] {
+impl<T> Buffer<T> for Box<[MaybeUninit<T>]> {
+    #[inline(always)]
+    fn slots(&mut self) -> &mut [MaybeUninit<T>] {
         self
     }
 }
 
-impl<T, const N: usize> Buffer<T> for [Option<T>; N] {
-    fn slots(&mut self) -> &mut [Option<T>] {
+impl<T, const N: usize> Buffer<T> for [MaybeUninit<T>; N] {
+    #[inline(always)]
+    fn slots(&mut self) -> &mut [MaybeUninit<T>] {
         self
+    }
+}
+
+impl<K: Completion> Core<K> {
+    const fn new() -> Self {
+        Core {
+            flags: 0,
+            senders: List::new(()),
+            closers: List::new(()),
+            streams: List::new(0),
+            track: K::INIT,
+        }
     }
 }
 
 impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Chan<T, super::Inline<N>, K, L> {
     crate::loom::loom_const_fn! {
-        pub(crate) const fn new_inline(raw_mutex: L) -> Chan<T, super::Inline<N>, K, L> {
+        /// An inline channel; `fast` as for `with_buffer`.
+        pub(crate) const fn new_inline(raw_mutex: L, fast: bool) -> Chan<T, super::Inline<N>, K, L> {
             assert!(N > 0, "channel capacity must be at least 1 (a capacity-0 rendezvous channel is not supported)");
+            let pinned = pinned(fast, K::TRACKED, N);
             Chan {
-                waiters: WaitList::new(Core {
-                    buf: [const { None }; N],
-                    cap: N,
-                    head: 0,
-                    len: 0,
-                    handed: 0,
-                    reserved: 0,
-                    flags: 0,
-                    senders: List::new(()),
-                    closers: List::new(()),
-                    streams: List::new(0),
-                    track: K::INIT,
-                }, raw_mutex),
+                waiters: WaitList::new(Core::new(), raw_mutex),
+                ring: Ring::new(RingState::new([const { MaybeUninit::uninit() }; N], N), pinned),
                 cap: N,
+                pinned,
             }
         }
     }

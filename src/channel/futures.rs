@@ -67,11 +67,17 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Future for Send<'_, T, S, 
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let value = this.value;
         let chan = *this.chan;
-        // The first poll takes a free slot and writes the value under one
-        // lock (no node is built), or queues. `poll_slot` runs the closure
+        // The first poll tries the ring's fast path, which buffers the
+        // value without the channel's lock while nobody waits.
+        if this.raw.is_idle() && chan.send_fast(value) {
+            this.raw.as_mut().finish();
+            return Poll::Ready(Ok(()));
+        }
+        // Else the lock takes a free slot and writes the value (no node is
+        // built), or queues. `poll_slot` runs the closure
         // from two places, so LLVM weighs whether to inline it; it must be,
         // or every send pays a call and spills (measured with callgrind).
         match this.raw.poll_slot(

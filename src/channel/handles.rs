@@ -2,6 +2,7 @@
 //! [`Sender`] and [`Receiver`] handles, with `Stream` and `Sink`.
 
 use core::fmt;
+use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
@@ -27,9 +28,12 @@ struct Shared<T, K: Completion, L: ScopedRawMutex> {
     receivers: AtomicUsize,
 }
 
+/// `fast`: whether the ring's lock-free-of-`L` fast path may be used, which
+/// only the default lock allows (see the channel's module docs).
 fn with_capacity<T, K: Completion, L: ScopedRawMutex>(
     capacity: usize,
     raw_mutex: L,
+    fast: bool,
 ) -> (Sender<T, K, L>, Receiver<T, K, L>) {
     assert!(
         capacity > 0,
@@ -37,17 +41,17 @@ fn with_capacity<T, K: Completion, L: ScopedRawMutex>(
     );
     // The one allocation of the buffer; it never grows. A failed
     // allocation panics (with the figure) instead of aborting.
-    let mut slots: Vec<Option<T>> = Vec::new();
+    let mut slots: Vec<MaybeUninit<T>> = Vec::new();
     if slots.try_reserve_exact(capacity).is_err() {
         panic!(
             "channel capacity {capacity} is too large: a buffer of {capacity} slots \
              cannot be allocated (at most isize::MAX bytes, and what memory allows)"
         );
     }
-    slots.resize_with(capacity, || None);
-    let buf: Box<[Option<T>]> = slots.into_boxed_slice();
+    slots.resize_with(capacity, MaybeUninit::uninit);
+    let buf: Box<[MaybeUninit<T>]> = slots.into_boxed_slice();
     let shared = Arc::new(Shared {
-        chan: Chan::with_buffer(buf, raw_mutex),
+        chan: Chan::with_buffer(buf, raw_mutex, fast),
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
     });
@@ -83,7 +87,7 @@ fn with_capacity<T, K: Completion, L: ScopedRawMutex>(
 /// });
 /// ```
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    with_capacity(capacity, DefaultRawMutex::new())
+    with_capacity(capacity, DefaultRawMutex::new(), true)
 }
 
 /// [`bounded`], with the channel's wait lists guarded by `raw_mutex`
@@ -107,7 +111,7 @@ pub fn bounded_with_raw_mutex<T, L: ScopedRawMutex>(
     capacity: usize,
     raw_mutex: L,
 ) -> (Sender<T, Untracked, L>, Receiver<T, Untracked, L>) {
-    with_capacity(capacity, raw_mutex)
+    with_capacity(capacity, raw_mutex, false)
 }
 
 /// A bounded channel with asyncio.Queue's completion tracking: `join()`
@@ -131,7 +135,7 @@ pub fn bounded_with_raw_mutex<T, L: ScopedRawMutex>(
 /// });
 /// ```
 pub fn tracked<T>(capacity: usize) -> (Sender<T, Tracked>, Receiver<T, Tracked>) {
-    with_capacity(capacity, DefaultRawMutex::new())
+    with_capacity(capacity, DefaultRawMutex::new(), true)
 }
 
 /// [`tracked`], with the channel's wait lists guarded by `raw_mutex`
@@ -158,7 +162,7 @@ pub fn tracked_with_raw_mutex<T, L: ScopedRawMutex>(
     capacity: usize,
     raw_mutex: L,
 ) -> (Sender<T, Tracked, L>, Receiver<T, Tracked, L>) {
-    with_capacity(capacity, raw_mutex)
+    with_capacity(capacity, raw_mutex, false)
 }
 
 /// The sending half of a [`bounded`] or [`tracked`] channel. Cloneable; the

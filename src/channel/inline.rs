@@ -74,7 +74,7 @@ impl<T, const N: usize, K: Completion> Channel<T, N, K> {
         /// assert_eq!(ch.capacity(), 2);
         /// ```
         pub const fn new() -> Channel<T, N, K> {
-            Channel::new_with_raw_mutex(DefaultRawMutex::new())
+            Channel { chan: Chan::new_inline(DefaultRawMutex::new(), true) }
         }
     }
 }
@@ -103,7 +103,7 @@ impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Channel<T, N, K, L> {
         /// # }
         /// ```
         pub const fn new_with_raw_mutex(raw_mutex: L) -> Channel<T, N, K, L> {
-            Channel { chan: Chan::new_inline(raw_mutex) }
+            Channel { chan: Chan::new_inline(raw_mutex, false) }
         }
     }
 
