@@ -668,7 +668,7 @@ impl<T, L> fmt::Debug for Lock<T, L> {
     }
 }
 
-#[cfg(all(not(loom), feature = "std"))]
+#[cfg(all(not(any(loom, shuttle)), feature = "std"))]
 mod parking {
     //! The default lock with `std`: one compare-exchange to lock and one
     //! swap to unlock, like `std`'s futex mutex, without its poison

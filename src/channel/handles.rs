@@ -381,6 +381,13 @@ impl<T, K: Completion, L: ScopedRawMutex> Sender<T, K, L> {
     /// handed a value: one it was woken for is still in the buffer and is
     /// discarded with the rest, and the stream ends.
     ///
+    /// The count is of the values in the buffer at the shutdown. It leaves
+    /// out the value a woken `recv` holds (if that receive is dropped before
+    /// it completes, the value is dropped with it) and any value sent later
+    /// through a [`Permit`](crate::channel::Permit) reserved before the
+    /// shutdown (dropped at once). With completion tracking both still count
+    /// as done, so `join()` returns.
+    ///
     /// # Examples
     ///
     /// ```

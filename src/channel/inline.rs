@@ -361,6 +361,12 @@ impl<T, const N: usize, K: Completion, L: ScopedRawMutex> Channel<T, N, K, L> {
     /// stream is never handed a value: one it was woken for is discarded
     /// with the rest.
     ///
+    /// The count is of the values in the buffer at the shutdown. It leaves
+    /// out the value a woken `recv` holds (if that receive is dropped before
+    /// it completes, the value is dropped with it) and any value sent later
+    /// through a [`Permit`](crate::channel::Permit) reserved before the
+    /// shutdown (dropped at once).
+    ///
     /// # Examples
     ///
     /// ```
