@@ -57,7 +57,7 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `std` | yes | [`raw_mutex::StdRawMutex`], which is then the [`raw_mutex::DefaultRawMutex`] (a spin lock without `std`); implies `alloc` |
+//! | `std` | yes | [`raw_mutex::StdRawMutex`], and a parking [`raw_mutex::DefaultRawMutex`] (a spin lock without `std`); implies `alloc` |
 //! | `alloc` | via `std` | owned forms on `Arc` (`acquire_owned`, …); the lock family (async-lock's `Mutex`, `RwLock`, `Barrier`, re-exported) and `Condition`, on targets with pointer-sized CAS |
 //! | `portable-atomic` | no | atomics from `portable-atomic`, for targets without CAS such as `thumbv6m-none-eabi`; the binary chooses how portable-atomic provides CAS (a critical-section implementation or `unsafe-assume-single-core`) |
 //! | `critical-section` | no | [`raw_mutex::CriticalSectionRawMutex`], for primitives shared with interrupt handlers; only primitives whose type names it use it |
