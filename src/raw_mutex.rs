@@ -41,8 +41,9 @@
 //! The choice is per primitive and never global: enabling a crate feature
 //! (`critical-section`, say) only makes a lock *available*; it changes the
 //! lock of no primitive that did not name it. The one exception is the
-//! default itself, which is `std`'s mutex when `std` is on and a spin lock
-//! when it is not (a `std` build has no interrupt handlers to deadlock).
+//! default itself, which is a parking lock of the crate's own when `std` is
+//! on and a spin lock when it is not (a `std` build has no interrupt
+//! handlers to deadlock).
 //!
 //! # Interrupts and spin locks
 //!
@@ -51,7 +52,11 @@
 //! code that would unlock cannot run until the handler returns. On a `no_std`
 //! target, [`DefaultRawMutex`] is such a spin lock. A primitive that an
 //! interrupt handler touches (an `Event` set from an ISR, a channel fed by
-//! one) must use [`CriticalSectionRawMutex`] instead. A primitive used only
+//! one) must use [`CriticalSectionRawMutex`] instead. A default-lock
+//! channel also has a fast path with a one-word lock of its own: an
+//! interrupt that interrupts a send or receive in the middle of it and then
+//! takes the channel's lock spins on that word too, so the same rule
+//! covers it (a channel with an explicit lock never uses the fast path). A primitive used only
 //! by tasks on one executor can use [`LocalRawMutex`] and pay nothing; the
 //! type system then keeps it on that thread (it is not `Sync`).
 //!

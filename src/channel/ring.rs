@@ -43,7 +43,7 @@
 //! The ring lock is held for a copy of one value and a few counter updates:
 //! no user code, no waker, no allocation. The channel's own lock `L`,
 //! which a thread may hold across `Waker::clone` and list walks, stays
-//! whatever the user chose (a parking `std` mutex by default); a holder of
+//! whatever the user chose (a parking lock by default with `std`); a holder of
 //! `L` never holds the ring lock, it excludes fast operations with the mode
 //! bits instead. A fast operation that finds the ring lock taken does not
 //! spin: it goes the slow way. Only a holder of `L` spins, waiting for the
@@ -51,9 +51,12 @@
 //!
 //! Spinning on a lock that an interrupted context holds deadlocks, so the
 //! fast path is enabled only for channels built with the default lock
-//! (`bounded`, `Channel::new`, ...), whose lock is a `std` mutex (no
-//! interrupt handlers) or, without `std`, already a spin lock with the same
-//! caveat. A channel built with an explicit lock (`*_with_raw_mutex`, say
+//! (`bounded`, `Channel::new`, ...), whose lock is a parking lock with
+//! `std` (no interrupt handlers) or, without `std`, already a spin lock with
+//! the same caveat. With `std`, a holder of `L` that has spun a while on a
+//! fast operation in progress sleeps a microsecond between tries, so that
+//! a preempted fast operation (say, of a lower real-time priority on the
+//! same core) gets to run and finish. A channel built with an explicit lock (`*_with_raw_mutex`, say
 //! a `CriticalSectionRawMutex` shared with an interrupt handler) keeps both
 //! bits set for good and never spins; so does a [`Tracked`](super::Tracked)
 //! channel, whose counts live under `L`, and a capacity-1 channel, where a
@@ -427,6 +430,7 @@ impl<T, S: Storage> Ring<T, S> {
     #[inline(never)]
     fn take_over(&self, w: usize) {
         let mut unlocked = w & !LOCKED;
+        let mut spins = 0u32;
         loop {
             match self
                 .word
@@ -435,11 +439,28 @@ impl<T, S: Storage> Ring<T, S> {
                 Ok(_) => return,
                 Err(now) => {
                     if now & LOCKED != 0 {
-                        crate::loom::spin_loop();
+                        spins = spins.saturating_add(1);
+                        wait_a_little(spins);
                     }
                     unlocked = now & !LOCKED;
                 }
             }
         }
     }
+}
+
+/// One step of [`Ring::take_over`]'s wait for a fast operation in progress.
+/// The copy it waits for is a few instructions, so a spin hint first; with
+/// `std`, once that has not been enough a hundred times the fast operation
+/// was preempted, and a short sleep lets its thread run even if it has a
+/// lower real-time priority on this core (a `yield_now` would not).
+#[inline]
+fn wait_a_little(spins: u32) {
+    #[cfg(all(feature = "std", not(any(loom, shuttle))))]
+    if spins > 100 {
+        std::thread::sleep(core::time::Duration::from_micros(1));
+        return;
+    }
+    let _ = spins;
+    crate::loom::spin_loop();
 }
