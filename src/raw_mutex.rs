@@ -678,7 +678,14 @@ impl<T, L> fmt::Debug for Lock<T, L> {
     }
 }
 
-#[cfg(all(not(any(loom, shuttle)), feature = "std"))]
+/// Internal: the parking lock that `DefaultRawMutex` is with `std`, for the
+/// loom models of `loom-tests` (under loom, `DefaultRawMutex` is loom's own
+/// mutex). Not part of the API.
+#[cfg(all(loom, feature = "std"))]
+#[doc(hidden)]
+pub use parking::ParkingRawMutex as __LoomParkingRawMutex;
+
+#[cfg(all(not(shuttle), feature = "std"))]
 mod parking {
     //! The default lock with `std`: one compare-exchange to lock and one
     //! swap to unlock, like `std`'s futex mutex, without its poison
@@ -692,6 +699,10 @@ mod parking {
         Ordering::{Acquire, Relaxed, Release},
     };
     use crate::raw_mutex::ScopedRawMutex;
+    #[cfg(loom)]
+    use loom::sync::{Condvar, Mutex};
+    #[cfg(not(loom))]
+    use std::sync::{Condvar, Mutex};
 
     const UNLOCKED: usize = 0;
     const LOCKED: usize = 1;
@@ -699,8 +710,13 @@ mod parking {
     const SLEEPERS: usize = 2;
 
     /// How many times a contended `lock` re-reads the state before it
-    /// sleeps (std's futex mutex spins as long).
+    /// sleeps (std's futex mutex spins as long). Under loom, one: each
+    /// re-read is a branch of the model, and one is enough to cover the
+    /// spin path.
+    #[cfg(not(loom))]
     const SPINS: u32 = 100;
+    #[cfg(loom)]
+    const SPINS: u32 = 1;
 
     /// # Invariants
     ///
@@ -712,18 +728,25 @@ mod parking {
     ///   holding `parking`, and the unlock that finds `SLEEPERS` notifies
     ///   under `parking`: so a sleeper is woken by the unlock that follows
     ///   its store (no wake-up is lost between its check and its sleep).
-    pub(crate) struct ParkingRawMutex {
+    // `pub` only for the re-export to the loom models under `cfg(loom)`;
+    // the module is private.
+    #[allow(unreachable_pub)]
+    pub struct ParkingRawMutex {
         state: AtomicUsize,
-        parking: std::sync::Mutex<()>,
-        wakeup: std::sync::Condvar,
+        parking: Mutex<()>,
+        wakeup: Condvar,
     }
 
     impl ParkingRawMutex {
-        pub(crate) const fn new() -> Self {
-            Self {
-                state: AtomicUsize::new(UNLOCKED),
-                parking: std::sync::Mutex::new(()),
-                wakeup: std::sync::Condvar::new(),
+        crate::loom::loom_const_fn! {
+            /// An unlocked lock.
+            #[allow(unreachable_pub)]
+            pub const fn new() -> ParkingRawMutex {
+                ParkingRawMutex {
+                    state: AtomicUsize::new(UNLOCKED),
+                    parking: Mutex::new(()),
+                    wakeup: Condvar::new(),
+                }
             }
         }
 
@@ -787,6 +810,14 @@ mod parking {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             self.wakeup.notify_one();
+        }
+    }
+
+    impl core::fmt::Debug for ParkingRawMutex {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("ParkingRawMutex")
+                .field("locked", &self.is_locked())
+                .finish()
         }
     }
 
