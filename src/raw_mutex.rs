@@ -813,6 +813,12 @@ mod parking {
         }
     }
 
+    impl Default for ParkingRawMutex {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl core::fmt::Debug for ParkingRawMutex {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.debug_struct("ParkingRawMutex")
