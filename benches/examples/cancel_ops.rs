@@ -36,7 +36,10 @@ trait Token: Sized {
     fn is_cancelled(&self) -> bool;
     fn cancel(&self);
     fn wait(&self) -> Self::Wait<'_>;
-    fn child(&self) -> Self;
+    /// What a child of this token is (a `RootToken`'s children are
+    /// `CancellationToken`s).
+    type Child;
+    fn child(&self) -> Self::Child;
 }
 
 impl Token for CancellationToken {
@@ -53,6 +56,7 @@ impl Token for CancellationToken {
     fn wait(&self) -> Self::Wait<'_> {
         self.cancelled()
     }
+    type Child = Self;
     fn child(&self) -> Self {
         self.child_token()
     }
@@ -75,8 +79,9 @@ impl Token for &'static RootToken {
     fn wait(&self) -> Self::Wait<'_> {
         RootToken::cancelled(self)
     }
-    fn child(&self) -> Self {
-        unimplemented!("a root's children are `CancellationToken`s")
+    type Child = CancellationToken;
+    fn child(&self) -> CancellationToken {
+        RootToken::child_token(self)
     }
 }
 
@@ -94,6 +99,7 @@ impl Token for TokioToken {
     fn wait(&self) -> Self::Wait<'_> {
         self.cancelled()
     }
+    type Child = Self;
     fn child(&self) -> Self {
         self.child_token()
     }
