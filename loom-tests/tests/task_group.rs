@@ -174,20 +174,27 @@ fn a_spawn_racing_the_groups_drop_is_dropped_exactly_once_and_never_polled() {
     });
 }
 
+/// A group of two children: child 0 waits on `a` and yields 1, child 1
+/// waits on `b` and yields 2.
+fn two_children_waiting_on_events() -> (Arc<Event>, Arc<Event>, TaskGroup<'static, u8, ()>) {
+    let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    let mut group = TaskGroup::<'static, u8, ()>::new();
+    let (wait_a, wait_b) = (a.clone(), b.clone());
+    group.spawn(async move {
+        wait_a.wait().await;
+        Ok(1)
+    });
+    group.spawn(async move {
+        wait_b.wait().await;
+        Ok(2)
+    });
+    (a, b, group)
+}
+
 #[test]
 fn a_childs_waker_woken_on_another_thread_while_the_group_polls_is_never_lost() {
     model(|| {
-        let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
-        let mut group = TaskGroup::<'static, u8, ()>::new();
-        let (wait_a, wait_b) = (a.clone(), b.clone());
-        group.spawn(async move {
-            wait_a.wait().await;
-            Ok(1)
-        });
-        group.spawn(async move {
-            wait_b.wait().await;
-            Ok(2)
-        });
+        let (a, b, group) = two_children_waiting_on_events();
         // Each set wakes its child's waker on its own thread: a push onto
         // the ready stack, waking the group if the stack was empty, while
         // the group polls, takes the stack or registers its waker. A lost
@@ -264,17 +271,7 @@ fn a_childs_waker_woken_elsewhere_after_the_child_finished_frees_the_block_once(
 #[test]
 fn two_childs_wakers_woken_on_two_threads_while_the_group_waits_are_never_lost() {
     model(|| {
-        let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
-        let mut group = TaskGroup::<'static, u8, ()>::new();
-        let (wait_a, wait_b) = (a.clone(), b.clone());
-        group.spawn(async move {
-            wait_a.wait().await;
-            Ok(1)
-        });
-        group.spawn(async move {
-            wait_b.wait().await;
-            Ok(2)
-        });
+        let (a, b, group) = two_children_waiting_on_events();
         // Two pushes from two threads: one may find the stack empty while
         // the other still owns the group's waker slot, waking the group for
         // its own push, which the group may already have taken: the owner's
@@ -320,17 +317,7 @@ fn model_three_preemptions<F: Fn() + Sync + Send + 'static>(f: F) {
 #[test]
 fn a_group_polled_with_a_new_waker_while_a_wake_holds_its_slot_is_never_lost() {
     model_three_preemptions(|| {
-        let (a, b) = (Arc::new(Event::new()), Arc::new(Event::new()));
-        let mut group = TaskGroup::<'static, u8, ()>::new();
-        let (wait_a, wait_b) = (a.clone(), b.clone());
-        group.spawn(async move {
-            wait_a.wait().await;
-            Ok(1)
-        });
-        group.spawn(async move {
-            wait_b.wait().await;
-            Ok(2)
-        });
+        let (a, b, group) = two_children_waiting_on_events();
         let mut join = Box::pin(group.join());
         let (old, new) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
         let (old_waker, new_waker) = (Waker::from(old.clone()), Waker::from(new.clone()));
