@@ -26,153 +26,28 @@
 //! order). The peers take one concrete future type; a group boxes each
 //! child (its children may be of any type, spawned from anywhere).
 
-use std::future::{poll_fn, Future};
 use std::hint::black_box;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use futures_concurrency::future::{FutureGroup, Join, TryJoin};
 use futures_util::future::{join_all, try_join_all};
-use futures_util::stream::{FuturesUnordered, Stream};
-use futures_util::task::AtomicWaker;
+use futures_util::stream::FuturesUnordered;
 use sluicegate::{LocalTaskGroup, TaskGroup};
 
-const N: usize = 10_000;
-
-type Out = Result<u32, ()>;
-
-/// Polls `fut` with a no-op waker until it is ready.
-fn drive<F: Future>(fut: Pin<&mut F>) -> F::Output {
-    let mut fut = fut;
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
-fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// A child's signal: a flag and the waker of whoever waits for it.
-#[derive(Default)]
-struct Signal {
-    fired: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Signal {
-    fn wait(&self, value: u32) -> impl Future<Output = Out> + Send + '_ {
-        poll_fn(move |cx| {
-            if self.fired.load(Acquire) {
-                return Poll::Ready(Ok(value));
-            }
-            self.waker.register(cx.waker());
-            if self.fired.load(Acquire) {
-                Poll::Ready(Ok(value))
-            } else {
-                Poll::Pending
-            }
-        })
-    }
-
-    fn fire(&self) {
-        self.fired.store(true, Release);
-        self.waker.wake();
-    }
-}
-
-/// The same random permutation of `0..N` for every contestant (xorshift,
-/// fixed seed).
-fn random_order() -> Vec<usize> {
-    let mut order: Vec<usize> = (0..N).collect();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for i in (1..N).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    order
-}
-
-/// How a row drives a contestant's future, given the children's signals.
-#[derive(Clone, Copy)]
-enum Drive {
-    Ready,
-    WokenAll,
-    WokenEach,
-}
-
-impl Drive {
-    fn run<F: Future>(self, fut: F, signals: &[Signal], order: &[usize]) -> F::Output {
-        let mut fut = pin!(fut);
-        match self {
-            Drive::Ready => drive(fut),
-            Drive::WokenAll => {
-                assert!(poll_once(fut.as_mut()).is_pending());
-                for &i in order {
-                    signals[i].fire();
-                }
-                drive(fut)
-            }
-            Drive::WokenEach => {
-                assert!(poll_once(fut.as_mut()).is_pending());
-                let (last, rest) = order.split_last().unwrap();
-                for &i in rest {
-                    signals[i].fire();
-                    assert!(poll_once(fut.as_mut()).is_pending());
-                }
-                signals[*last].fire();
-                match poll_once(fut) {
-                    Poll::Ready(out) => out,
-                    Poll::Pending => panic!("not done after the last signal"),
-                }
-            }
-        }
-    }
-}
-
-/// Drains a stream of outputs (completion order) into a `Vec`.
-fn collect_stream<S: Stream + Unpin>(mut stream: S) -> impl Future<Output = Vec<S::Item>> {
-    let mut out = Vec::with_capacity(N);
-    poll_fn(move |cx| loop {
-        match Pin::new(&mut stream).poll_next(cx) {
-            Poll::Ready(Some(item)) => out.push(item),
-            Poll::Ready(None) => return Poll::Ready(std::mem::take(&mut out)),
-            Poll::Pending => return Poll::Pending,
-        }
-    })
-}
+#[path = "../common/group_children.rs"]
+mod group_children;
+use group_children::{child, collect_stream, random_order, reset, signals, Drive, Signal, N};
 
 fn row(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, how: Drive) {
     let order = random_order();
-    let signals: Vec<Signal> = (0..N).map(|_| Signal::default()).collect();
-    let reset = |signals: &[Signal]| {
-        for s in signals {
-            s.fired.store(false, Relaxed);
-        }
-    };
+    let signals = signals();
     // The children: ready ones, or ones that wait for their signal.
     macro_rules! children {
-        ($signals:expr) => {
-            (0..N).map(|i| {
-                let signals: &[Signal] = $signals;
-                let ready = matches!(how, Drive::Ready);
-                async move {
-                    if ready {
-                        Ok(black_box(i as u32))
-                    } else {
-                        signals[i].wait(i as u32).await
-                    }
-                }
-            })
-        };
+        ($signals:expr) => {{
+            let signals: &[Signal] = $signals;
+            (0..N).map(move |i| child(signals, i, how))
+        }};
     }
 
     g.bench_function("sluicegate", |b| {

@@ -17,118 +17,17 @@
 //! callgrind's total divided by rounds × 10,000 is the cost of a child.
 //! Prints the wall time per child.
 
-use std::future::{poll_fn, Future};
 use std::hint::black_box;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_concurrency::future::{Join, TryJoin};
 use futures_util::future::try_join_all;
-use futures_util::stream::{FuturesUnordered, Stream};
-use futures_util::task::AtomicWaker;
+use futures_util::stream::FuturesUnordered;
 use sluicegate::{LocalTaskGroup, TaskGroup};
 
-const N: usize = 10_000;
-
-type Out = Result<u32, ()>;
-
-/// A child's signal: a flag and the waker of whoever waits for it.
-#[derive(Default)]
-struct Signal {
-    fired: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Signal {
-    fn wait(&self, value: u32) -> impl Future<Output = Out> + Send + '_ {
-        poll_fn(move |cx| {
-            if self.fired.load(Acquire) {
-                return Poll::Ready(Ok(value));
-            }
-            self.waker.register(cx.waker());
-            if self.fired.load(Acquire) {
-                Poll::Ready(Ok(value))
-            } else {
-                Poll::Pending
-            }
-        })
-    }
-
-    fn fire(&self) {
-        self.fired.store(true, Release);
-        self.waker.wake();
-    }
-}
-
-/// The bench's permutation of `0..N` (xorshift, fixed seed).
-fn random_order() -> Vec<usize> {
-    let mut order: Vec<usize> = (0..N).collect();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for i in (1..N).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    order
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Drive {
-    Ready,
-    WokenAll,
-    WokenEach,
-}
-
-fn poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
-
-impl Drive {
-    fn run<F: Future>(self, fut: F, signals: &[Signal], order: &[usize]) -> F::Output {
-        let mut fut = pin!(fut);
-        if self != Drive::Ready {
-            assert!(poll_once(fut.as_mut()).is_pending());
-            for &i in order {
-                signals[i].fire();
-                if self == Drive::WokenEach {
-                    if let Poll::Ready(out) = poll_once(fut.as_mut()) {
-                        return out;
-                    }
-                }
-            }
-        }
-        loop {
-            if let Poll::Ready(out) = poll_once(fut.as_mut()) {
-                return out;
-            }
-        }
-    }
-}
-
-fn child(signals: &[Signal], i: usize, how: Drive) -> impl Future<Output = Out> + Send + '_ {
-    let ready = how == Drive::Ready;
-    async move {
-        if ready {
-            Ok(black_box(i as u32))
-        } else {
-            signals[i].wait(i as u32).await
-        }
-    }
-}
-
-fn collect_stream<S: Stream + Unpin>(mut stream: S) -> impl Future<Output = Vec<S::Item>> {
-    let mut out = Vec::with_capacity(N);
-    poll_fn(move |cx| loop {
-        match Pin::new(&mut stream).poll_next(cx) {
-            Poll::Ready(Some(item)) => out.push(item),
-            Poll::Ready(None) => return Poll::Ready(std::mem::take(&mut out)),
-            Poll::Pending => return Poll::Pending,
-        }
-    })
-}
+#[path = "../common/group_children.rs"]
+mod group_children;
+use group_children::{child, collect_stream, random_order, reset, signals, Drive, Signal, N};
 
 #[inline(never)]
 fn measured_round(which: &str, how: Drive, signals: &[Signal], order: &[usize]) -> usize {
@@ -187,12 +86,10 @@ fn main() {
     };
     let rounds: u32 = args.get(3).expect(usage).parse().expect(usage);
     let order = random_order();
-    let signals: Vec<Signal> = (0..N).map(|_| Signal::default()).collect();
+    let signals = signals();
     let mut total = Duration::ZERO;
     for _ in 0..rounds {
-        for s in &signals {
-            s.fired.store(false, Relaxed);
-        }
+        reset(&signals);
         let start = Instant::now();
         assert_eq!(black_box(measured_round(which, how, &signals, &order)), N);
         total += start.elapsed();
