@@ -23,124 +23,48 @@
 //! 64` for a figure per get+return (the runtime's scheduling included, the
 //! same work for every contestant).
 
-use std::convert::Infallible;
-use std::future::{ready, Ready};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[allow(dead_code)]
+#[path = "../common/pools.rs"]
+mod pools;
+use pools::{BenchPool, Conn, DpManager, DpUnmanaged, SgManager, SgUnmanaged};
+
 const CYCLES: usize = 64;
 
-struct Conn(u64);
+type Sg = sluicegate::Pool<Conn, SgManager>;
+type Dp = deadpool::managed::Pool<DpManager>;
 
-struct SgManager;
-
-impl sluicegate::pool::Manager<Conn> for SgManager {
-    type Error = Infallible;
-    type Create<'a> = Ready<Result<Conn, Infallible>>;
-    type Recycle<'a> = Ready<Result<Conn, Infallible>>;
-
-    fn create(&self) -> Self::Create<'_> {
-        ready(Ok(Conn(1)))
-    }
-
-    fn recycle(&self, conn: Conn) -> Self::Recycle<'_> {
-        ready(Ok(conn))
-    }
-}
-
-struct DpManager;
-
-impl deadpool::managed::Manager for DpManager {
-    type Type = Conn;
-    type Error = Infallible;
-
-    async fn create(&self) -> Result<Conn, Infallible> {
-        Ok(Conn(1))
-    }
-
-    async fn recycle(
-        &self,
-        _: &mut Conn,
-        _: &deadpool::managed::Metrics,
-    ) -> deadpool::managed::RecycleResult<Infallible> {
-        Ok(())
-    }
-}
+const NAMES: [&str; 4] = [Sg::NAME, SgUnmanaged::NAME, Dp::NAME, DpUnmanaged::NAME];
 
 /// The contestants, as one enum so a round can run them in turn.
 enum Pool {
-    Sg(sluicegate::Pool<Conn, SgManager>),
-    SgUnmanaged(sluicegate::Pool<Conn>),
-    Dp(deadpool::managed::Pool<DpManager>),
-    DpUnmanaged(deadpool::unmanaged::Pool<Conn>),
+    Sg(Sg),
+    SgUnmanaged(SgUnmanaged),
+    Dp(Dp),
+    DpUnmanaged(DpUnmanaged),
 }
-
-const NAMES: [&str; 4] = [
-    "sluicegate",
-    "sluicegate-unmanaged",
-    "deadpool",
-    "deadpool-unmanaged",
-];
 
 impl Pool {
     fn new(name: &str, size: usize) -> Self {
         match name {
-            "sluicegate" => Self::Sg(sluicegate::Pool::new(SgManager, size)),
-            "sluicegate-unmanaged" => {
-                let pool = sluicegate::Pool::unmanaged(size);
-                for _ in 0..size {
-                    pool.add(Conn(1)).unwrap();
-                }
-                Self::SgUnmanaged(pool)
-            }
-            "deadpool" => Self::Dp(
-                deadpool::managed::Pool::builder(DpManager)
-                    .max_size(size)
-                    .build()
-                    .unwrap(),
-            ),
-            "deadpool-unmanaged" => {
-                let pool = deadpool::unmanaged::Pool::new(size);
-                for _ in 0..size {
-                    pool.try_add(Conn(1)).map_err(|_| "full").unwrap();
-                }
-                Self::DpUnmanaged(pool)
-            }
+            Sg::NAME => Self::Sg(Sg::with_size(size)),
+            SgUnmanaged::NAME => Self::SgUnmanaged(SgUnmanaged::with_size(size)),
+            Dp::NAME => Self::Dp(Dp::with_size(size)),
+            DpUnmanaged::NAME => Self::DpUnmanaged(DpUnmanaged::with_size(size)),
             other => panic!("unknown contestant {other:?}: one of {NAMES:?}"),
         }
     }
 
     async fn cycle(&self, hold: bool) {
-        let v = match self {
-            Self::Sg(p) => {
-                let c = p.get().await.unwrap();
-                hold_it(hold).await;
-                c.0
-            }
-            Self::SgUnmanaged(p) => {
-                let c = p.get().await.unwrap();
-                hold_it(hold).await;
-                c.0
-            }
-            Self::Dp(p) => {
-                let c = p.get().await.unwrap();
-                hold_it(hold).await;
-                c.0
-            }
-            Self::DpUnmanaged(p) => {
-                let c = p.get().await.unwrap();
-                hold_it(hold).await;
-                c.0
-            }
-        };
-        black_box(v);
-    }
-}
-
-async fn hold_it(hold: bool) {
-    if hold {
-        tokio::task::yield_now().await;
+        match self {
+            Self::Sg(p) => p.cycle(hold).await,
+            Self::SgUnmanaged(p) => p.cycle(hold).await,
+            Self::Dp(p) => p.cycle(hold).await,
+            Self::DpUnmanaged(p) => p.cycle(hold).await,
+        }
     }
 }
 
