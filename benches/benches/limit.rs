@@ -33,95 +33,20 @@
 //!   cost); `std`: `StdClock`, two reads per call. congestion-limiter always
 //!   reads tokio's `Instant` (std's).
 
-use std::future::Future;
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sluicegate::limit::{AdaptiveLimiter, Aimd, Quota, RateLimiter};
-use sluicegate::time::{Clock, Sleeper, StdClock, Timer};
+use sluicegate::time::StdClock;
 use sluicegate::Semaphore;
 
-/// governor's `QuantaClock` as a sluicegate `Clock` of `u64` nanoseconds.
-struct Quanta {
-    clock: governor::clock::QuantaClock,
-    origin: governor::clock::QuantaInstant,
-}
-
-impl Quanta {
-    fn new() -> Self {
-        use governor::clock::Clock as _;
-        let clock = governor::clock::QuantaClock::default();
-        let origin = clock.now();
-        Self { clock, origin }
-    }
-}
-
-impl Clock for Quanta {
-    type Instant = u64;
-
-    #[inline]
-    fn now(&self) -> u64 {
-        use governor::clock::{Clock as _, Reference as _};
-        self.clock.now().duration_since(self.origin).into()
-    }
-}
-
-/// A clock that is a counter, and a timer whose sleeps jump it to their
-/// deadline: virtual time at the cost of an atomic.
-#[derive(Default)]
-struct Jump(AtomicU64);
-
-impl Clock for Jump {
-    type Instant = u64;
-
-    #[inline]
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Sleeper for Jump {
-    type Sleep = std::future::Ready<()>;
-
-    fn sleep(&self, d: Duration) -> Self::Sleep {
-        self.0.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
-        std::future::ready(())
-    }
-}
-
-impl Timer for Jump {
-    fn sleep_until(&self, deadline: u64) -> Self::Sleep {
-        self.0.fetch_max(deadline, Ordering::Relaxed);
-        std::future::ready(())
-    }
-}
-
-/// Never refuses: one cell per nanosecond, a burst of a second's worth (a
-/// thread descheduled between its clock read and its CAS would otherwise
-/// find the arrival time run ahead of its stale "now").
-fn open_quota() -> Quota {
-    Quota::with_interval(Duration::from_nanos(1)).with_burst(1_000_000_000)
-}
-
-fn governor_quota() -> governor::Quota {
-    governor::Quota::with_period(Duration::from_nanos(1))
-        .unwrap()
-        .allow_burst(NonZeroU32::new(1_000_000_000).unwrap())
-}
-
-fn now_or_never<F: Future>(fut: F) -> F::Output {
-    let fut = pin!(fut);
-    match fut.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("expected the future to be ready"),
-    }
-}
+#[allow(dead_code)]
+#[path = "../common/limit_clocks.rs"]
+mod limit_clocks;
+use limit_clocks::{governor_quota, now_or_never, open_quota, Jump, Quanta};
 
 /// `iters` calls of `f`, half on each of two threads at once.
 fn two_threads(iters: u64, f: &(dyn Fn() + Sync)) -> Duration {

@@ -15,53 +15,19 @@
 //! `release(Success)` (AIMD, on a current-thread tokio runtime, a whole
 //! batch per `block_on`).
 
-use std::future::Future;
 use std::hint::black_box;
-use std::num::NonZeroU32;
-use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use sluicegate::limit::{AdaptiveLimiter, Aimd, Quota, RateLimiter};
-use sluicegate::time::{Clock, StdClock};
+use sluicegate::limit::{AdaptiveLimiter, Aimd, RateLimiter};
+use sluicegate::time::StdClock;
 use sluicegate::Semaphore;
 
 const BATCH: u32 = 20_000;
 
-struct Quanta {
-    clock: governor::clock::QuantaClock,
-    origin: governor::clock::QuantaInstant,
-}
-
-impl Clock for Quanta {
-    type Instant = u64;
-
-    #[inline]
-    fn now(&self) -> u64 {
-        use governor::clock::{Clock as _, Reference as _};
-        self.clock.now().duration_since(self.origin).into()
-    }
-}
-
-#[derive(Default)]
-struct Counter(AtomicU64);
-
-impl Clock for Counter {
-    type Instant = u64;
-
-    #[inline]
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-fn now_or_never<F: Future>(fut: F) -> F::Output {
-    match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("expected the future to be ready"),
-    }
-}
+#[allow(dead_code)]
+#[path = "../common/limit_clocks.rs"]
+mod limit_clocks;
+use limit_clocks::{governor_quota, now_or_never, open_quota, Jump, Quanta};
 
 /// Times a batch of `f` in one `block_on` of a current-thread runtime.
 fn tokio_batch(
@@ -126,10 +92,8 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(301);
-    let open = Quota::with_interval(Duration::from_nanos(1)).with_burst(1_000_000_000);
-    let gov_quota = governor::Quota::with_period(Duration::from_nanos(1))
-        .unwrap()
-        .allow_burst(NonZeroU32::new(1_000_000_000).unwrap());
+    let open = open_quota();
+    let gov_quota = governor_quota();
 
     println!("median ns/op over {rounds} alternating batches of {BATCH}\n");
     println!("| row | sluicegate | peer | ratio |");
@@ -149,15 +113,7 @@ fn main() {
         }),
     );
 
-    let ours = RateLimiter::new(
-        {
-            use governor::clock::Clock as _;
-            let clock = governor::clock::QuantaClock::default();
-            let origin = clock.now();
-            Quanta { clock, origin }
-        },
-        open,
-    );
+    let ours = RateLimiter::new(Quanta::new(), open);
     let theirs = governor::RateLimiter::direct(gov_quota);
     ab(
         "`try_acquire`, quanta clock",
@@ -176,15 +132,7 @@ fn main() {
             governor::RateLimiter::direct_with_clock(gov_quota, governor::clock::MonotonicClock);
         let theirs_q = governor::RateLimiter::direct(gov_quota);
         let ours_std = RateLimiter::new(StdClock, open);
-        let ours_q = RateLimiter::new(
-            {
-                use governor::clock::Clock as _;
-                let clock = governor::clock::QuantaClock::default();
-                let origin = clock.now();
-                Quanta { clock, origin }
-            },
-            open,
-        );
+        let ours_q = RateLimiter::new(Quanta::new(), open);
         for _ in 0..rounds / 3 {
             if quanta {
                 ta.push(batch_2t(&|| {
@@ -211,7 +159,7 @@ fn main() {
     }
 
     let sem = Semaphore::new(20);
-    let ours = AdaptiveLimiter::new(Counter::default(), Aimd::new());
+    let ours = AdaptiveLimiter::new(Jump::default(), Aimd::new());
     ab(
         "adaptive acquire + `success()`, counter clock",
         rounds,

@@ -13,35 +13,16 @@
 //! the limiter's own work is counted; divide by the rounds for a figure per
 //! call. Prints the wall time per call.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use sluicegate::limit::{AdaptiveLimiter, Aimd};
-use sluicegate::time::Clock;
 use sluicegate::Semaphore;
 
-#[derive(Default)]
-struct Counter(AtomicU64);
-
-impl Clock for Counter {
-    type Instant = u64;
-
-    #[inline]
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-fn now_or_never<F: Future>(fut: F) -> F::Output {
-    match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("expected the future to be ready"),
-    }
-}
+#[allow(dead_code)]
+#[path = "../common/limit_clocks.rs"]
+mod limit_clocks;
+use limit_clocks::{now_or_never, Jump};
 
 #[inline(never)]
 fn measured_semaphore(sem: &Semaphore, rounds: u64) {
@@ -51,14 +32,14 @@ fn measured_semaphore(sem: &Semaphore, rounds: u64) {
 }
 
 #[inline(never)]
-fn measured_adaptive(limiter: &AdaptiveLimiter<Aimd, Counter>, rounds: u64) {
+fn measured_adaptive(limiter: &AdaptiveLimiter<Aimd, Jump>, rounds: u64) {
     for _ in 0..rounds {
         now_or_never(black_box(limiter).acquire()).success();
     }
 }
 
 #[inline(never)]
-fn measured_adaptive_ignored(limiter: &AdaptiveLimiter<Aimd, Counter>, rounds: u64) {
+fn measured_adaptive_ignored(limiter: &AdaptiveLimiter<Aimd, Jump>, rounds: u64) {
     for _ in 0..rounds {
         drop(now_or_never(black_box(limiter).acquire()));
     }
@@ -69,7 +50,7 @@ fn main() {
     let which = args.next().unwrap_or_else(|| "adaptive".into());
     let rounds: u64 = args.next().map_or(100_000, |r| r.parse().expect("rounds"));
     let sem = Semaphore::new(20);
-    let limiter = AdaptiveLimiter::new(Counter::default(), Aimd::new());
+    let limiter = AdaptiveLimiter::new(Jump::default(), Aimd::new());
     let start = Instant::now();
     match which.as_str() {
         "semaphore" => measured_semaphore(&sem, rounds),
