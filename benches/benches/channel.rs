@@ -29,10 +29,9 @@ const MESSAGES: u64 = 20_000;
 
 type Join = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-trait Runtime {
+trait Runtime: Spawn<Join = Join> {
     const NAME: &'static str;
     fn block_on<F: Future>(&self, f: F) -> F::Output;
-    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join;
 }
 
 struct TokioCt(tokio::runtime::Runtime);
@@ -44,6 +43,10 @@ impl Runtime for TokioCt {
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
     }
+}
+
+impl Spawn for TokioCt {
+    type Join = Join;
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
         let h = self.0.spawn(f);
         Box::pin(async move { h.await.unwrap() })
@@ -55,6 +58,10 @@ impl Runtime for TokioMt {
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
     }
+}
+
+impl Spawn for TokioMt {
+    type Join = Join;
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
         let h = self.0.spawn(f);
         Box::pin(async move { h.await.unwrap() })
@@ -66,6 +73,10 @@ impl Runtime for Smol {
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         smol::block_on(self.0.run(f))
     }
+}
+
+impl Spawn for Smol {
+    type Join = Join;
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
         Box::pin(self.0.spawn(f))
     }
@@ -95,46 +106,9 @@ fn smol_rt() -> Smol {
 #[allow(dead_code)]
 #[path = "../common/channels.rs"]
 mod channels;
-use channels::{AsyncChannel, Channel, Flume, Got, Kanal, Message, Msg64, Sent, Sluice, TokioMpsc};
-
-// ---------------------------------------------------------------------------
-// The workload: `producers` tasks send `MESSAGES` values in all, `consumers`
-// tasks receive until the channel closes.
-
-async fn workload<C: Channel<M>, M: Message, R: Runtime>(
-    rt: &R,
-    cap: usize,
-    producers: u64,
-    consumers: usize,
-) {
-    let (tx, rx) = C::bounded(cap);
-    let per = MESSAGES / producers;
-    let mut joins = Vec::with_capacity(producers as usize + consumers);
-    for p in 0..producers {
-        let tx = tx.clone();
-        joins.push(rt.spawn(async move {
-            for i in 0..per {
-                C::send(&tx, M::make(p * per + i)).await.expect_sent();
-            }
-        }));
-    }
-    drop(tx);
-    let mut rxs = Vec::with_capacity(consumers);
-    for _ in 1..consumers {
-        rxs.push(C::clone_rx(&rx));
-    }
-    rxs.push(rx);
-    for mut rx in rxs {
-        joins.push(rt.spawn(async move {
-            while let Some(m) = C::recv(&mut rx).await.got() {
-                black_box(m);
-            }
-        }));
-    }
-    for j in joins {
-        j.await;
-    }
-}
+use channels::{
+    workload, AsyncChannel, Channel, Flume, Kanal, Message, Msg64, Sluice, Spawn, TokioMpsc,
+};
 
 #[derive(Clone, Copy)]
 struct Shape {
@@ -177,11 +151,12 @@ fn bench_one<C: Channel<M>, M: Message, R: Runtime>(
     g.throughput(Throughput::Elements(MESSAGES));
     g.bench_function(BenchmarkId::from_parameter(C::NAME), |b| {
         b.iter(|| {
-            rt.block_on(workload::<C, M, R>(
+            rt.block_on(workload::<C, M>(
                 rt,
-                cap,
                 shape.producers,
                 shape.consumers,
+                cap,
+                MESSAGES,
             ))
         })
     });

@@ -4,6 +4,7 @@
 //! not use).
 
 use std::future::Future;
+use std::hint::black_box;
 
 pub trait Channel<T: Send + 'static> {
     const NAME: &'static str;
@@ -162,5 +163,50 @@ impl Message for Msg64 {
     const NAME: &'static str = "64B";
     fn make(i: u64) -> Self {
         Msg64([i; 8])
+    }
+}
+
+/// Spawns the workload's tasks on the runtime it runs on (statically
+/// dispatched: the tasks' futures are the ones a direct `spawn` would run).
+pub trait Spawn {
+    type Join: Future<Output = ()>;
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Self::Join;
+}
+
+/// The workload of every row: `producers` tasks send `messages` values in
+/// all, `consumers` tasks receive until the channel closes.
+pub async fn workload<C: Channel<M>, M: Message>(
+    rt: &impl Spawn,
+    producers: u64,
+    consumers: usize,
+    cap: usize,
+    messages: u64,
+) {
+    let (tx, rx) = C::bounded(cap);
+    let per = messages / producers;
+    let mut joins = Vec::with_capacity(producers as usize + consumers);
+    for p in 0..producers {
+        let tx = tx.clone();
+        joins.push(rt.spawn(async move {
+            for i in 0..per {
+                C::send(&tx, M::make(p * per + i)).await.expect_sent();
+            }
+        }));
+    }
+    drop(tx);
+    let mut rxs = Vec::with_capacity(consumers);
+    for _ in 1..consumers {
+        rxs.push(C::clone_rx(&rx));
+    }
+    rxs.push(rx);
+    for mut rx in rxs {
+        joins.push(rt.spawn(async move {
+            while let Some(m) = C::recv(&mut rx).await.got() {
+                black_box(m);
+            }
+        }));
+    }
+    for j in joins {
+        j.await;
     }
 }

@@ -15,7 +15,6 @@
 //! message.
 
 use std::future::Future;
-use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -23,20 +22,13 @@ use std::time::Instant;
 #[allow(dead_code)]
 #[path = "../common/channels.rs"]
 mod channels;
-use channels::{Channel, Flume, Got, Kanal, Message, Msg64, Sent, Sluice};
+use channels::{workload, Channel, Flume, Kanal, Message, Msg64, Sluice, Spawn};
 
 /// Where the tasks run: the two single-threaded runtimes of the bench.
 #[derive(Clone, Copy)]
 enum Rt {
     TokioCt,
     Smol,
-}
-
-/// Spawns a task on the runtime the workload runs on (statically
-/// dispatched, so the tasks' futures are the same as with a direct
-/// `tokio::spawn`).
-trait Spawn {
-    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join;
 }
 
 struct Tokio;
@@ -58,50 +50,16 @@ impl Future for Join {
 }
 
 impl Spawn for Tokio {
+    type Join = Join;
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
         Join::Tokio(tokio::spawn(f))
     }
 }
 
 impl Spawn for Smol<'_> {
+    type Join = Join;
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, f: F) -> Join {
         Join::Smol(self.0.spawn(f))
-    }
-}
-
-async fn workload<C: Channel<M>, M: Message>(
-    rt: impl Spawn,
-    producers: u64,
-    consumers: usize,
-    cap: usize,
-    messages: u64,
-) {
-    let (tx, rx) = C::bounded(cap);
-    let per = messages / producers;
-    let mut joins = Vec::new();
-    for p in 0..producers {
-        let tx = tx.clone();
-        joins.push(rt.spawn(async move {
-            for i in 0..per {
-                C::send(&tx, M::make(p * per + i)).await.expect_sent();
-            }
-        }));
-    }
-    drop(tx);
-    let mut rxs = Vec::with_capacity(consumers);
-    for _ in 1..consumers {
-        rxs.push(C::clone_rx(&rx));
-    }
-    rxs.push(rx);
-    for mut rx in rxs {
-        joins.push(rt.spawn(async move {
-            while let Some(m) = C::recv(&mut rx).await.got() {
-                black_box(m);
-            }
-        }));
-    }
-    for j in joins {
-        j.await;
     }
 }
 
@@ -116,11 +74,13 @@ fn flow<C: Channel<M>, M: Message>(
         Rt::TokioCt => tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(workload::<C, M>(Tokio, producers, consumers, cap, messages)),
+            .block_on(workload::<C, M>(
+                &Tokio, producers, consumers, cap, messages,
+            )),
         Rt::Smol => {
             let ex = smol::Executor::new();
             smol::block_on(ex.run(workload::<C, M>(
-                Smol(&ex),
+                &Smol(&ex),
                 producers,
                 consumers,
                 cap,
