@@ -6,6 +6,8 @@
 //! waiters of later batches must still be woken and the counts settled. A
 //! primitive arms a `Defer` with the rest of the work, and cancels it once
 //! the work is done. A second panic inside it aborts, as in `Vec`'s drop.
+//! The locks of `raw_mutex` and the channel's ring unlock through one too,
+//! so that a panicking closure never leaves them locked.
 
 /// Runs `f` when dropped, unless [`cancel`](Defer::cancel)led first.
 pub(crate) struct Defer<F: FnOnce()>(Option<F>);

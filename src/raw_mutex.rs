@@ -347,17 +347,14 @@ impl SpinRawMutex {
             .compare_exchange(false, true, Acquire, Relaxed)
             .is_ok()
     }
-}
 
-/// Releases a [`SpinRawMutex`] when dropped, so a panicking closure unlocks.
-struct SpinUnlock<'a>(&'a SpinRawMutex);
-
-impl Drop for SpinUnlock<'_> {
+    /// Releases the lock when dropped, so a panicking closure unlocks.
     #[inline]
-    fn drop(&mut self) {
-        self.0
-            .locked
-            .store(false, crate::loom::atomic::Ordering::Release);
+    fn unlock_on_drop(&self) -> crate::defer::Defer<impl FnOnce() + '_> {
+        crate::defer::Defer::new(|| {
+            self.locked
+                .store(false, crate::loom::atomic::Ordering::Release);
+        })
     }
 }
 
@@ -375,7 +372,7 @@ unsafe impl ScopedRawMutex for SpinRawMutex {
         if !self.try_lock() {
             return None;
         }
-        let _unlock = SpinUnlock(self);
+        let _unlock = self.unlock_on_drop();
         Some(f())
     }
 
@@ -393,7 +390,7 @@ unsafe impl ScopedRawMutex for SpinRawMutex {
                 crate::loom::spin_loop();
             }
         }
-        let _unlock = SpinUnlock(self);
+        let _unlock = self.unlock_on_drop();
         f()
     }
 
@@ -827,16 +824,6 @@ mod parking {
         }
     }
 
-    /// Unlocks when dropped, so a panicking closure unlocks.
-    struct Unlock<'a>(&'a ParkingRawMutex);
-
-    impl Drop for Unlock<'_> {
-        #[inline]
-        fn drop(&mut self) {
-            self.0.unlock();
-        }
-    }
-
     // SAFETY: `f` runs only between a successful lock (which moved `state`
     // from `UNLOCKED`, with acquire ordering) and the release swap back to
     // `UNLOCKED`; every other caller, on this thread too, waits for that
@@ -847,14 +834,14 @@ mod parking {
             if !self.try_lock() {
                 return None;
             }
-            let _unlock = Unlock(self);
+            let _unlock = crate::defer::Defer::new(|| self.unlock());
             Some(f())
         }
 
         #[inline]
         fn with_lock<R>(&self, f: impl FnOnce() -> R) -> R {
             self.lock();
-            let _unlock = Unlock(self);
+            let _unlock = crate::defer::Defer::new(|| self.unlock());
             f()
         }
 

@@ -64,6 +64,7 @@
 //! `pinned`).
 
 use super::{Buffer, Storage};
+use crate::defer::Defer;
 use crate::loom::atomic::{
     AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
@@ -273,20 +274,6 @@ pub(crate) enum Push<T> {
     Slow(T),
 }
 
-/// Clears `LOCKED` when dropped: a fast operation's unlock.
-struct Unlock<'a> {
-    word: &'a AtomicUsize,
-    /// The word as it was before `LOCKED` was set.
-    was: usize,
-}
-
-impl Drop for Unlock<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        self.word.store(self.was, Release);
-    }
-}
-
 impl<T, S: Storage> Ring<T, S> {
     crate::loom::loom_const_fn! {
         /// A ring over `buf`, both sides slow if `pinned` (for good: only
@@ -301,7 +288,8 @@ impl<T, S: Storage> Ring<T, S> {
 
     /// Takes the ring lock for a fast operation of the side whose bit is
     /// `slow`; `None` if that side is slow or the ring lock is taken.
-    /// Returns the word to restore.
+    /// Returns the guard that unlocks: it stores back the word as it was
+    /// before `LOCKED` was set (release).
     ///
     /// A fast operation never spins: when another one holds the ring, it
     /// goes the slow way, through the channel's lock, whose holder waits
@@ -313,7 +301,7 @@ impl<T, S: Storage> Ring<T, S> {
     /// shows the ring free and the side fast: the word changed, so some
     /// other operation made progress.
     #[inline(always)]
-    fn lock_fast(&self, slow: usize) -> Option<usize> {
+    fn lock_fast(&self, slow: usize) -> Option<Defer<impl FnOnce() + '_>> {
         let mut w = self.word.load(Relaxed);
         loop {
             if w & (slow | LOCKED) != 0 {
@@ -323,7 +311,7 @@ impl<T, S: Storage> Ring<T, S> {
                 .word
                 .compare_exchange_weak(w, w | LOCKED, Acquire, Relaxed)
             {
-                Ok(_) => return Some(w),
+                Ok(_) => return Some(Defer::new(move || self.word.store(w, Release))),
                 Err(now) => w = now,
             }
         }
@@ -334,12 +322,8 @@ impl<T, S: Storage> Ring<T, S> {
     /// `true` if it was.
     #[inline]
     pub(crate) fn try_push_from(&self, value: &mut Option<T>) -> bool {
-        let Some(was) = self.lock_fast(TX_SLOW) else {
+        let Some(_unlock) = self.lock_fast(TX_SLOW) else {
             return false;
-        };
-        let _unlock = Unlock {
-            word: &self.word,
-            was,
         };
         self.state.with_mut(|state| {
             // SAFETY: `LOCKED` is ours (type invariant (a)).
@@ -361,12 +345,8 @@ impl<T, S: Storage> Ring<T, S> {
     /// is fast and a slot is free.
     #[inline]
     pub(crate) fn try_push(&self, value: T) -> Push<T> {
-        let Some(was) = self.lock_fast(TX_SLOW) else {
+        let Some(_unlock) = self.lock_fast(TX_SLOW) else {
             return Push::Slow(value);
-        };
-        let _unlock = Unlock {
-            word: &self.word,
-            was,
         };
         self.state.with_mut(|state| {
             // SAFETY: `LOCKED` is ours (type invariant (a)).
@@ -385,11 +365,7 @@ impl<T, S: Storage> Ring<T, S> {
     /// channel's lock" (empty, closed, or slow).
     #[inline]
     pub(crate) fn try_pop(&self) -> Option<T> {
-        let was = self.lock_fast(RX_SLOW)?;
-        let _unlock = Unlock {
-            word: &self.word,
-            was,
-        };
+        let _unlock = self.lock_fast(RX_SLOW)?;
         // SAFETY: `LOCKED` is ours (type invariant (a)).
         self.state
             .with_mut(|state| unsafe { &mut *state }.pop_front())
