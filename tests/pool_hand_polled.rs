@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::poll::{polled, Polled};
-use common::traits::{assert_not_unpin, assert_send_sync};
+use common::traits::{assert_not_unpin, assert_send, assert_send_sync};
 use sluicegate::futures::Get;
 use sluicegate::pool::{
     Manager, NoTimer, Pool, PoolError, PoolGuard, QueueMode, Status, TimeoutKind, TryGetError,
@@ -165,7 +165,6 @@ fn pool_guard_and_futures_are_send_and_sync_and_get_is_not_unpin() {
     assert_send_sync::<Pool<Obj>>();
     assert_send_sync::<PoolGuard<'static, Obj, Mgr<true>, NoTimer>>();
     // As `Send` as the manager's futures (these boxed ones are not `Sync`).
-    fn assert_send<T: Send>() {}
     assert_send::<Get<'static, Obj, Mgr<true>>>();
     assert_send_sync::<Get<'static, Obj>>();
     assert_send_sync::<sluicegate::futures::Drain<'static>>();

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::poll::polled;
-use common::traits::assert_send_sync;
+use common::traits::{assert_send, assert_send_sync};
 use sluicegate::raw_mutex::{
     ConstInit, DefaultRawMutex, LocalRawMutex, ScopedRawMutex, SpinRawMutex, StdRawMutex,
 };
@@ -180,7 +180,6 @@ fn primitives_are_send_and_sync_with_a_sync_lock() {
     // With `LocalRawMutex` they are `Send` (they can move to another thread
     // whole) but not `Sync`; the `compile_fail` example on `LocalRawMutex`
     // shows a `static` being refused.
-    fn assert_send<T: Send>() {}
     assert_send::<Semaphore<LocalRawMutex>>();
     assert_send::<Event<LocalRawMutex>>();
     assert_send_sync::<channel::Sender<u8, channel::Untracked, SpinRawMutex>>();

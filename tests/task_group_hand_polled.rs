@@ -14,25 +14,11 @@ use std::sync::Mutex;
 use std::task::Poll;
 
 use common::poll::{polled, Polled};
-use common::traits::{assert_send_sync, assert_unpin};
+use common::traits::{assert_not_send, assert_send, assert_send_sync, assert_unpin};
 use futures_lite::future::yield_now;
 use sluicegate::futures::{LocalTaskGroupJoin, TaskGroupJoin, TaskGroupJoinAll};
 use sluicegate::task::{LocalTaskGroupHandle, TaskGroupHandle};
 use sluicegate::{Event, LocalTaskGroup, Semaphore, TaskGroup};
-
-/// Fails to compile if `$t: Send` (as `assert_not_unpin!` does for `Unpin`).
-macro_rules! assert_not_send {
-    ($t:ty) => {{
-        trait AmbiguousIfSend<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-        impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-        let _ = <$t as AmbiguousIfSend<_>>::check;
-    }};
-}
-
-fn assert_send<T: Send>() {}
 
 /// Polls until ready, each time only if a wake-up asked for it (a bounded
 /// number of times).
