@@ -38,8 +38,6 @@ def rows():
         "sem-uncontended": 20000,
         "event-handoff": 20000,
         "event-pingpong": 20000,
-        "tracker-token": 20000,
-        "tracker-track-future": 20000,
         "tracker-wait-drained": 20000,
         "tracker-drain-one-waiter": 20000,
         "breaker-call": 20000,
@@ -56,6 +54,8 @@ def rows():
         out.append((f"semaphore {tasks}/{permits}", "contended",
                     ["sluicegate", tasks, permits, "{n}"], rounds, tasks * 256))
     out.append(("condition ping-pong", "ping_pong", ["condition", "{n}"], 20000, 1))
+    for op in ["token", "track_future"]:
+        out.append((f"tracker {op}", "tracker_ops", ["sluicegate", op, "{n}"], 20000, 1))
     for op, n, per in [("is-cancelled", 20000, 1), ("ready", 20000, 1),
                        ("create-drop", 20000, 1), ("fanout", 2, 10000)]:
         out.append((f"cancel {op}", "cancel_ops", ["sluicegate", op, "{n}"], n, per))

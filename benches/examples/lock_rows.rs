@@ -1,7 +1,7 @@
 //! The sluicegate side of every bench row that takes a primitive's
 //! wait-list lock and has no callgrind driver of its own (`contended`,
-//! `ping_pong`, `cancel_ops` and `channel_flow` are the others), a fixed
-//! number of times, for profilers that count instructions.
+//! `ping_pong`, `cancel_ops`, `tracker_ops` and `channel_flow` are the
+//! others), a fixed number of times, for profilers that count instructions.
 //!
 //! ```text
 //! cargo build --profile bench -p sluicegate-benches --example lock_rows
@@ -29,8 +29,6 @@ const ROWS: &[&str] = &[
     "sem-uncontended",
     "event-handoff",
     "event-pingpong",
-    "tracker-token",
-    "tracker-track-future",
     "tracker-wait-drained",
     "tracker-drain-one-waiter",
     "breaker-call",
@@ -113,17 +111,6 @@ fn tracker(row: &str, n: u64) {
     let tracker = TaskTracker::new();
     let tracker = black_box(&tracker);
     match row {
-        "tracker-token" => {
-            for _ in 0..n {
-                drop(black_box(tracker.token()));
-            }
-        }
-        "tracker-track-future" => {
-            for _ in 0..n {
-                let fut = pin!(tracker.track_future(ready(black_box(1u32))));
-                assert!(fut.poll(&mut cx).is_ready());
-            }
-        }
         "tracker-wait-drained" => {
             tracker.close();
             for _ in 0..n {
