@@ -844,14 +844,7 @@ impl<D: ?Sized> UnstartedQueue<D> {
         // SAFETY: the queue owns it now; unstarted, so no one else touches
         // `next`.
         unsafe { ptr.as_ref() }.next.store(ptr::null_mut(), Relaxed);
-        match self.tail {
-            // SAFETY: the last one the queue owns.
-            Some(tail) => unsafe { tail.as_ref() }
-                .next
-                .store(ptr.as_ptr().cast(), Relaxed),
-            None => self.head = Some(ptr),
-        }
-        self.tail = Some(ptr);
+        self.link_back(ptr, ptr);
         self.len += 1;
     }
 
@@ -876,6 +869,14 @@ impl<D: ?Sized> UnstartedQueue<D> {
         let (Some(head), Some(tail)) = (other.head.take(), other.tail.take()) else {
             return;
         };
+        self.link_back(head, tail);
+        self.len += mem::take(&mut other.len);
+    }
+
+    /// Links the chain `head..=tail` (its last `next` null) after this
+    /// queue's last child; the count is the caller's.
+    #[inline]
+    fn link_back(&mut self, head: NonNull<Header>, tail: NonNull<Header>) {
         match self.tail {
             // SAFETY: the last one this queue owns.
             Some(last) => unsafe { last.as_ref() }
@@ -884,7 +885,6 @@ impl<D: ?Sized> UnstartedQueue<D> {
             None => self.head = Some(head),
         }
         self.tail = Some(tail);
-        self.len += mem::take(&mut other.len);
     }
 
     /// Drops every child.
