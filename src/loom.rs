@@ -50,7 +50,7 @@ mod imp {
         pub(crate) use loom::sync::atomic::AtomicPtr;
         /// The rate limiter's timestamp word (where the target has it).
         pub(crate) use loom::sync::atomic::AtomicU64;
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
     }
     pub(crate) use loom::hint::spin_loop;
     /// Internal only: see the module docs.
@@ -74,7 +74,7 @@ mod imp {
         /// The rate limiter's timestamp word (where the target has it).
         #[cfg(target_has_atomic = "64")]
         pub(crate) use shuttle::sync::atomic::AtomicU64;
-        pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use shuttle::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
     }
 
     /// Internal only: see the module docs. shuttle has no `Arc` of its
@@ -107,7 +107,7 @@ mod imp {
         #[cfg(target_has_atomic = "64")]
         pub(crate) use core::sync::atomic::AtomicU64;
         #[cfg(not(feature = "portable-atomic"))]
-        pub(crate) use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
         /// The task group's ready stack (`task::set`).
         #[cfg(all(
             feature = "alloc",
@@ -116,7 +116,7 @@ mod imp {
         ))]
         pub(crate) use portable_atomic::AtomicPtr;
         #[cfg(feature = "portable-atomic")]
-        pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
+        pub(crate) use portable_atomic::{fence, AtomicBool, AtomicUsize, Ordering};
     }
 
     /// Internal only: see the module docs.

@@ -229,6 +229,19 @@ impl<L: ScopedRawMutex> Semaphore<L> {
         self.state.load(Acquire) >> SHIFT
     }
 
+    /// The available permits and the permits still owed to
+    /// [`forget_permits`](Self::forget_permits), read together: a debt is
+    /// only ever owed while `WAITERS` is set, and both change under the
+    /// lock then.
+    pub(crate) fn available_and_owed(&self) -> (usize, usize) {
+        let cur = self.state.load(Acquire);
+        if cur & WAITERS == 0 {
+            return (cur >> SHIFT, 0);
+        }
+        self.waiters
+            .lock(|l| (self.state.load(Acquire) >> SHIFT, l.state))
+    }
+
     /// Whether [`close`](Self::close) was called.
     ///
     /// # Examples

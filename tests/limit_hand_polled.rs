@@ -14,7 +14,7 @@ use common::traits::{assert_not_unpin, assert_send_sync};
 use sluicegate::futures::{AdaptiveLimiterAcquire, RateLimiterAcquire};
 use sluicegate::limit::{
     AdaptiveLimiter, Aimd, ExceedsBurst, Fixed, LimitAlgorithm, LimitToken, Outcome, Quota,
-    RateLimiter, Sample, TryAcquireError,
+    RateLimiter, Sample, TryAcquireError, UnchangedBy,
 };
 use sluicegate::time::{Clock, ManualClock};
 
@@ -344,12 +344,14 @@ fn a_static_limiter_on_integer_ticks() {
 
 // --- AdaptiveLimiter -------------------------------------------------------
 
-/// An algorithm that records its samples and answers a scripted limit.
+/// An algorithm that records its samples and answers a scripted limit and
+/// a scripted [`UnchangedBy`] (nothing, unless told).
 #[derive(Clone)]
 struct Script {
     limit: usize,
     next: Arc<Mutex<Option<usize>>>,
     samples: Arc<Mutex<Vec<Sample>>>,
+    quiet: Arc<Mutex<UnchangedBy>>,
 }
 
 impl Script {
@@ -358,10 +360,16 @@ impl Script {
             limit,
             next: Arc::default(),
             samples: Arc::default(),
+            quiet: Arc::new(Mutex::new(UnchangedBy::NOTHING)),
         }
     }
     fn answer(&self, limit: usize) {
         *self.next.lock().unwrap() = Some(limit);
+    }
+    /// What `unchanged_by` says from now on (the limiter reads it after the
+    /// next sample it feeds).
+    fn quiet(&self, q: UnchangedBy) {
+        *self.quiet.lock().unwrap() = q;
     }
     fn samples(&self) -> Vec<Sample> {
         self.samples.lock().unwrap().clone()
@@ -379,6 +387,19 @@ impl LimitAlgorithm for Script {
         }
         self.limit
     }
+    fn unchanged_by(&self) -> UnchangedBy {
+        *self.quiet.lock().unwrap()
+    }
+}
+
+/// A script whose initial `unchanged_by` covers successes with fewer than
+/// `below` calls in flight and an RTT of at most `rtt`.
+fn quiet_adaptive(limit: usize, below: usize, rtt: Duration) -> (ManualClock, Script, Adaptive) {
+    let clock = ManualClock::new();
+    let script = Script::new(limit);
+    script.quiet(UnchangedBy::successes(below, rtt));
+    let limiter = AdaptiveLimiter::new(clock.clone(), script.clone());
+    (clock, script, limiter)
 }
 
 type Adaptive = AdaptiveLimiter<Script, ManualClock>;
@@ -500,6 +521,78 @@ fn aimd_through_the_limiter_backs_off_and_grows_back() {
         t.success(); // admitted with 10 in flight: grows by one each
     }
     assert_eq!(limiter.limit(), 10);
+}
+
+#[test]
+fn a_success_the_algorithm_says_changes_nothing_is_counted_but_not_fed() {
+    let (clock, script, limiter) = quiet_adaptive(8, 2, 10 * MS);
+    limiter.try_acquire().unwrap().success(); // 1 in flight, 0 ms: covered
+    let a = limiter.try_acquire().unwrap();
+    let b = limiter.try_acquire().unwrap(); // 2 in flight: not covered
+    clock.advance(10 * MS);
+    b.success();
+    a.success(); // 1 in flight, 10 ms: covered (at most)
+    let c = limiter.try_acquire().unwrap();
+    clock.advance(11 * MS);
+    c.success(); // too slow: fed
+    limiter.try_acquire().unwrap().dropped(); // a drop is never covered
+    assert_eq!(
+        script.samples(),
+        [
+            Sample::success(10 * MS, 2),
+            Sample::success(11 * MS, 1),
+            Sample::dropped(Duration::ZERO, 1)
+        ]
+    );
+    let m = limiter.metrics();
+    assert_eq!(
+        (m.successes, m.dropped, m.ignored, m.in_flight),
+        (4, 1, 0, 0)
+    );
+    let all: Vec<_> = (0..8).map(|_| limiter.try_acquire().unwrap()).collect();
+    assert!(limiter.try_acquire().is_err(), "every slot came back");
+    drop(all);
+}
+
+#[test]
+fn a_new_unchanged_by_is_read_after_the_next_fed_sample() {
+    let (_clock, script, limiter) = adaptive(4);
+    script.quiet(UnchangedBy::successes(usize::MAX, Duration::MAX));
+    limiter.try_acquire().unwrap().success(); // fed: the limiter knew nothing yet
+    limiter.try_acquire().unwrap().success(); // covered now
+    assert_eq!(script.samples().len(), 1);
+    script.quiet(UnchangedBy::NOTHING);
+    limiter.try_acquire().unwrap().dropped(); // fed, and reads NOTHING
+    limiter.try_acquire().unwrap().success(); // fed again
+    assert_eq!(script.samples().len(), 3);
+    assert_eq!(limiter.metrics().successes, 3);
+}
+
+#[test]
+fn a_covered_success_still_gives_its_slot_to_the_next_waiter() {
+    let (_clock, script, limiter) = quiet_adaptive(1, usize::MAX, Duration::MAX);
+    let held = limiter.try_acquire().unwrap();
+    let mut w = polled(limiter.acquire());
+    w.pending();
+    held.success();
+    assert!(w.woken());
+    assert_eq!(w.ready().in_flight_at_start(), 1);
+    assert!(script.samples().is_empty());
+}
+
+#[test]
+fn aimd_through_the_limiter_leaves_successes_below_half_the_limit_alone() {
+    let clock = ManualClock::new();
+    let limiter = AdaptiveLimiter::new(&clock, Aimd::new().limits(1, 20).initial_limit(10));
+    let before = limiter.with_algorithm(Aimd::clone);
+    let tokens: Vec<_> = (0..4).map(|_| limiter.try_acquire().unwrap()).collect();
+    tokens.into_iter().for_each(LimitToken::success); // at most 4 of 10 in flight
+    assert_eq!(limiter.with_algorithm(Aimd::clone), before);
+    assert_eq!(limiter.limit(), 10);
+    let tokens: Vec<_> = (0..5).map(|_| limiter.try_acquire().unwrap()).collect();
+    tokens.into_iter().for_each(LimitToken::success); // the 5th was admitted at half: grows
+    assert_eq!(limiter.limit(), 11);
+    assert_eq!(limiter.metrics().successes, 9);
 }
 
 // Cancel cases of `AdaptiveLimiterAcquire`.

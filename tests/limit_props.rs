@@ -1,13 +1,16 @@
 //! Property tests of the `limit` module: the rate limiter against a
 //! reference model (the continuous-state leaky bucket, a different
 //! formulation of GCRA) and against the sliding-window bound, and the
-//! adaptive algorithms' bounds and convergence for any samples.
+//! adaptive algorithms' bounds and convergence for any samples, their
+//! `unchanged_by` promise, and the adaptive limiter against its bare
+//! algorithm.
 
 use std::time::Duration;
 
 use proptest::prelude::*;
 use sluicegate::limit::{
-    Aimd, Gradient2, LimitAlgorithm, Quota, RateLimiter, Sample, TryAcquireError, Vegas,
+    AdaptiveLimiter, Aimd, Fixed, Gradient2, LimitAlgorithm, Quota, RateLimiter, Sample,
+    TryAcquireError, Vegas,
 };
 use sluicegate::time::ManualClock;
 
@@ -103,11 +106,12 @@ proptest! {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Algo {
     Aimd(Aimd),
     Gradient2(Gradient2),
     Vegas(Vegas),
+    Fixed(Fixed),
 }
 
 impl Algo {
@@ -116,8 +120,27 @@ impl Algo {
             Algo::Aimd(a) => a,
             Algo::Gradient2(g) => g,
             Algo::Vegas(v) => v,
+            Algo::Fixed(f) => f,
         }
     }
+}
+
+/// One step of a single-threaded run of the adaptive limiter.
+#[derive(Debug, Clone)]
+enum Op {
+    Acquire,
+    Advance(Duration),
+    /// The verdict for the token at this index (modulo those out):
+    /// 0 success, 1 dropped, 2 none.
+    End(usize, u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => Just(Op::Acquire),
+        2 => (0u64..=8_000).prop_map(|ms| Op::Advance(Duration::from_millis(ms))),
+        4 => (any::<usize>(), 0u8..3).prop_map(|(i, v)| Op::End(i, v)),
+    ]
 }
 
 fn algo() -> impl Strategy<Value = (Algo, usize, usize)> {
@@ -163,6 +186,97 @@ fn sample() -> impl Strategy<Value = Sample> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// What an algorithm says leaves it unchanged does: for any state and
+    /// sample, a covered sample changes neither the limit nor the state.
+    #[test]
+    fn a_sample_covered_by_unchanged_by_changes_nothing(
+        (a, _min, _max) in algo(),
+        fixed in 1usize..=100,
+        use_fixed in any::<bool>(),
+        samples in prop::collection::vec(sample(), 0..300),
+    ) {
+        let mut a = if use_fixed { Algo::Fixed(Fixed::new(fixed)) } else { a };
+        let mut covered = 0;
+        for s in samples {
+            let quiet = a.as_dyn().unchanged_by();
+            let before = a.clone();
+            a.as_dyn().on_sample(s);
+            if quiet.covers(&s) {
+                covered += 1;
+                prop_assert_eq!(&a, &before, "moved by the covered {:?}", s);
+            }
+        }
+        // Only `Aimd` and `Fixed` cover anything.
+        if matches!(a, Algo::Gradient2(_) | Algo::Vegas(_)) {
+            prop_assert_eq!(covered, 0);
+        }
+    }
+
+    /// The limiter over AIMD, run by hand on one thread, moves its limit
+    /// exactly as the bare algorithm fed every verdict, whether a verdict
+    /// took the lock or was covered by `unchanged_by`; the calls in flight
+    /// at admission are the tokens out; and every slot is accounted for.
+    #[test]
+    fn the_adaptive_limiter_follows_its_bare_algorithm(
+        min in 1usize..=8,
+        span in 0usize..=24,
+        initial in 0usize..=40,
+        ops in prop::collection::vec(op(), 0..400),
+    ) {
+        let aimd = Aimd::new()
+            .limits(min, min + span)
+            .initial_limit(initial)
+            .timeout(Duration::from_secs(4));
+        let clock = ManualClock::new();
+        let limiter = AdaptiveLimiter::new(&clock, aimd.clone());
+        let mut model = aimd;
+        let mut out = Vec::new();
+        let (mut fed, mut ignored) = (0, 0);
+        for op in ops {
+            match op {
+                Op::Acquire => match limiter.try_acquire() {
+                    Ok(t) => {
+                        prop_assert_eq!(t.in_flight_at_start(), out.len() + 1);
+                        out.push((t, clock.now()));
+                    }
+                    Err(_) => prop_assert!(out.len() >= limiter.limit()),
+                },
+                Op::Advance(d) => clock.advance(d),
+                Op::End(_, _) if out.is_empty() => {}
+                Op::End(i, v) => {
+                    let (t, start) = out.swap_remove(i % out.len());
+                    let rtt = clock.now() - start;
+                    let in_flight = t.in_flight_at_start();
+                    match v {
+                        0 => {
+                            t.success();
+                            model.on_sample(Sample::success(rtt, in_flight));
+                            fed += 1;
+                        }
+                        1 => {
+                            t.dropped();
+                            model.on_sample(Sample::dropped(rtt, in_flight));
+                            fed += 1;
+                        }
+                        _ => {
+                            drop(t);
+                            ignored += 1;
+                        }
+                    }
+                    prop_assert_eq!(limiter.limit(), model.limit());
+                }
+            }
+            prop_assert_eq!(limiter.in_flight(), out.len());
+        }
+        let m = limiter.metrics();
+        prop_assert_eq!((m.successes + m.dropped, m.ignored), (fed, ignored));
+        drop(out);
+        prop_assert_eq!(limiter.in_flight(), 0);
+        let all: Vec<_> = (0..limiter.limit()).map(|_| limiter.try_acquire().unwrap()).collect();
+        prop_assert!(limiter.try_acquire().is_err(), "exactly `limit` slots");
+        drop(all);
+    }
 
     /// Whatever the samples, every algorithm's limit stays in [min, max].
     #[test]

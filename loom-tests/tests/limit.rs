@@ -1,14 +1,18 @@
 //! loom models of the `limit` module: a rate-limiter waiter dropped while
-//! the clock makes its cell due, two waiters racing a clock step, and an
-//! adaptive token dropped while another's verdict moves the limit. Each
-//! ends with exact accounting: cells taken, slots left.
+//! the clock makes its cell due, two waiters racing a clock step, an
+//! adaptive token dropped while another's verdict moves the limit, a
+//! verdict that skips the lock racing one that moves what may skip it, and
+//! the sequence lock that publishes it never read torn. Each ends with
+//! exact accounting: cells taken, slots left, samples fed.
 //!
 //! The limiters' futures and tokens borrow them; the models that move those
 //! to other threads leak one limiter per run for a `'static` borrow.
 
 use std::time::Duration;
 
-use sluicegate::limit::{AdaptiveLimiter, Aimd, Quota, RateLimiter};
+use sluicegate::limit::{
+    AdaptiveLimiter, Aimd, LimitAlgorithm, Quota, RateLimiter, Sample, UnchangedBy,
+};
 use sluicegate::time::ManualClock;
 use sluicegate_loom_tests::{block_on, model, thread, Polled};
 
@@ -85,5 +89,92 @@ fn an_adaptive_token_dropped_while_a_verdict_shrinks_the_limit_leaves_exactly_th
         let t = limiter.try_acquire().unwrap();
         assert!(limiter.try_acquire().is_err(), "one slot, not two");
         drop(t);
+    });
+}
+
+/// AIMD at 3 in `[1, 4]`: `a` (admitted with 1 in flight) succeeds, which
+/// changes nothing at 3 and so skips the lock, while `b` is dropped, which
+/// backs the limit off to 2, where `a`'s success would grow it back to 3.
+/// Whichever the limiter saw first, the result is one of the two orders,
+/// both verdicts are counted, and exactly `limit` slots are left.
+#[test]
+fn a_verdict_that_skips_the_lock_racing_one_that_moves_the_limit_is_ordered_before_or_after_it() {
+    model(|| {
+        let clock = ManualClock::new();
+        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> = Box::leak(Box::new(
+            AdaptiveLimiter::new(clock, Aimd::new().limits(1, 4).initial_limit(3)),
+        ));
+        let a = limiter.try_acquire().unwrap();
+        let b = limiter.try_acquire().unwrap();
+        assert_eq!(a.in_flight_at_start(), 1);
+        let quiet = thread::spawn(move || a.success());
+        let shrinker = thread::spawn(move || b.dropped());
+        quiet.join().unwrap();
+        shrinker.join().unwrap();
+        let m = limiter.metrics();
+        assert!(m.limit == 2 || m.limit == 3, "limit {}", m.limit);
+        assert_eq!((m.successes, m.dropped, m.in_flight), (1, 1, 0));
+        let all: Vec<_> = (0..m.limit)
+            .map(|_| limiter.try_acquire().unwrap())
+            .collect();
+        assert!(limiter.try_acquire().is_err(), "exactly `limit` slots");
+        drop(all);
+    });
+}
+
+/// An algorithm whose `unchanged_by` flips on a dropped sample between two
+/// answers that both refuse a success with 5 in flight and 5 s of RTT, and
+/// that counts the samples it is fed. Only a torn read of the two (the
+/// in-flight bound of the second with the RTT bound of the first) would
+/// cover that sample.
+struct Flip {
+    flipped: bool,
+    fed: usize,
+}
+
+impl LimitAlgorithm for Flip {
+    fn limit(&self) -> usize {
+        8
+    }
+
+    fn on_sample(&mut self, s: Sample) -> usize {
+        self.fed += 1;
+        self.flipped |= s.dropped;
+        8
+    }
+
+    fn unchanged_by(&self) -> UnchangedBy {
+        if self.flipped {
+            UnchangedBy::successes(10, Duration::ZERO)
+        } else {
+            UnchangedBy::successes(1, 10 * SEC)
+        }
+    }
+}
+
+#[test]
+fn the_published_unchanged_by_is_never_read_torn() {
+    model(|| {
+        let clock = ManualClock::new();
+        let limiter: &'static AdaptiveLimiter<Flip, ManualClock> =
+            Box::leak(Box::new(AdaptiveLimiter::new(
+                clock.clone(),
+                Flip {
+                    flipped: false,
+                    fed: 0,
+                },
+            )));
+        let early: Vec<_> = (0..4).map(|_| limiter.try_acquire().unwrap()).collect();
+        let slow = limiter.try_acquire().unwrap();
+        assert_eq!(slow.in_flight_at_start(), 5);
+        clock.advance(5 * SEC);
+        let flipper = limiter.try_acquire().unwrap();
+        let a = thread::spawn(move || slow.success());
+        let b = thread::spawn(move || flipper.dropped());
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(limiter.with_algorithm(|f| f.fed), 2, "both fed");
+        assert_eq!(limiter.metrics().successes, 1);
+        drop(early);
     });
 }

@@ -8,9 +8,11 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::algorithm::{LimitAlgorithm, Sample};
+use core::time::Duration;
+
+use super::algorithm::{LimitAlgorithm, Sample, UnchangedBy};
 use super::Outcome;
-use crate::loom::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::raw_mutex::{ConstInit, DefaultRawMutex, Lock, ScopedRawMutex};
 use crate::semaphore::{Acquire, Semaphore, SemaphorePermit};
 use crate::time::{Clock, Timestamp};
@@ -41,9 +43,14 @@ use crate::time::{Clock, Timestamp};
 ///
 /// # Cost
 ///
-/// A token reads the clock twice (admission and verdict) and its verdict
-/// takes a short lock to run the algorithm; an ignored token takes none.
-/// The algorithm runs under that lock (keep a custom one short, and free of
+/// A token reads the clock twice (admission and verdict). A verdict takes
+/// a short lock to run the algorithm, unless it is a success that the
+/// algorithm has said changes nothing
+/// ([`LimitAlgorithm::unchanged_by`]: for [`Aimd`](super::Aimd), a success
+/// below half the limit and within its timeout; for
+/// [`Fixed`](super::Fixed), every success): then it costs one atomic add
+/// beside the semaphore's own work. An ignored token takes no lock either.
+/// The algorithm runs under the lock (keep a custom one short, and free of
 /// panics); wake-ups from a grown limit happen after it is released.
 ///
 /// # Examples
@@ -66,14 +73,16 @@ use crate::time::{Clock, Timestamp};
 pub struct AdaptiveLimiter<A, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
     slots: Semaphore<L>,
     core: Lock<Core<A>, L>,
-    /// Mirrors `Core::limit`, stored under the lock.
+    /// Mirrors `Core::limit`, stored under the lock, before the slots are
+    /// resized to it. The calls in flight are the slots taken:
+    /// `limit + owed − available`.
     limit: AtomicUsize,
-    /// Tokens made. In flight: `admitted − ended − ignored`.
-    admitted: AtomicUsize,
-    /// Tokens ended with a verdict: written only under the core lock, by a
-    /// load and a store (no read-modify-write on the verdict path).
-    ended: AtomicUsize,
-    /// Tokens ended without one (they take no lock).
+    /// The algorithm's [`UnchangedBy`], published under the lock.
+    quiet: Quiet,
+    /// Successes ended through `quiet`, without the lock (the others are
+    /// counted in `Core::successes`).
+    quiet_successes: AtomicUsize,
+    /// Tokens ended without a verdict (they take no lock either).
     ignored: AtomicUsize,
     clock: C,
 }
@@ -84,6 +93,78 @@ struct Core<A> {
     limit: usize,
     successes: usize,
     dropped: usize,
+    /// What `quiet` holds.
+    published: UnchangedBy,
+}
+
+/// An [`UnchangedBy`] behind a sequence lock, so that a verdict can read it
+/// whole without taking the core lock.
+///
+/// Invariants: it is written only under the core lock (one writer at a
+/// time); `seq` is odd while a write is under way, and moves on by two with
+/// each write. A reader that sees the same even `seq` before and after its
+/// two loads read the words of one write (the writer's release fence after
+/// its odd store, against the reader's acquire fence before its second
+/// load of `seq`).
+struct Quiet {
+    seq: AtomicUsize,
+    in_flight_below: AtomicUsize,
+    /// `rtt_at_most` in whole microseconds, rounded down and saturated: it
+    /// can only cover less than the algorithm said.
+    rtt_us: AtomicUsize,
+}
+
+impl Quiet {
+    fn new(u: UnchangedBy) -> Self {
+        Self {
+            seq: AtomicUsize::new(0),
+            in_flight_below: AtomicUsize::new(u.in_flight_below()),
+            rtt_us: AtomicUsize::new(Self::micros(u.rtt_at_most())),
+        }
+    }
+
+    fn micros(d: Duration) -> usize {
+        let us = d
+            .as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(d.subsec_micros()));
+        usize::try_from(us).unwrap_or(usize::MAX)
+    }
+
+    /// Only under the core lock, with what was published last: writes
+    /// only if `u` differs.
+    fn publish(&self, last: &mut UnchangedBy, u: UnchangedBy) {
+        if *last == u {
+            return;
+        }
+        *last = u;
+        let (below, rtt_us) = (u.in_flight_below(), Self::micros(u.rtt_at_most()));
+        let seq = self.seq.load(Relaxed);
+        self.seq.store(seq.wrapping_add(1), Relaxed);
+        fence(Release);
+        self.in_flight_below.store(below, Relaxed);
+        self.rtt_us.store(rtt_us, Relaxed);
+        self.seq.store(seq.wrapping_add(2), Release);
+    }
+
+    /// Whether the last whole write covers `sample`; `false` while a write
+    /// is under way. (A `false` from a torn read is still correct: it only
+    /// sends the sample to the lock.)
+    #[inline]
+    fn covers(&self, sample: &Sample) -> bool {
+        if sample.dropped {
+            return false;
+        }
+        let seq = self.seq.load(Acquire);
+        if sample.in_flight >= self.in_flight_below.load(Relaxed) {
+            return false;
+        }
+        let rtt_us = self.rtt_us.load(Relaxed);
+        fence(Acquire);
+        seq % 2 == 0
+            && self.seq.load(Relaxed) == seq
+            && sample.rtt <= Duration::from_micros(rtt_us as u64)
+    }
 }
 
 /// A snapshot of an [`AdaptiveLimiter`], for metrics.
@@ -194,7 +275,9 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
 
     fn build(clock: C, algorithm: A, slots: L, core: L) -> Self {
         let limit = clamp_limit(algorithm.limit());
+        let published = algorithm.unchanged_by();
         Self {
+            quiet: Quiet::new(published),
             slots: Semaphore::new_with_raw_mutex(limit, slots),
             core: Lock::new(
                 Core {
@@ -202,12 +285,12 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                     limit,
                     successes: 0,
                     dropped: 0,
+                    published,
                 },
                 core,
             ),
             limit: AtomicUsize::new(limit),
-            admitted: AtomicUsize::new(0),
-            ended: AtomicUsize::new(0),
+            quiet_successes: AtomicUsize::new(0),
             ignored: AtomicUsize::new(0),
             clock,
         }
@@ -264,12 +347,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
 
     #[inline]
     fn admit<'a>(&'a self, permit: SemaphorePermit<'a, L>) -> LimitToken<'a, A, C, L> {
-        let admitted = self.admitted.fetch_add(1, AcqRel) + 1;
-        // Exact when nothing races; a token made and ended by another
-        // thread meanwhile can only make it low, never below this one.
-        let in_flight = admitted
-            .saturating_sub(self.ended.load(Acquire) + self.ignored.load(Acquire))
-            .max(1);
+        // The slots taken, this one included: no count of our own to keep.
+        // No debt is owed when a slot is handed out (it is paid first).
+        let available = self.slots.available_permits();
+        let in_flight = self.limit.load(Acquire).saturating_sub(available).max(1);
         LimitToken {
             limiter: self,
             permit: Some(permit),
@@ -291,7 +372,11 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
         self.limit.load(Acquire)
     }
 
-    /// Calls admitted and not yet ended (tokens out).
+    /// Calls in flight: the slots taken, by tokens out and by a waiter
+    /// handed a slot that has not been polled since.
+    ///
+    /// Exact while no limit change is under way; read during one, it may be
+    /// off by that change.
     ///
     /// # Examples
     ///
@@ -303,10 +388,7 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
     /// assert_eq!(limiter.in_flight(), 1);
     /// ```
     pub fn in_flight(&self) -> usize {
-        // Ended first: every token counted there was admitted before, so
-        // the difference never goes below zero.
-        let ended = self.ended.load(Acquire) + self.ignored.load(Acquire);
-        self.admitted.load(Acquire) - ended
+        self.slots_taken()
     }
 
     /// A snapshot of the limit, the calls in flight and the verdicts so far.
@@ -326,7 +408,7 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
         LimiterMetrics {
             limit,
             in_flight: self.in_flight(),
-            successes,
+            successes: successes + self.quiet_successes.load(Acquire),
             dropped,
             ignored: self.ignored.load(Acquire),
         }
@@ -371,9 +453,9 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                 c.successes += 1;
             }
             let old = core::mem::replace(&mut c.limit, new);
-            // Only verdicts under this lock write it: no read-modify-write.
-            self.ended.store(self.ended.load(Relaxed) + 1, Release);
             self.limit.store(new, Release);
+            self.quiet
+                .publish(&mut c.published, c.algorithm.unchanged_by());
             (old, new)
         });
         // Outside the lock: a grown limit wakes waiters. Adds and forgets
@@ -387,15 +469,18 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
     }
 }
 
+impl<A, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
+    fn slots_taken(&self) -> usize {
+        let (available, owed) = self.slots.available_and_owed();
+        (self.limit.load(Acquire) + owed).saturating_sub(available)
+    }
+}
+
 impl<A, C: Clock, L: ScopedRawMutex> fmt::Debug for AdaptiveLimiter<A, C, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdaptiveLimiter")
             .field("limit", &self.limit.load(Relaxed))
-            .field(
-                "in_flight",
-                &(self.admitted.load(Relaxed))
-                    .saturating_sub(self.ended.load(Relaxed) + self.ignored.load(Relaxed)),
-            )
+            .field("in_flight", &self.slots_taken())
             .finish_non_exhaustive()
     }
 }
@@ -485,9 +570,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
     }
 
     /// The calls in flight when this one was admitted, itself included:
-    /// exact when nothing raced the admission; under concurrent
-    /// admissions and verdicts, a close estimate (never below 1), read
-    /// without a lock.
+    /// the slots taken just after its own (see
+    /// [`AdaptiveLimiter::in_flight`]), read without a lock. Exact when
+    /// nothing raced the admission; under concurrent admissions, verdicts
+    /// or a limit change, a close estimate (never below 1).
     ///
     /// # Examples
     ///
@@ -507,19 +593,24 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
             return;
         };
         let limiter = self.limiter;
-        // Counted out (with the verdict, or as ignored) before the slot goes
-        // back, so that a shrink is paid for by this very slot.
+        // The verdict goes in before the slot goes back, so that a shrink
+        // it causes is paid for by this very slot.
         match outcome {
             Outcome::Ignored => {
                 limiter.ignored.fetch_add(1, Relaxed);
             }
             Outcome::Success | Outcome::Failure => {
                 let rtt = limiter.clock.now().saturating_duration_since(self.start);
-                limiter.record(Sample {
+                let sample = Sample {
                     rtt,
                     in_flight: self.in_flight,
                     dropped: outcome == Outcome::Failure,
-                });
+                };
+                if limiter.quiet.covers(&sample) {
+                    limiter.quiet_successes.fetch_add(1, Relaxed);
+                } else {
+                    limiter.record(sample);
+                }
             }
         }
         drop(permit);

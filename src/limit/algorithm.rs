@@ -124,6 +124,131 @@ pub trait LimitAlgorithm {
     /// assert_eq!(aimd.on_sample(Sample::success(Duration::from_millis(5), 20)), 21);
     /// ```
     fn on_sample(&mut self, sample: Sample) -> usize;
+
+    /// The successful samples that would leave the algorithm exactly as it
+    /// is now, state and limit: the limiter reads this after every sample
+    /// it feeds, and ends a call that such a sample describes without
+    /// taking its lock or calling [`on_sample`](Self::on_sample).
+    ///
+    /// An answer narrower than the truth is always correct (it only costs
+    /// the lock); [`UnchangedBy::NOTHING`], the default, is the narrowest.
+    /// A wider one makes the limiter skip samples that would have moved the
+    /// algorithm. [`Aimd`] answers its application-limited rule (a success
+    /// below half the limit, within the timeout, changes nothing) and
+    /// [`Fixed`] every success; [`Gradient2`] and [`Vegas`] move their
+    /// averages on every sample, so they answer nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::limit::{Aimd, LimitAlgorithm, Sample};
+    ///
+    /// let mut aimd = Aimd::new().limits(1, 100).initial_limit(10);
+    /// let quiet = aimd.unchanged_by();
+    /// let idle = Sample::success(Duration::from_millis(5), 4);
+    /// assert!(quiet.covers(&idle));
+    /// let before = aimd.clone();
+    /// aimd.on_sample(idle);
+    /// assert_eq!(aimd, before);
+    /// assert!(!quiet.covers(&Sample::success(Duration::from_millis(5), 5))); // half the limit: grows
+    /// ```
+    fn unchanged_by(&self) -> UnchangedBy {
+        UnchangedBy::NOTHING
+    }
+}
+
+/// The successful [`Sample`]s that leave a [`LimitAlgorithm`] unchanged, as
+/// [`LimitAlgorithm::unchanged_by`] describes them: those with fewer than
+/// [`in_flight_below`](Self::in_flight_below) calls in flight, and an RTT
+/// of at most [`rtt_at_most`](Self::rtt_at_most). A dropped sample is never
+/// covered.
+///
+/// The limiter keeps it in three words beside its lock (the RTT to the
+/// microsecond, rounded down, so it can only cover less).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::limit::{Sample, UnchangedBy};
+///
+/// let quiet = UnchangedBy::successes(10, Duration::from_secs(5));
+/// assert!(quiet.covers(&Sample::success(Duration::from_millis(3), 9)));
+/// assert!(!quiet.covers(&Sample::success(Duration::from_millis(3), 10)));
+/// assert!(!quiet.covers(&Sample::success(Duration::from_secs(6), 1)));
+/// assert!(!quiet.covers(&Sample::dropped(Duration::from_millis(3), 1)));
+/// assert!(!UnchangedBy::NOTHING.covers(&Sample::success(Duration::ZERO, 1)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnchangedBy {
+    in_flight_below: usize,
+    rtt_at_most: Duration,
+}
+
+impl UnchangedBy {
+    /// No sample: every one goes to the algorithm.
+    pub const NOTHING: UnchangedBy = UnchangedBy {
+        in_flight_below: 0,
+        rtt_at_most: Duration::ZERO,
+    };
+
+    /// Successes with fewer than `in_flight_below` calls in flight and an
+    /// RTT of at most `rtt_at_most`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::limit::{Sample, UnchangedBy};
+    /// // Every success.
+    /// let all = UnchangedBy::successes(usize::MAX, Duration::MAX);
+    /// assert!(all.covers(&Sample::success(Duration::from_secs(3600), 1_000)));
+    /// ```
+    pub const fn successes(in_flight_below: usize, rtt_at_most: Duration) -> UnchangedBy {
+        UnchangedBy {
+            in_flight_below,
+            rtt_at_most,
+        }
+    }
+
+    /// Covered samples have fewer calls in flight than this.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sluicegate::limit::UnchangedBy::NOTHING.in_flight_below(), 0);
+    /// ```
+    pub const fn in_flight_below(&self) -> usize {
+        self.in_flight_below
+    }
+
+    /// Covered samples took at most this long.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::limit::UnchangedBy;
+    /// assert_eq!(UnchangedBy::successes(4, Duration::from_secs(1)).rtt_at_most(), Duration::from_secs(1));
+    /// ```
+    pub const fn rtt_at_most(&self) -> Duration {
+        self.rtt_at_most
+    }
+
+    /// Whether `sample` is one of these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sluicegate::limit::{Sample, UnchangedBy};
+    /// let quiet = UnchangedBy::successes(2, Duration::from_millis(10));
+    /// assert!(quiet.covers(&Sample::success(Duration::from_millis(10), 1)));
+    /// ```
+    pub fn covers(&self, sample: &Sample) -> bool {
+        !sample.dropped && sample.in_flight < self.in_flight_below && sample.rtt <= self.rtt_at_most
+    }
 }
 
 impl<A: LimitAlgorithm + ?Sized> LimitAlgorithm for &mut A {
@@ -133,6 +258,10 @@ impl<A: LimitAlgorithm + ?Sized> LimitAlgorithm for &mut A {
 
     fn on_sample(&mut self, sample: Sample) -> usize {
         (**self).on_sample(sample)
+    }
+
+    fn unchanged_by(&self) -> UnchangedBy {
+        (**self).unchanged_by()
     }
 }
 
@@ -144,6 +273,10 @@ impl<A: LimitAlgorithm + ?Sized> LimitAlgorithm for alloc::boxed::Box<A> {
 
     fn on_sample(&mut self, sample: Sample) -> usize {
         (**self).on_sample(sample)
+    }
+
+    fn unchanged_by(&self) -> UnchangedBy {
+        (**self).unchanged_by()
     }
 }
 
@@ -213,6 +346,10 @@ impl LimitAlgorithm for Fixed {
 
     fn on_sample(&mut self, _: Sample) -> usize {
         self.0
+    }
+
+    fn unchanged_by(&self) -> UnchangedBy {
+        UnchangedBy::successes(usize::MAX, Duration::MAX)
     }
 }
 
@@ -366,6 +503,20 @@ impl LimitAlgorithm for Aimd {
         };
         self.limit = clamp_usize(next, self.min, self.max);
         self.limit
+    }
+
+    fn unchanged_by(&self) -> UnchangedBy {
+        if self.limit != self.limit() {
+            // Out of bounds until the first sample clamps it.
+            return UnchangedBy::NOTHING;
+        }
+        // `in_flight × 2 < limit`; at the maximum, growing changes nothing.
+        let below = if self.limit == self.max {
+            usize::MAX
+        } else {
+            self.limit.div_ceil(2)
+        };
+        UnchangedBy::successes(below, self.timeout)
     }
 }
 

@@ -61,7 +61,7 @@ mod rate;
 pub use adaptive::{
     AdaptiveLimiter, AdaptiveLimiterAcquire, LimitReached, LimitToken, LimiterMetrics,
 };
-pub use algorithm::{Aimd, Fixed, Gradient2, LimitAlgorithm, Sample, Vegas};
+pub use algorithm::{Aimd, Fixed, Gradient2, LimitAlgorithm, Sample, UnchangedBy, Vegas};
 pub use gcra::{ExceedsBurst, Gcra, Quota, TryAcquireError};
 pub use rate::{RateLimiter, RateLimiterAcquire};
 
