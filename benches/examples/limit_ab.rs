@@ -10,15 +10,16 @@
 //! Rows as in `benches/limit.rs`: `try_acquire` admitted, on 1 and 2
 //! threads (std clock and governor's quanta clock, each pair on the same
 //! clock), and the adaptive limiter's acquire and `success()` against the
-//! plain `Semaphore`'s acquire and drop (with a counter clock, and with
-//! `StdClock`), and against congestion-limiter's `try_acquire` and
+//! plain `Semaphore`'s acquire and drop (with a counter clock, with
+//! `StdClock` and with governor's quanta clock; and with Gradient2, whose
+//! every verdict takes the lock, on the counter clock), and against congestion-limiter's `try_acquire` and
 //! `release(Success)` (AIMD, on a current-thread tokio runtime, a whole
 //! batch per `block_on`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use sluicegate::limit::{AdaptiveLimiter, Aimd, RateLimiter};
+use sluicegate::limit::{AdaptiveLimiter, Aimd, Gradient2, RateLimiter};
 use sluicegate::time::StdClock;
 use sluicegate::Semaphore;
 
@@ -173,6 +174,30 @@ fn main() {
     let ours = AdaptiveLimiter::new(StdClock, Aimd::new());
     ab(
         "adaptive acquire + `success()`, std clock",
+        rounds,
+        ("sluicegate", &|| {
+            now_or_never(black_box(&ours).acquire()).success()
+        }),
+        ("semaphore", &|| {
+            drop(now_or_never(black_box(&sem).acquire()).unwrap())
+        }),
+    );
+    let ours = AdaptiveLimiter::new(Quanta::new(), Aimd::new());
+    ab(
+        "adaptive acquire + `success()`, quanta clock",
+        rounds,
+        ("sluicegate", &|| {
+            now_or_never(black_box(&ours).acquire()).success()
+        }),
+        ("semaphore", &|| {
+            drop(now_or_never(black_box(&sem).acquire()).unwrap())
+        }),
+    );
+    // Gradient2 moves its averages on every sample: every verdict takes
+    // the lock (AIMD's row above takes it only when the limit moves).
+    let ours = AdaptiveLimiter::new(Jump::default(), Gradient2::new());
+    ab(
+        "adaptive (Gradient2, every verdict locked) acquire + `success()`, counter clock",
         rounds,
         ("sluicegate", &|| {
             now_or_never(black_box(&ours).acquire()).success()

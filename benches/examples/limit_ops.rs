@@ -8,7 +8,9 @@
 //!     target/release/examples/limit_ops adaptive 100000
 //! ```
 //!
-//! Arguments: `<semaphore|adaptive|adaptive-ignored> <rounds>`. The clock
+//! Arguments: `<semaphore|adaptive|adaptive-ignored|adaptive-locked>
+//! <rounds>` (`adaptive` is AIMD, whose idle successes skip the lock;
+//! `adaptive-locked` is Gradient2, whose every verdict takes it). The clock
 //! is one relaxed load (as the `cheap` rows of the `limit` bench), so only
 //! the limiter's own work is counted; divide by the rounds for a figure per
 //! call. Prints the wall time per call.
@@ -16,7 +18,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sluicegate::limit::{AdaptiveLimiter, Aimd};
+use sluicegate::limit::{AdaptiveLimiter, Aimd, Gradient2};
 use sluicegate::Semaphore;
 
 #[allow(dead_code)]
@@ -39,6 +41,13 @@ fn measured_adaptive(limiter: &AdaptiveLimiter<Aimd, Jump>, rounds: u64) {
 }
 
 #[inline(never)]
+fn measured_adaptive_locked(limiter: &AdaptiveLimiter<Gradient2, Jump>, rounds: u64) {
+    for _ in 0..rounds {
+        now_or_never(black_box(limiter).acquire()).success();
+    }
+}
+
+#[inline(never)]
 fn measured_adaptive_ignored(limiter: &AdaptiveLimiter<Aimd, Jump>, rounds: u64) {
     for _ in 0..rounds {
         drop(now_or_never(black_box(limiter).acquire()));
@@ -51,12 +60,16 @@ fn main() {
     let rounds: u64 = args.next().map_or(100_000, |r| r.parse().expect("rounds"));
     let sem = Semaphore::new(20);
     let limiter = AdaptiveLimiter::new(Jump::default(), Aimd::new());
+    let locked = AdaptiveLimiter::new(Jump::default(), Gradient2::new());
     let start = Instant::now();
     match which.as_str() {
         "semaphore" => measured_semaphore(&sem, rounds),
         "adaptive" => measured_adaptive(&limiter, rounds),
         "adaptive-ignored" => measured_adaptive_ignored(&limiter, rounds),
-        other => panic!("unknown contestant {other:?}: semaphore, adaptive or adaptive-ignored"),
+        "adaptive-locked" => measured_adaptive_locked(&locked, rounds),
+        other => panic!(
+            "unknown contestant {other:?}: semaphore, adaptive, adaptive-ignored or adaptive-locked"
+        ),
     }
     let ns = start.elapsed().as_nanos() as f64 / rounds as f64;
     println!("{which}: {ns:.1} ns per call");

@@ -188,7 +188,8 @@ impl Quiet {
 pub struct LimiterMetrics {
     /// The current limit.
     pub limit: usize,
-    /// Tokens out (admitted calls without a verdict yet).
+    /// Calls in flight, as [`AdaptiveLimiter::in_flight`]: tokens out,
+    /// and a waiter handed a slot that has not been polled since.
     pub in_flight: usize,
     /// Calls that ended with [`LimitToken::success`].
     pub successes: usize,
