@@ -66,8 +66,9 @@ run "loom models" env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
     cargo test -p sluicegate-loom-tests --release --target-dir target/loom
 
 # shuttle samples schedules where loom enumerates them: random and PCT
-# schedules of 16 to 64 tasks over the channel, the semaphore and the
-# condition, each ending in an exact account (shuttle-tests/). Its own
+# schedules of 16 to 64 tasks over the channel, the semaphore, the
+# condition and the adaptive limiter, each ending in an exact account
+# (shuttle-tests/). Its own
 # target dir, as loom's, so neither cfg rebuilds the other. A failure
 # prints the schedule; SHUTTLE_REPLAY replays it (see the crate docs), and
 # SHUTTLE_ITERATIONS raises the schedules per model.
