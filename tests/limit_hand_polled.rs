@@ -580,19 +580,72 @@ fn a_covered_success_still_gives_its_slot_to_the_next_waiter() {
     assert!(script.samples().is_empty());
 }
 
+/// An algorithm that counts the samples it is fed and otherwise is `A`.
+struct Counted<A> {
+    inner: A,
+    fed: usize,
+}
+
+impl<A: LimitAlgorithm> LimitAlgorithm for Counted<A> {
+    fn limit(&self) -> usize {
+        self.inner.limit()
+    }
+    fn on_sample(&mut self, sample: Sample) -> usize {
+        self.fed += 1;
+        self.inner.on_sample(sample)
+    }
+    fn unchanged_by(&self) -> UnchangedBy {
+        self.inner.unchanged_by()
+    }
+}
+
+fn counted<A: LimitAlgorithm>(inner: A) -> AdaptiveLimiter<Counted<A>, ManualClock> {
+    AdaptiveLimiter::new(ManualClock::new(), Counted { inner, fed: 0 })
+}
+
 #[test]
-fn aimd_through_the_limiter_leaves_successes_below_half_the_limit_alone() {
-    let clock = ManualClock::new();
-    let limiter = AdaptiveLimiter::new(&clock, Aimd::new().limits(1, 20).initial_limit(10));
-    let before = limiter.with_algorithm(Aimd::clone);
+fn aimd_successes_below_half_the_limit_are_not_fed_and_the_rest_are() {
+    let limiter = counted(Aimd::new().limits(1, 20).initial_limit(10));
     let tokens: Vec<_> = (0..4).map(|_| limiter.try_acquire().unwrap()).collect();
     tokens.into_iter().for_each(LimitToken::success); // at most 4 of 10 in flight
-    assert_eq!(limiter.with_algorithm(Aimd::clone), before);
-    assert_eq!(limiter.limit(), 10);
+    assert_eq!(limiter.with_algorithm(|a| a.fed), 0, "no lock, no sample");
     let tokens: Vec<_> = (0..5).map(|_| limiter.try_acquire().unwrap()).collect();
-    tokens.into_iter().for_each(LimitToken::success); // the 5th was admitted at half: grows
+    tokens.into_iter().for_each(LimitToken::success); // the 5th was admitted at half
+    assert_eq!(limiter.with_algorithm(|a| a.fed), 1);
     assert_eq!(limiter.limit(), 11);
+    limiter.try_acquire().unwrap().dropped(); // a drop is always fed
+    assert_eq!(limiter.with_algorithm(|a| a.fed), 2);
+    assert_eq!(limiter.limit(), 9);
     assert_eq!(limiter.metrics().successes, 9);
+}
+
+#[test]
+fn aimd_at_its_maximum_feeds_no_success_whatever_is_in_flight() {
+    let limiter = counted(Aimd::new().limits(1, 4).initial_limit(4));
+    limiter.try_acquire().unwrap().dropped(); // 4 → 3: fed, and the state is in bounds
+    let tokens: Vec<_> = (0..3).map(|_| limiter.try_acquire().unwrap()).collect();
+    tokens.into_iter().for_each(LimitToken::success); // grows back to 4
+    let fed = limiter.with_algorithm(|a| a.fed);
+    assert_eq!(limiter.limit(), 4);
+    let tokens: Vec<_> = (0..4).map(|_| limiter.try_acquire().unwrap()).collect();
+    tokens.into_iter().for_each(LimitToken::success); // all in use, at the maximum
+    assert_eq!(
+        limiter.with_algorithm(|a| a.fed),
+        fed,
+        "none fed at the maximum"
+    );
+    assert_eq!(limiter.limit(), 4);
+}
+
+#[test]
+fn a_fixed_limit_feeds_no_success_and_every_drop() {
+    let limiter = counted(Fixed::new(3));
+    let tokens: Vec<_> = (0..3).map(|_| limiter.try_acquire().unwrap()).collect();
+    tokens.into_iter().for_each(LimitToken::success);
+    assert_eq!(limiter.with_algorithm(|a| a.fed), 0);
+    limiter.try_acquire().unwrap().dropped();
+    assert_eq!(limiter.with_algorithm(|a| a.fed), 1);
+    assert_eq!(limiter.metrics().successes, 3);
 }
 
 // Cancel cases of `AdaptiveLimiterAcquire`.

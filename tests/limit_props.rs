@@ -10,7 +10,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use sluicegate::limit::{
     AdaptiveLimiter, Aimd, Fixed, Gradient2, LimitAlgorithm, Quota, RateLimiter, Sample,
-    TryAcquireError, Vegas,
+    TryAcquireError, UnchangedBy, Vegas,
 };
 use sluicegate::time::ManualClock;
 
@@ -210,6 +210,33 @@ proptest! {
         // Only `Aimd` and `Fixed` cover anything.
         if matches!(a, Algo::Gradient2(_) | Algo::Vegas(_)) {
             prop_assert_eq!(covered, 0);
+        }
+    }
+
+    /// And `Aimd` and `Fixed` answer exactly: once an `Aimd`'s limit is
+    /// within its bounds, a success within its timeout is covered if and
+    /// only if it changes nothing; `Fixed` covers every success.
+    #[test]
+    fn aimd_and_fixed_cover_every_success_that_changes_nothing(
+        min in 1usize..=50,
+        span in 0usize..=500,
+        initial in 0usize..=600,
+        fixed in 1usize..=100,
+        samples in prop::collection::vec(sample(), 0..300),
+    ) {
+        let timeout = Duration::from_secs(1);
+        let mut aimd = Aimd::new().limits(min, min + span).initial_limit(initial).timeout(timeout);
+        let mut f = Fixed::new(fixed);
+        for s in samples {
+            let (quiet, before) = (aimd.unchanged_by(), aimd.clone());
+            aimd.on_sample(s);
+            // `NOTHING` until the first sample brings the limit in bounds.
+            let in_bounds = quiet != UnchangedBy::NOTHING;
+            if in_bounds && !s.dropped && s.rtt <= timeout {
+                prop_assert_eq!(quiet.covers(&s), aimd == before, "{:?} from {:?}", s, before);
+            }
+            prop_assert_eq!(f.unchanged_by().covers(&s), !s.dropped);
+            f.on_sample(s);
         }
     }
 

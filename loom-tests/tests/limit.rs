@@ -1,8 +1,9 @@
 //! loom models of the `limit` module: a rate-limiter waiter dropped while
 //! the clock makes its cell due, two waiters racing a clock step, an
 //! adaptive token dropped while another's verdict moves the limit, a
-//! verdict that skips the lock racing one that moves what may skip it, and
-//! the sequence lock that publishes it never read torn. Each ends with
+//! verdict that skips the lock racing one that moves what may skip it
+//! (twice: once with the order its thread saw pinned), and the sequence
+//! lock that publishes it never read torn. Each ends with
 //! exact accounting: cells taken, slots left, samples fed.
 //!
 //! The limiters' futures and tokens borrow them; the models that move those
@@ -119,6 +120,39 @@ fn a_verdict_that_skips_the_lock_racing_one_that_moves_the_limit_is_ordered_befo
             .collect();
         assert!(limiter.try_acquire().is_err(), "exactly `limit` slots");
         drop(all);
+    });
+}
+
+/// As above, but `a`'s thread reads the limit before its verdict: if it
+/// saw `b`'s backed-off limit (2), the only order that respects what it
+/// saw is `b` then `a`, which grows the limit back to 3. (Publishing the
+/// limit before what may skip the lock would let `a`'s success be judged
+/// by the state before `b`'s, and end at 2.)
+#[test]
+fn a_verdict_after_its_thread_saw_a_new_limit_is_judged_by_the_state_it_saw() {
+    model(|| {
+        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> =
+            Box::leak(Box::new(AdaptiveLimiter::new(
+                ManualClock::new(),
+                Aimd::new().limits(1, 4).initial_limit(3),
+            )));
+        let a = limiter.try_acquire().unwrap();
+        let b = limiter.try_acquire().unwrap();
+        let quiet = thread::spawn(move || {
+            let saw = limiter.limit() == 2;
+            a.success();
+            saw
+        });
+        let shrinker = thread::spawn(move || b.dropped());
+        let saw = quiet.join().unwrap();
+        shrinker.join().unwrap();
+        if saw {
+            assert_eq!(
+                limiter.limit(),
+                3,
+                "saw b's limit, yet a was judged before b"
+            );
+        }
     });
 }
 

@@ -454,9 +454,12 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                 c.successes += 1;
             }
             let old = core::mem::replace(&mut c.limit, new);
-            self.limit.store(new, Release);
+            // Published before the limit: a thread that reads the new limit
+            // then finds the new answer too, so its own next verdict is
+            // never judged by the state before one it has already seen.
             self.quiet
                 .publish(&mut c.published, c.algorithm.unchanged_by());
+            self.limit.store(new, Release);
             (old, new)
         });
         // Outside the lock: a grown limit wakes waiters. Adds and forgets
@@ -573,8 +576,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
     /// The calls in flight when this one was admitted, itself included:
     /// the slots taken just after its own (see
     /// [`AdaptiveLimiter::in_flight`]), read without a lock. Exact when
-    /// nothing raced the admission; under concurrent admissions, verdicts
-    /// or a limit change, a close estimate (never below 1).
+    /// nothing raced the admission; under concurrent admissions and
+    /// verdicts, a close estimate (never below 1). An admission while a
+    /// limit change is being applied to the slots reads low by a shrink
+    /// (or high by a growth) still under way.
     ///
     /// # Examples
     ///
