@@ -482,8 +482,12 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
         if self.pinned {
             return SLOW;
         }
-        // The ring first: a channel that keeps waiting is decided here, by
-        // the hysteresis alone.
+        // The lists first: a critical section that leaves a waiter queued
+        // (most of those of a channel that waits) is decided by them alone.
+        let c = &l.state;
+        if !c.senders.is_empty() || !l.is_empty() || !c.streams.is_empty() {
+            return SLOW;
+        }
         let r = &l.ring;
         let mut mode = 0;
         if r.in_use() == self.cap {
@@ -491,10 +495,6 @@ impl<T, S: Storage, K: Completion, L: ScopedRawMutex> Chan<T, S, K, L> {
         }
         if r.len == 0 {
             mode |= RX_SLOW;
-        }
-        let c = &l.state;
-        if mode == SLOW || !c.senders.is_empty() || !l.is_empty() || !c.streams.is_empty() {
-            return SLOW;
         }
         if c.is_closed() {
             mode |= TX_SLOW;
