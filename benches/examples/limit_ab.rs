@@ -160,51 +160,34 @@ fn main() {
     }
 
     let sem = Semaphore::new(20);
+    let against_semaphore = |row: &str, ours: &dyn Fn()| {
+        ab(
+            row,
+            rounds,
+            ("sluicegate", ours),
+            ("semaphore", &|| {
+                drop(now_or_never(black_box(&sem).acquire()).unwrap())
+            }),
+        );
+    };
     let ours = AdaptiveLimiter::new(Jump::default(), Aimd::new());
-    ab(
-        "adaptive acquire + `success()`, counter clock",
-        rounds,
-        ("sluicegate", &|| {
-            now_or_never(black_box(&ours).acquire()).success()
-        }),
-        ("semaphore", &|| {
-            drop(now_or_never(black_box(&sem).acquire()).unwrap())
-        }),
-    );
+    against_semaphore("adaptive acquire + `success()`, counter clock", &|| {
+        now_or_never(black_box(&ours).acquire()).success()
+    });
     let ours = AdaptiveLimiter::new(StdClock, Aimd::new());
-    ab(
-        "adaptive acquire + `success()`, std clock",
-        rounds,
-        ("sluicegate", &|| {
-            now_or_never(black_box(&ours).acquire()).success()
-        }),
-        ("semaphore", &|| {
-            drop(now_or_never(black_box(&sem).acquire()).unwrap())
-        }),
-    );
+    against_semaphore("adaptive acquire + `success()`, std clock", &|| {
+        now_or_never(black_box(&ours).acquire()).success()
+    });
     let ours = AdaptiveLimiter::new(Quanta::new(), Aimd::new());
-    ab(
-        "adaptive acquire + `success()`, quanta clock",
-        rounds,
-        ("sluicegate", &|| {
-            now_or_never(black_box(&ours).acquire()).success()
-        }),
-        ("semaphore", &|| {
-            drop(now_or_never(black_box(&sem).acquire()).unwrap())
-        }),
-    );
+    against_semaphore("adaptive acquire + `success()`, quanta clock", &|| {
+        now_or_never(black_box(&ours).acquire()).success()
+    });
     // Gradient2 moves its averages on every sample: every verdict takes
-    // the lock (AIMD's row above takes it only when the limit moves).
+    // the lock (AIMD's rows above take it only when the limit moves).
     let ours = AdaptiveLimiter::new(Jump::default(), Gradient2::new());
-    ab(
+    against_semaphore(
         "adaptive (Gradient2, every verdict locked) acquire + `success()`, counter clock",
-        rounds,
-        ("sluicegate", &|| {
-            now_or_never(black_box(&ours).acquire()).success()
-        }),
-        ("semaphore", &|| {
-            drop(now_or_never(black_box(&sem).acquire()).unwrap())
-        }),
+        &|| now_or_never(black_box(&ours).acquire()).success(),
     );
 
     // congestion-limiter's API is async (async-trait: a boxed future per
