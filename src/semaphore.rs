@@ -448,8 +448,10 @@ impl<L: ScopedRawMutex> Semaphore<L> {
 
     /// Returns `n` permits: lock-free when nobody waits, else through the
     /// queue.
+    /// Gives `n` permits back (what dropping a guard of `n` does); for
+    /// callers that forgot a guard and keep the count themselves.
     #[inline]
-    fn release(&self, n: usize) {
+    pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }

@@ -12,6 +12,7 @@ use core::time::Duration;
 
 use super::algorithm::{LimitAlgorithm, Sample, UnchangedBy};
 use super::Outcome;
+use crate::defer::Defer;
 use crate::loom::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::raw_mutex::{ConstInit, DefaultRawMutex, Lock, ScopedRawMutex};
 use crate::semaphore::{Acquire, Semaphore, SemaphorePermit};
@@ -48,7 +49,7 @@ use crate::time::{Clock, Timestamp};
 /// algorithm has said changes nothing
 /// ([`LimitAlgorithm::unchanged_by`]: for [`Aimd`](super::Aimd), a success
 /// below half the limit and within its timeout; for
-/// [`Fixed`](super::Fixed), every success): then it costs one atomic add
+/// [`Fixed`](super::Fixed), every success): then it takes a few loads
 /// beside the semaphore's own work. An ignored token takes no lock either.
 /// The algorithm runs under the lock (keep a custom one short, and free of
 /// panics); wake-ups from a grown limit happen after it is released.
@@ -79,9 +80,6 @@ pub struct AdaptiveLimiter<A, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
     limit: AtomicUsize,
     /// The algorithm's [`UnchangedBy`], published under the lock.
     quiet: Quiet,
-    /// Successes ended through `quiet`, without the lock (the others are
-    /// counted in `Core::successes`).
-    quiet_successes: AtomicUsize,
     /// Tokens ended without a verdict (they take no lock either).
     ignored: AtomicUsize,
     clock: C,
@@ -91,7 +89,6 @@ struct Core<A> {
     algorithm: A,
     /// The limit the semaphore has been resized to.
     limit: usize,
-    successes: usize,
     dropped: usize,
     /// What `quiet` holds.
     published: UnchangedBy,
@@ -103,32 +100,36 @@ struct Core<A> {
 /// Invariants: it is written only under the core lock (one writer at a
 /// time); `seq` is odd while a write is under way, and moves on by two with
 /// each write. A reader that sees the same even `seq` before and after its
-/// two loads read the words of one write (the writer's release fence after
-/// its odd store, against the reader's acquire fence before its second
-/// load of `seq`).
+/// loads read the words of one write (the writer's release fence after its
+/// odd store, against the reader's acquire fence before its second load of
+/// `seq`).
 struct Quiet {
     seq: AtomicUsize,
     in_flight_below: AtomicUsize,
-    /// `rtt_at_most` in whole microseconds, rounded down and saturated: it
-    /// can only cover less than the algorithm said.
-    rtt_us: AtomicUsize,
+    /// `rtt_at_most` in nanoseconds (saturated at `u64::MAX`, 584 years,
+    /// which can only cover less), split in two 32-bit halves so that it
+    /// fits the words of any target.
+    rtt_hi: AtomicUsize,
+    rtt_lo: AtomicUsize,
 }
 
 impl Quiet {
     fn new(u: UnchangedBy) -> Self {
+        let (hi, lo) = Self::halves(u.rtt_at_most());
         Self {
             seq: AtomicUsize::new(0),
             in_flight_below: AtomicUsize::new(u.in_flight_below()),
-            rtt_us: AtomicUsize::new(Self::micros(u.rtt_at_most())),
+            rtt_hi: AtomicUsize::new(hi),
+            rtt_lo: AtomicUsize::new(lo),
         }
     }
 
-    fn micros(d: Duration) -> usize {
-        let us = d
+    fn halves(d: Duration) -> (usize, usize) {
+        let ns = d
             .as_secs()
-            .saturating_mul(1_000_000)
-            .saturating_add(u64::from(d.subsec_micros()));
-        usize::try_from(us).unwrap_or(usize::MAX)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(d.subsec_nanos()));
+        ((ns >> 32) as usize, (ns as u32) as usize)
     }
 
     /// Only under the core lock, with what was published last: writes
@@ -138,36 +139,41 @@ impl Quiet {
             return;
         }
         *last = u;
-        let (below, rtt_us) = (u.in_flight_below(), Self::micros(u.rtt_at_most()));
+        let (hi, lo) = Self::halves(u.rtt_at_most());
         let seq = self.seq.load(Relaxed);
         self.seq.store(seq.wrapping_add(1), Relaxed);
         fence(Release);
-        self.in_flight_below.store(below, Relaxed);
-        self.rtt_us.store(rtt_us, Relaxed);
+        self.in_flight_below.store(u.in_flight_below(), Relaxed);
+        self.rtt_hi.store(hi, Relaxed);
+        self.rtt_lo.store(lo, Relaxed);
         self.seq.store(seq.wrapping_add(2), Release);
     }
 
-    /// Whether the last whole write covers `sample`; `false` while a write
-    /// is under way. (A `false` from a torn read is still correct: it only
-    /// sends the sample to the lock.)
+    /// Whether the last whole write covers a success with `in_flight`
+    /// calls in flight at its admission and an RTT of `rtt_ns`; `false`
+    /// while a write is under way. (A `false` from a torn read is still
+    /// correct: it only sends the sample to the lock.)
     #[inline]
-    fn covers(&self, sample: &Sample) -> bool {
-        if sample.dropped {
-            return false;
-        }
+    fn covers(&self, in_flight: usize, rtt_ns: u64) -> bool {
         let seq = self.seq.load(Acquire);
-        if sample.in_flight >= self.in_flight_below.load(Relaxed) {
+        if in_flight >= self.in_flight_below.load(Relaxed) {
             return false;
         }
-        let rtt_us = self.rtt_us.load(Relaxed);
+        let hi = self.rtt_hi.load(Relaxed) as u64;
+        let lo = self.rtt_lo.load(Relaxed) as u64;
         fence(Acquire);
-        seq % 2 == 0
-            && self.seq.load(Relaxed) == seq
-            && sample.rtt <= Duration::from_micros(rtt_us as u64)
+        seq % 2 == 0 && self.seq.load(Relaxed) == seq && rtt_ns <= (hi << 32 | lo)
     }
 }
 
 /// A snapshot of an [`AdaptiveLimiter`], for metrics.
+///
+/// Successes are not counted: a success that changes nothing takes no
+/// lock, and an atomic count would cost it about a quarter of the plain
+/// semaphore's acquire and release again. Count them beside your
+/// [`success`](LimitToken::success) calls where you need them. A drop is
+/// counted under the lock it takes anyway; a token dropped without a
+/// verdict with one atomic add.
 ///
 /// # Examples
 ///
@@ -180,8 +186,8 @@ impl Quiet {
 /// drop(limiter.try_acquire().unwrap()); // ignored
 /// let m: LimiterMetrics = limiter.metrics();
 /// assert_eq!((m.limit, m.in_flight, m.ignored), (2, 1, 1));
-/// a.success();
-/// assert_eq!(limiter.metrics().successes, 1);
+/// a.dropped();
+/// assert_eq!(limiter.metrics().dropped, 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -191,8 +197,6 @@ pub struct LimiterMetrics {
     /// Calls in flight, as [`AdaptiveLimiter::in_flight`]: tokens out,
     /// and a waiter handed a slot that has not been polled since.
     pub in_flight: usize,
-    /// Calls that ended with [`LimitToken::success`].
-    pub successes: usize,
     /// Calls that ended with [`LimitToken::dropped`].
     pub dropped: usize,
     /// Tokens dropped without a verdict.
@@ -284,14 +288,12 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
                 Core {
                     algorithm,
                     limit,
-                    successes: 0,
                     dropped: 0,
                     published,
                 },
                 core,
             ),
             limit: AtomicUsize::new(limit),
-            quiet_successes: AtomicUsize::new(0),
             ignored: AtomicUsize::new(0),
             clock,
         }
@@ -348,13 +350,14 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
 
     #[inline]
     fn admit<'a>(&'a self, permit: SemaphorePermit<'a, L>) -> LimitToken<'a, A, C, L> {
+        // The token gives the slot back itself (`Semaphore::release`).
+        core::mem::forget(permit);
         // The slots taken, this one included: no count of our own to keep.
         // No debt is owed when a slot is handed out (it is paid first).
         let available = self.slots.available_permits();
         let in_flight = self.limit.load(Acquire).saturating_sub(available).max(1);
         LimitToken {
             limiter: self,
-            permit: Some(permit),
             start: self.clock.now(),
             in_flight,
         }
@@ -405,11 +408,10 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
     /// assert_eq!((m.limit, m.dropped), (20, 1)); // already at Netflix's minimum of 20
     /// ```
     pub fn metrics(&self) -> LimiterMetrics {
-        let (limit, successes, dropped) = self.core.with(|c| (c.limit, c.successes, c.dropped));
+        let (limit, dropped) = self.core.with(|c| (c.limit, c.dropped));
         LimiterMetrics {
             limit,
             in_flight: self.in_flight(),
-            successes: successes + self.quiet_successes.load(Acquire),
             dropped,
             ignored: self.ignored.load(Acquire),
         }
@@ -450,8 +452,6 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
             let new = clamp_limit(c.algorithm.on_sample(sample));
             if sample.dropped {
                 c.dropped += 1;
-            } else {
-                c.successes += 1;
             }
             let old = core::mem::replace(&mut c.limit, new);
             // Published before the limit: a thread that reads the new limit
@@ -515,9 +515,10 @@ impl<A, C: Clock, L: ScopedRawMutex> fmt::Debug for AdaptiveLimiter<A, C, L> {
 /// ```
 #[must_use = "dropping the token at once ends the call as ignored"]
 pub struct LimitToken<'a, A: LimitAlgorithm, C: Clock, L: ScopedRawMutex = DefaultRawMutex> {
+    /// The token holds one of the limiter's slots (a permit of its
+    /// semaphore, forgotten at admission): `finish` gives it back, once,
+    /// as the token is consumed or dropped.
     limiter: &'a AdaptiveLimiter<A, C, L>,
-    /// `None` once a verdict was recorded.
-    permit: Option<SemaphorePermit<'a, L>>,
     start: C::Instant,
     in_flight: usize,
 }
@@ -569,8 +570,9 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
     /// limiter.try_acquire().unwrap().record(Outcome::Ignored);
     /// assert_eq!(limiter.metrics().ignored, 1);
     /// ```
-    pub fn record(mut self, outcome: Outcome) {
-        self.finish(outcome);
+    pub fn record(self, outcome: Outcome) {
+        // `finish` instead of `Drop`, which would finish it a second time.
+        core::mem::ManuallyDrop::new(self).finish(outcome);
     }
 
     /// The calls in flight when this one was admitted, itself included:
@@ -594,32 +596,30 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> LimitToken<'_, A, C, L> {
         self.in_flight
     }
 
-    fn finish(&mut self, outcome: Outcome) {
-        let Some(permit) = self.permit.take() else {
-            return;
-        };
+    /// Records `outcome` and gives the slot back. Called exactly once per
+    /// token: by `record` (with `Drop` skipped) or by `Drop`.
+    fn finish(&self, outcome: Outcome) {
         let limiter = self.limiter;
-        // The verdict goes in before the slot goes back, so that a shrink
-        // it causes is paid for by this very slot.
+        // The slot goes back after the verdict, so that a shrink the
+        // verdict causes is paid for by this very slot; and also if the
+        // algorithm panics.
+        let _release = Defer::new(|| limiter.slots.release(1));
         match outcome {
             Outcome::Ignored => {
                 limiter.ignored.fetch_add(1, Relaxed);
             }
             Outcome::Success | Outcome::Failure => {
-                let rtt = limiter.clock.now().saturating_duration_since(self.start);
-                let sample = Sample {
-                    rtt,
-                    in_flight: self.in_flight,
-                    dropped: outcome == Outcome::Failure,
-                };
-                if limiter.quiet.covers(&sample) {
-                    limiter.quiet_successes.fetch_add(1, Relaxed);
-                } else {
-                    limiter.record(sample);
+                let rtt_ns = limiter.clock.now().saturating_nanos_since(self.start);
+                // A success that changes nothing: no lock, no sample.
+                if outcome != Outcome::Success || !limiter.quiet.covers(self.in_flight, rtt_ns) {
+                    limiter.record(Sample {
+                        rtt: Duration::from_nanos(rtt_ns),
+                        in_flight: self.in_flight,
+                        dropped: outcome == Outcome::Failure,
+                    });
                 }
             }
         }
-        drop(permit);
     }
 }
 
