@@ -641,6 +641,66 @@ fn a_fixed_limit_feeds_no_success_and_every_drop() {
     assert_eq!(limiter.metrics().dropped, 1);
 }
 
+/// A `u64` clock that panics while told to.
+#[derive(Default)]
+struct Flaky(std::sync::atomic::AtomicBool);
+
+impl Clock for Flaky {
+    type Instant = u64;
+    fn now(&self) -> u64 {
+        assert!(
+            !self.0.load(std::sync::atomic::Ordering::SeqCst),
+            "clock failure"
+        );
+        0
+    }
+}
+
+#[test]
+fn a_clock_that_panics_at_admission_loses_no_slot() {
+    let limiter = AdaptiveLimiter::new(Flaky::default(), Fixed::new(2));
+    limiter
+        .clock()
+        .0
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| limiter.try_acquire()));
+    assert!(r.is_err());
+    limiter
+        .clock()
+        .0
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let both = (
+        limiter.try_acquire().unwrap(),
+        limiter.try_acquire().unwrap(),
+    );
+    assert_eq!(limiter.in_flight(), 2);
+    drop(both);
+}
+
+#[test]
+fn an_algorithm_that_panics_on_a_sample_loses_no_slot() {
+    struct Explodes;
+    impl LimitAlgorithm for Explodes {
+        fn limit(&self) -> usize {
+            2
+        }
+        fn on_sample(&mut self, _: Sample) -> usize {
+            panic!("algorithm failure")
+        }
+    }
+    let limiter = AdaptiveLimiter::new(ManualClock::new(), Explodes);
+    let token = limiter.try_acquire().unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| token.dropped()));
+    assert!(r.is_err());
+    assert_eq!(limiter.in_flight(), 0, "the slot came back");
+    let both = (
+        limiter.try_acquire().unwrap(),
+        limiter.try_acquire().unwrap(),
+    );
+    drop(both); // ignored: no sample, no panic
+    assert_eq!(limiter.metrics().ignored, 2);
+}
+
 // Cancel cases of `AdaptiveLimiterAcquire`.
 
 #[test]

@@ -350,15 +350,18 @@ impl<A: LimitAlgorithm, C: Clock, L: ScopedRawMutex> AdaptiveLimiter<A, C, L> {
 
     #[inline]
     fn admit<'a>(&'a self, permit: SemaphorePermit<'a, L>) -> LimitToken<'a, A, C, L> {
-        // The token gives the slot back itself (`Semaphore::release`).
-        core::mem::forget(permit);
         // The slots taken, this one included: no count of our own to keep.
         // No debt is owed when a slot is handed out (it is paid first).
         let available = self.slots.available_permits();
         let in_flight = self.limit.load(Acquire).saturating_sub(available).max(1);
+        // Before the permit is forgotten: a clock that panics leaves the
+        // permit to give the slot back.
+        let start = self.clock.now();
+        // The token gives the slot back itself (`Semaphore::release`).
+        core::mem::forget(permit);
         LimitToken {
             limiter: self,
-            start: self.clock.now(),
+            start,
             in_flight,
         }
     }
