@@ -646,8 +646,8 @@ impl<G: ConditionGuard, L: ScopedRawMutex> ConditionWait<'_, G, L> {
         let this = self.project();
         let node = this.node.into_ref();
         let forwarded = this.cond.waiters.lock(|l| {
-            // SAFETY: the node is used with `cond.waiters` only.
             let owes =
+                // SAFETY: the node is used with `cond.waiters` only.
                 unsafe { !l.remove(node) && l.with_node(node, |t, _| t.notified) == Notified::One };
             if !owes {
                 None

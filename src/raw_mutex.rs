@@ -259,10 +259,10 @@ impl ConstInit for StdRawMutex {
     const INIT: Self = Self::new();
 }
 
+#[cfg(feature = "std")]
 // SAFETY: `std::sync::Mutex` excludes every other caller, on this thread too
 // (a nested lock deadlocks or panics, it never succeeds), for as long as the
 // guard lives, and the guard outlives `f`.
-#[cfg(feature = "std")]
 unsafe impl ScopedRawMutex for StdRawMutex {
     #[inline]
     fn try_with_lock<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
@@ -562,10 +562,10 @@ impl ConstInit for CriticalSectionRawMutex {
     const INIT: Self = Self::new();
 }
 
+#[cfg(feature = "critical-section")]
 // SAFETY: `f` runs inside a critical section, which excludes every other
 // thread and interrupt handler; `taken` refuses the one remaining caller, a
 // nested call from inside `f`.
-#[cfg(feature = "critical-section")]
 unsafe impl ScopedRawMutex for CriticalSectionRawMutex {
     #[inline]
     fn try_with_lock<R>(&self, f: impl FnOnce() -> R) -> Option<R> {

@@ -786,9 +786,10 @@ impl RawAcquire {
                         match swapped {
                             Ok(_) if take == n => return Poll::Ready(Ok(())),
                             Ok(_) => {
-                                // SAFETY: the node is used with `sem.waiters`
-                                // only; `Acquire*`'s drop unlinks it.
                                 displaced =
+                                    // SAFETY: the node is used with
+                                    // `sem.waiters` only; `Acquire*`'s drop
+                                    // unlinks it.
                                     unsafe { l.push_back(node, n - take, waker.take().unwrap()) };
                                 return Poll::Pending;
                             }
@@ -809,8 +810,8 @@ impl RawAcquire {
                 // Dropped after the lock is released, like every waker.
                 let mut displaced = None;
                 let (res, give_back) = sem.waiters.lock(|l| {
-                    // SAFETY: the node is used with `sem.waiters` only.
                     let (need, linked) =
+                        // SAFETY: the node is used with `sem.waiters` only.
                         unsafe { l.with_node(node, |need, linked| (*need, linked)) };
                     if need == 0 {
                         debug_assert!(!linked);

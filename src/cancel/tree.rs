@@ -475,9 +475,9 @@ unsafe fn leave<C, L: ScopedRawMutex>(
         let child_node = unsafe { child.as_ref() };
         // The child's `parent` is guarded by its own lock: down the tree.
         let old = child_node.core.waiters.lock(|_| {
-            // SAFETY: the child's lock is held.
             child_node
                 .parent
+                // SAFETY: the child's lock is held.
                 .with_mut(|p| mem::replace(unsafe { &mut *p }, parent.clone()))
         });
         // A reference to the node, not its last: the caller holds one.
@@ -499,9 +499,9 @@ unsafe fn orphan_children<C, L: ScopedRawMutex>(children: &mut ChildList<C, L>) 
         // SAFETY: linked under the held lock a moment ago, so alive.
         let child_node = unsafe { child.as_ref() };
         let old = child_node.core.waiters.lock(|_| {
-            // SAFETY: the child's lock is held.
             child_node
                 .parent
+                // SAFETY: the child's lock is held.
                 .with_mut(|p| mem::replace(unsafe { &mut *p }, Parent::None))
         });
         // A reference to the node, not its last: the caller holds one.
@@ -532,9 +532,9 @@ fn new_child<C, L: ScopedRawMutex + Default>(parent: Parent<C, L>) -> Cancellati
     });
     if !linked {
         // Not shared yet: no lock needed for its cells.
-        // SAFETY: no other reference to the node exists.
         let parent = node
             .parent
+            // SAFETY: no other reference to the node exists.
             .with_mut(|p| mem::replace(unsafe { &mut *p }, Parent::None));
         let origin = match &parent {
             Parent::None => unreachable!("a child has a parent"),

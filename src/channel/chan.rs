@@ -1528,8 +1528,8 @@ impl RawJoin {
         chan.lock(|l| {
             let t = &mut l.state.track;
             if *queued {
-                // SAFETY: the node is used with `joiners` only.
                 let (queued_at, linked) =
+                    // SAFETY: the node is used with `joiners` only.
                     unsafe { t.joiners.with_node(node, |z, linked| (*z, linked)) };
                 // Like asyncio: once the count reached zero after we started
                 // waiting, we are done, even if new values arrived since.

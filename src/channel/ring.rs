@@ -366,8 +366,8 @@ impl<T, S: Storage> Ring<T, S> {
     #[inline]
     pub(crate) fn try_pop(&self) -> Option<T> {
         let _unlock = self.lock_fast(RX_SLOW)?;
-        // SAFETY: `LOCKED` is ours (type invariant (a)).
         self.state
+            // SAFETY: `LOCKED` is ours (type invariant (a)).
             .with_mut(|state| unsafe { &mut *state }.pop_front())
     }
 

@@ -254,10 +254,11 @@ unsafe fn drop_unstarted(ptr: NonNull<Header>) {
             unsafe { (self.0.as_ref().vtable.dealloc)(self.0) }
         }
     }
-    // SAFETY: the only reference: the slot is ours. Not the spawn index
-    // any more, which `dealloc` could take for `DONE_HOLDING_QUEUE`.
+    // SAFETY: the only reference.
     unsafe { ptr.as_ref() }
         .slot
+        // SAFETY: the only reference: the slot is ours. Not the spawn index
+        // any more, which `dealloc` could take for `DONE_HOLDING_QUEUE`.
         .with_mut(|slot| unsafe { *slot = DONE });
     let free = Free(ptr);
     // SAFETY: the caller's contract: the only reference, future present.
@@ -295,10 +296,11 @@ unsafe fn drop_started(ptr: NonNull<Header>, queue: NonNull<ReadyQueue>) {
                 // pointer is `Arc::as_ptr`'s, the one `Arc::into_raw`
                 // gives.
                 unsafe { Arc::increment_strong_count(queue.as_ptr().cast_const()) };
-                // SAFETY: the group's field until its reference is dropped
-                // below, which publishes it to whoever frees the block.
                 header
                     .slot
+                    // SAFETY: the group's field until its reference is
+                    // dropped below, which publishes it to whoever frees the
+                    // block.
                     .with_mut(|slot| unsafe { *slot = DONE_HOLDING_QUEUE });
                 // SAFETY: the group's reference, given up here.
                 unsafe { unhold(ptr, REF) }
@@ -554,9 +556,9 @@ impl WakerSlot {
     /// Makes `waker` the one a push wakes (the set's alone), such that a
     /// push the set's next look at the stack misses still wakes it.
     fn register(&self, waker: &Waker) {
-        // SAFETY: only the set writes the slot, and the set is here.
         let same = self
             .waker
+            // SAFETY: only the set writes the slot, and the set is here.
             .with(|slot| unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(waker)) });
         // The same task: nothing to do, whatever the state. A push the
         // next look misses finds the stack empty and wakes this waker.
@@ -583,9 +585,9 @@ impl WakerSlot {
             spin_loop();
             return;
         }
-        // SAFETY: REGISTERING: the set alone touches the slot.
         let old = self
             .waker
+            // SAFETY: REGISTERING: the set alone touches the slot.
             .with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
         // Release: the new waker happens before any wake that sees IDLE.
         if self
@@ -981,10 +983,10 @@ impl<D: ?Sized> TaskSet<D> {
         while let Some(slot) = self.slots.pop() {
             if let Slot::Running(ptr, _) = slot {
                 self.len -= 1;
-                // SAFETY: a running child: the set holds its reference, and
-                // no one but the set touches `slot`.
+                // SAFETY: a running child: the set holds its reference.
                 unsafe { ptr.as_ref() }
                     .slot
+                    // SAFETY: no one but the set touches `slot`.
                     .with_mut(|s| unsafe { *s = DONE });
                 // SAFETY: the set's reference, future present; the slot is
                 // gone from `slots`, so the set touches it no more.
@@ -1011,9 +1013,10 @@ impl<D: ?Sized> TaskSet<D> {
             }
         };
         self.len += 1;
-        // SAFETY: the set holds the child; `slot` is the set's field.
+        // SAFETY: the set holds the child.
         unsafe { ptr.as_ref() }
             .slot
+            // SAFETY: `slot` is the set's field.
             .with_mut(|s| unsafe { *s = slot });
     }
 
@@ -1025,9 +1028,10 @@ impl<D: ?Sized> TaskSet<D> {
     /// `ptr` is running in this set.
     #[inline]
     unsafe fn remove(&mut self, ptr: NonNull<Header>) -> usize {
-        // SAFETY: running here: the set holds it, and owns `slot`.
+        // SAFETY: running here: the set holds it.
         let slot = unsafe { ptr.as_ref() }
             .slot
+            // SAFETY: the set owns `slot`.
             .with_mut(|s| unsafe { mem::replace(&mut *s, DONE) });
         let Slot::Running(_, index) = mem::replace(&mut self.slots[slot], Slot::Free(self.free))
         else {
@@ -1658,9 +1662,10 @@ mod tests {
             registered: StdAtomicUsize::new(0),
             wakes: StdAtomicUsize::new(0),
         };
-        // SAFETY: `REENTRANT`'s functions keep `RawWaker`'s contract for
-        // `old`, which outlives every waker made from it (all dropped below).
         let old_waker =
+            // SAFETY: `REENTRANT`'s functions keep `RawWaker`'s contract for
+            // `old`, which outlives every waker made from it (all dropped
+            // below).
             unsafe { Waker::from_raw(RawWaker::new((&raw const old).cast(), &REENTRANT)) };
         slot.register(&old_waker);
         assert_eq!(old.registered.load(SeqCst), 1, "the slot keeps a clone");
