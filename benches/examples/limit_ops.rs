@@ -18,7 +18,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use sluicegate::limit::{AdaptiveLimiter, Aimd, Gradient2};
+use sluicegate::limit::{AdaptiveLimiter, Aimd, Gradient2, LimitAlgorithm};
 use sluicegate::Semaphore;
 
 #[allow(dead_code)]
@@ -34,14 +34,7 @@ fn measured_semaphore(sem: &Semaphore, rounds: u64) {
 }
 
 #[inline(never)]
-fn measured_adaptive(limiter: &AdaptiveLimiter<Aimd, Jump>, rounds: u64) {
-    for _ in 0..rounds {
-        now_or_never(black_box(limiter).acquire()).success();
-    }
-}
-
-#[inline(never)]
-fn measured_adaptive_locked(limiter: &AdaptiveLimiter<Gradient2, Jump>, rounds: u64) {
+fn measured_adaptive<A: LimitAlgorithm>(limiter: &AdaptiveLimiter<A, Jump>, rounds: u64) {
     for _ in 0..rounds {
         now_or_never(black_box(limiter).acquire()).success();
     }
@@ -66,7 +59,7 @@ fn main() {
         "semaphore" => measured_semaphore(&sem, rounds),
         "adaptive" => measured_adaptive(&limiter, rounds),
         "adaptive-ignored" => measured_adaptive_ignored(&limiter, rounds),
-        "adaptive-locked" => measured_adaptive_locked(&locked, rounds),
+        "adaptive-locked" => measured_adaptive(&locked, rounds),
         other => panic!(
             "unknown contestant {other:?}: semaphore, adaptive, adaptive-ignored or adaptive-locked"
         ),
