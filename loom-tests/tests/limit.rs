@@ -68,15 +68,21 @@ fn two_rate_waiters_racing_a_clock_step_both_get_exactly_one_cell() {
     });
 }
 
+/// A limiter leaked for a `'static` borrow, run by AIMD in `[1, 4]` from
+/// `initial`, on a clock that never moves.
+fn leaked_aimd(initial: usize) -> &'static AdaptiveLimiter<Aimd, ManualClock> {
+    Box::leak(Box::new(AdaptiveLimiter::new(
+        ManualClock::new(),
+        Aimd::new().limits(1, 4).initial_limit(initial),
+    )))
+}
+
 /// One token's verdict shrinks the limit (AIMD: 2 × 0.9 → 1) while the
 /// other token is dropped without one. In any order, one slot is left.
 #[test]
 fn an_adaptive_token_dropped_while_a_verdict_shrinks_the_limit_leaves_exactly_the_new_limit() {
     model(|| {
-        let clock = ManualClock::new();
-        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> = Box::leak(Box::new(
-            AdaptiveLimiter::new(clock, Aimd::new().limits(1, 4).initial_limit(2)),
-        ));
+        let limiter = leaked_aimd(2);
         let (a, b) = (
             limiter.try_acquire().unwrap(),
             limiter.try_acquire().unwrap(),
@@ -101,10 +107,7 @@ fn an_adaptive_token_dropped_while_a_verdict_shrinks_the_limit_leaves_exactly_th
 #[test]
 fn a_verdict_that_skips_the_lock_racing_one_that_moves_the_limit_is_ordered_before_or_after_it() {
     model(|| {
-        let clock = ManualClock::new();
-        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> = Box::leak(Box::new(
-            AdaptiveLimiter::new(clock, Aimd::new().limits(1, 4).initial_limit(3)),
-        ));
+        let limiter = leaked_aimd(3);
         let a = limiter.try_acquire().unwrap();
         let b = limiter.try_acquire().unwrap();
         assert_eq!(a.in_flight_at_start(), 1);
@@ -131,11 +134,7 @@ fn a_verdict_that_skips_the_lock_racing_one_that_moves_the_limit_is_ordered_befo
 #[test]
 fn a_verdict_after_its_thread_saw_a_new_limit_is_judged_by_the_state_it_saw() {
     model(|| {
-        let limiter: &'static AdaptiveLimiter<Aimd, ManualClock> =
-            Box::leak(Box::new(AdaptiveLimiter::new(
-                ManualClock::new(),
-                Aimd::new().limits(1, 4).initial_limit(3),
-            )));
+        let limiter = leaked_aimd(3);
         let a = limiter.try_acquire().unwrap();
         let b = limiter.try_acquire().unwrap();
         let quiet = thread::spawn(move || {
